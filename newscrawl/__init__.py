@@ -1,0 +1,1 @@
+"""newscrawl: clean, deduplicated article datasets from the Tribun news network."""

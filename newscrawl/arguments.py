@@ -1,0 +1,94 @@
+"""The `tribun` spider's `-a` arguments, checked before any request is made.
+
+A bad argument raises ArgumentError whose message names the argument in one line;
+the `crawl` command prints it and exits non-zero (newscrawl/commands/crawl.py).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+from newscrawl.sites import ALL_SITES, MAIN_SITE
+
+KNOWN = ("urls", "since", "until", "sites", "sections")
+_SECTION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class ArgumentError(ValueError):
+    """A spider argument that cannot be used; the message is one line, naming it."""
+
+
+@dataclass(frozen=True)
+class CrawlArguments:
+    urls: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    sites: tuple[str, ...] = (MAIN_SITE,)
+    sections: tuple[str, ...] = ()
+
+    @property
+    def days(self) -> list[date]:
+        """The backfill dates, newest first (empty without ``since``)."""
+        if self.since is None or self.until is None:
+            return []
+        return [date.fromordinal(n) for n in range(self.until.toordinal(), self.since.toordinal() - 1, -1)]
+
+
+def parse_arguments(raw: dict[str, str], today: date) -> CrawlArguments:
+    """Check and convert ``-a`` values; names starting with ``_`` (Scrapyd's) are ignored."""
+    for name in raw:
+        if not name.startswith("_") and name not in KNOWN:
+            raise ArgumentError(f"unknown argument -a {name}= (known: {', '.join(KNOWN)})")
+    urls = tuple(_url(u) for u in _items(raw, "urls"))
+    since, until = _date(raw, "since"), _date(raw, "until")
+    if until and not since:
+        since = until
+    if since and not until:
+        until = today
+    if since and until and since > until:
+        raise ArgumentError(f"-a since={since} is after -a until={until}")
+    sites = _sites(raw)
+    sections = tuple(_items(raw, "sections"))
+    for section in sections:
+        if not _SECTION.match(section):
+            raise ArgumentError(f"-a sections: {section!r} is not a section name such as 'nasional'")
+    if urls and (since or "sites" in raw or sections):
+        raise ArgumentError("-a urls crawls exactly the given URLs: drop since/until/sites/sections")
+    return CrawlArguments(urls, since, until, sites, sections)
+
+
+def _items(raw: dict[str, str], name: str) -> list[str]:
+    if name not in raw:
+        return []
+    items = [item.strip() for item in str(raw[name]).split(",") if item.strip()]
+    if not items:
+        raise ArgumentError(f"-a {name} is empty")
+    return items
+
+
+def _url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArgumentError(f"-a urls: {url!r} is not an http(s) URL")
+    return url
+
+
+def _date(raw: dict[str, str], name: str) -> date | None:
+    if name not in raw:
+        return None
+    try:
+        return date.fromisoformat(str(raw[name]).strip())
+    except ValueError:
+        raise ArgumentError(f"-a {name}={raw[name]!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _sites(raw: dict[str, str]) -> tuple[str, ...]:
+    names = [n.lower() for n in _items(raw, "sites")] or [MAIN_SITE]
+    if names == ["all"]:
+        return ALL_SITES
+    for name in names:
+        if name not in ALL_SITES:
+            raise ArgumentError(f"-a sites: unknown site {name!r} (see newscrawl/sites.py, or 'all')")
+    return tuple(dict.fromkeys(names))

@@ -1,0 +1,86 @@
+"""An article being assembled from its pages: what was fetched, what is still to fetch.
+
+The draft travels with the page requests (``cb_kwargs``), so it is plain, picklable
+data; merging is pure and independent of Scrapy.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from newscrawl.items import Article
+from newscrawl.normalize import join_paragraphs
+from newscrawl.pages import ArticlePage
+from newscrawl.urls import page_url
+
+ADDED, REPEATED = "added", "repeated"
+
+
+@dataclass
+class ArticleDraft:
+    """Page 1's fields plus the paragraphs of every page collected so far."""
+
+    fields: dict
+    page_count: int  # as the article announces it (may exceed the cap)
+    max_pages: int
+    pages: dict[int, list[str]] = field(default_factory=dict)
+    failed: set[int] = field(default_factory=set)
+    fingerprints: set[str] = field(default_factory=set)
+    stopped: bool = False  # pagination proved bogus: follow no further pages
+
+    @classmethod
+    def start(cls, first: ArticlePage, max_pages: int) -> "ArticleDraft":
+        draft = cls(fields={**first.fields, "related_urls": []},
+                    page_count=len(first.page_urls), max_pages=max_pages)
+        draft.add(1, first)
+        return draft
+
+    @property
+    def capped(self) -> bool:
+        return self.page_count > self.max_pages
+
+    @property
+    def url(self) -> str:
+        return self.fields["url"]
+
+    def page_url(self, number: int) -> str:
+        return page_url(self.url, number)
+
+    def next_number(self) -> int | None:
+        """The next page to fetch, or None when the article is done."""
+        if self.stopped:
+            return None
+        last = min(self.page_count, self.max_pages)
+        return next((n for n in range(2, last + 1)
+                     if n not in self.pages and n not in self.failed), None)
+
+    def add(self, number: int, page: ArticlePage) -> str:
+        """Take page ``number``; a page that shows another number or repeats a page is refused."""
+        fingerprint = hashlib.sha1("\n".join(page.paragraphs).encode()).hexdigest()
+        if (number > 1 and page.page_number != number) or fingerprint in self.fingerprints:
+            self.failed.add(number)
+            self.stopped = True
+            return REPEATED
+        self.fingerprints.add(fingerprint)
+        self.page_count = max(self.page_count, len(page.page_urls))
+        previous = self.pages.get(number - 1)
+        paragraphs = list(page.paragraphs)
+        if previous and paragraphs and paragraphs[0] == previous[-1]:
+            paragraphs.pop(0)
+        self.pages[number] = paragraphs
+        related = self.fields.setdefault("related_urls", [])
+        related.extend(u for u in page.fields.get("related_urls", []) if u not in related)
+        return ADDED
+
+    def fail(self, number: int) -> None:
+        self.failed.add(number)
+
+    @property
+    def complete(self) -> bool:
+        return all(n in self.pages for n in range(1, self.page_count + 1))
+
+    def to_item(self) -> Article:
+        """The merged article: body of all collected pages in page order."""
+        body = join_paragraphs(p for n in sorted(self.pages) for p in self.pages[n])
+        return Article(**self.fields, body=body or None,
+                       page_count=self.page_count, complete=self.complete)

@@ -1,0 +1,37 @@
+"""The one item newscrawl exports: a whole article, all of its pages merged."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+
+@dataclass
+class Article:
+    """One article. Field order is the JSONL key order and the CSV column order."""
+
+    url: str | None = None  # canonical page-1 URL
+    article_id: str | None = None
+    site: str | None = None  # host
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    editor: str | None = None
+    published_at: str | None = None  # ISO 8601 with offset
+    updated_at: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image_url: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
+    body: str | None = None  # all pages, paragraphs separated by one blank line
+    related_urls: list[str] = field(default_factory=list)
+    page_count: int = 1
+    complete: bool = True
+    word_count: int | None = None
+    language: str | None = None
+    source: str | None = None
+    crawled_at: str | None = None  # UTC, ISO 8601
+    content_hash: str | None = None
+    duplicate_of: str | None = None
+
+
+ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

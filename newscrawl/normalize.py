@@ -1,0 +1,190 @@
+"""Pure normalization functions: text, Indonesian dates, authors, tags, sections.
+
+Every function here is deterministic and side-effect free; the doctests are the spec.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+from dateutil import parser as du_parser
+
+WIB = timezone(timedelta(hours=7))
+ZONES = {"WIB": 7 * 3600, "WITA": 8 * 3600, "WIT": 9 * 3600}
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def clean_text(text: str | None) -> str:
+    """One line of text: NFC, no nbsp/zero-width/control characters, single spaces.
+
+    >>> clean_text("  Jakarta\\u00a0-\\u200b  Hujan\\tderas \\n")
+    'Jakarta - Hujan deras'
+    >>> clean_text(None)
+    ''
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return _CONTROL.sub("", text).strip()
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    """Body text: cleaned non-empty paragraphs separated by one blank line.
+
+    >>> join_paragraphs(["Satu.", "  ", "Dua\\n kalimat."])
+    'Satu.\\n\\nDua kalimat.'
+    """
+    return "\n\n".join(p for p in (clean_text(p) for p in paragraphs) if p)
+
+
+class IndonesianParserInfo(du_parser.parserinfo):
+    """dateutil names for Indonesian weekdays, months (with old spellings) and zones."""
+
+    WEEKDAYS = [("Sen", "Senin"), ("Sel", "Selasa"), ("Rab", "Rabu"), ("Kam", "Kamis"),
+                ("Jum", "Jumat"), ("Sab", "Sabtu"), ("Min", "Minggu", "Ahad")]
+    MONTHS = [("Jan", "Januari"), ("Feb", "Peb", "Februari", "Pebruari"), ("Mar", "Maret"),
+              ("Apr", "April"), ("Mei",), ("Jun", "Juni"), ("Jul", "Juli"),
+              ("Agu", "Agt", "Ags", "Agustus"), ("Sep", "Sept", "September"),
+              ("Okt", "Oktober"), ("Nov", "Nop", "November", "Nopember"),
+              ("Des", "Desember")]
+    JUMP = du_parser.parserinfo.JUMP + ["pukul", "pkl", "jam"]
+
+    def __init__(self) -> None:
+        super().__init__(dayfirst=True)
+
+
+_PARSERINFO = IndonesianParserInfo()
+_LABEL = re.compile(r"^\s*(tayang|diperbarui|update[d]?|dipublikasikan|published)\s*:?\s*", re.I)
+_SENTINEL = datetime(1, 1, 1)
+
+
+def parse_date(text: str | None, default_tz: timezone | None = None) -> str | None:
+    """ISO 8601 with offset from an ISO string or an Indonesian visible date.
+
+    A time without a zone takes ``default_tz``; without one it is not guessed (None).
+
+    >>> parse_date("Senin, 4 Mei 2020 04:25 WIB")
+    '2020-05-04T04:25:00+07:00'
+    >>> parse_date("Jum'at, 7 Pebruari 2020 13:05 WITA")
+    '2020-02-07T13:05:00+08:00'
+    >>> parse_date("Tayang: Kamis, 3 Agt 2023 19:26 WIT")
+    '2023-08-03T19:26:00+09:00'
+    >>> parse_date("2020-05-04T04:25:13+07:00")
+    '2020-05-04T04:25:13+07:00'
+    >>> parse_date("2026-07-24T12:40+07:00")
+    '2026-07-24T12:40:00+07:00'
+    >>> parse_date("2020-05-04 04:25:13", default_tz=WIB)
+    '2020-05-04T04:25:13+07:00'
+    >>> parse_date("2020-05-04 04:25:13") is None
+    True
+    >>> parse_date("kemarin sore") is None
+    True
+    """
+    text = clean_text(text)
+    if not text:
+        return None
+    parsed = _parse_iso(text) or _parse_visible(text)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        if default_tz is None:
+            return None
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed.isoformat()
+
+
+def _parse_iso(text: str) -> datetime | None:
+    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _parse_visible(text: str) -> datetime | None:
+    text = _LABEL.sub("", text).replace("Jum'at", "Jumat").replace("Jum’at", "Jumat")
+    try:
+        parsed = du_parser.parse(text, parserinfo=_PARSERINFO, tzinfos=ZONES, default=_SENTINEL)
+    except (ValueError, OverflowError, du_parser.ParserError):
+        return None
+    if parsed.year == 1:
+        return None
+    return parsed
+
+
+_AUTHOR_LABEL = re.compile(
+    r"^\s*(?:(?:laporan\s+)?(?:wartawan|kontributor|koresponden)\b[^,:]*,|"
+    r"penulis\s*:|reporter\s*:|oleh\s*:?|editor\s*:)\s*", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|/|&|\bdan\b|\band\b)\s*", re.I)
+
+
+def split_authors(text: str | None) -> list[str]:
+    """Author names from a credit line: labels stripped, ``A dan B``, ``A/B``, ``A, B`` split.
+
+    >>> split_authors("Penulis: Nama Penulis\\t\\t")
+    ['Nama Penulis']
+    >>> split_authors("Laporan Wartawan Tribunnews.com, Fahdi Fahlevi")
+    ['Fahdi Fahlevi']
+    >>> split_authors("Reporter: Ani dan Budi/Citra, Dedi")
+    ['Ani', 'Budi', 'Citra', 'Dedi']
+    """
+    text = _AUTHOR_LABEL.sub("", clean_text(text))
+    return unique(n for n in _AUTHOR_SPLIT.split(text) if n)
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """Cleaned non-empty values, first spelling kept, repeats dropped case-insensitively.
+
+    >>> unique(["Politik", "politik ", "", "DPR"])
+    ['Politik', 'DPR']
+    """
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        value = clean_text(value)
+        if value and value.casefold() not in seen:
+            seen.add(value.casefold())
+            out.append(value)
+    return out
+
+
+def slug(text: str | None) -> str | None:
+    """Lower-case ASCII slug of a section name.
+
+    >>> slug("Sains & Teknologi")
+    'sains-teknologi'
+    >>> slug("  ") is None
+    True
+    """
+    text = unicodedata.normalize("NFKD", clean_text(text)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return text or None
+
+
+def word_count(body: str | None) -> int:
+    """Words of the body text.
+
+    >>> word_count("Satu dua.\\n\\nTiga, empat-lima!")
+    4
+    """
+    return len(re.findall(r"\w[\w'’-]*", body or ""))
+
+
+def content_hash(body: str | None) -> str | None:
+    """SHA-256 (hex) of the body with case and white space folded, None without a body.
+
+    >>> content_hash("Satu  Dua") == content_hash("satu dua")
+    True
+    """
+    if not body:
+        return None
+    return hashlib.sha256(" ".join(body.casefold().split()).encode()).hexdigest()

@@ -1,0 +1,202 @@
+"""Fields of one article page, each read from a chain of sources (DOM, JSON-LD, meta, dataLayer).
+
+``extract_article(html, url)`` is pure: HTML and URL in, fields out. Missing markup gives
+None or [] for that field, never an exception; validation counts what is missing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+from urllib.parse import urljoin, urlsplit
+
+from newscrawl.normalize import WIB, ZONES, clean_text, parse_date, slug, split_authors, unique
+from newscrawl.pages.body import extract_body
+from newscrawl.pages.paging import extract_paging
+from newscrawl.pages.sources import PageSources, has_class, text_of
+from newscrawl.sites import is_main_site
+from newscrawl.urls import article_id_from_url, canonical_url, is_article_url, page_url
+
+_TITLE_SUFFIX = re.compile(
+    r"\s+[-|–]\s+(halaman\s+\d+|[^-|–]*(tribun|\.com|\.co\.id)[^-|–]*)$", re.I)
+_HOME = {"home", "beranda", "tribunnews.com", "index"}
+_ARTICLE_TIME = ("//h1[@id='arttitle']/following::time"
+                 "[not(contains(concat(' ', normalize-space(@class), ' '), ' timeago '))][1]")
+
+
+@dataclass
+class ArticlePage:
+    """Everything one page of an article yields."""
+
+    url: str
+    page_number: int
+    page_urls: list[str]
+    fields: dict = field(default_factory=dict)
+    paragraphs: list[str] = field(default_factory=list)
+
+
+def extract_article(html: str | bytes, url: str) -> ArticlePage:
+    """Extract one article page: item fields, this page's paragraphs and the page list."""
+    page = PageSources(html, url)
+    first_page = _canonical(page)
+    paging = extract_paging(page)
+    body = extract_body(page)
+    authors = unique([*_authors(page), *body.byline_authors])
+    fields = {
+        "url": first_page,
+        "article_id": page.datalayer.get("idArticle") or article_id_from_url(first_page),
+        "site": urlsplit(first_page).netloc,
+        "title": _title(page),
+        "description": _description(page),
+        "authors": authors,
+        "editor": _editor(page),
+        "published_at": _published(page),
+        "updated_at": parse_date(_ld_str(page.article_ld.get("dateModified")))
+        or parse_date(page.meta.get("article:modified_time")),
+        "section": _section(page, first_page),
+        "tags": _tags(page),
+        "image_url": _image(page),
+        "image_caption": text_of(page.first(_IMG_BOX + "//figcaption | " + _IMG_BOX
+                                            + f"//div[{has_class('arial', 'f12')}]")) or None,
+        "image_credit": text_of(page.first(_IMG_BOX + f"//div[{has_class('f11', 'white')}]")) or None,
+        "related_urls": body.related_urls,
+        "language": _language(page),
+        "source": _source(page) or body.syndicated_from,
+    }
+    return ArticlePage(
+        url=first_page, page_number=paging.number,
+        page_urls=[page_url(first_page, n) for n in range(1, paging.count + 1)],
+        fields=fields, paragraphs=body.paragraphs)
+
+
+def _canonical(page: PageSources) -> str:
+    """Page-1 URL: ``rel=canonical`` when it names this article on this host, else ours."""
+    link = page.first("//link[@rel='canonical']/@href")
+    if link:
+        link = urljoin(page.url, link)
+        if urlsplit(link).netloc == urlsplit(page.url).netloc and is_article_url(link):
+            return canonical_url(link)
+    return canonical_url(page.url)
+
+
+def _ld_str(value) -> str | None:
+    """A JSON-LD value as text (first of a list, ``name`` of an object)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("url") or value.get("@id")
+    return clean_text(str(value)) if value is not None else None
+
+
+def _strip_suffix(title: str | None) -> str | None:
+    title = clean_text(title)
+    while (stripped := _TITLE_SUFFIX.sub("", title)) != title:
+        title = stripped
+    return title or None
+
+
+def _title(page: PageSources) -> str | None:
+    return (text_of(page.first("//h1[@id='arttitle']"))
+            or _strip_suffix(_ld_str(page.article_ld.get("headline")))
+            or _strip_suffix(page.meta.get("og:title"))
+            or _strip_suffix(text_of(page.first("//title"))))
+
+
+def _description(page: PageSources) -> str | None:
+    hidden = text_of(page.first(f"//h1[@id='arttitle']/following::*[self::h2 or self::h4]"
+                                f"[{has_class('hide')}][1]"))
+    return (hidden or _strip_suffix(page.meta.get("description"))
+            or _strip_suffix(page.meta.get("og:description"))
+            or _ld_str(page.article_ld.get("description")))
+
+
+_CREDIT_SPLIT = re.compile(r"\|?\s*\beditor\s*:", re.I)
+
+
+def _credit_line(page: PageSources) -> str:
+    return text_of(page.first("//*[@id='penulis']"))
+
+
+def _authors(page: PageSources) -> list[str]:
+    credit = _CREDIT_SPLIT.split(_credit_line(page))[0].strip(" |")
+    if names := split_authors(credit):
+        return names
+    ld_author = page.article_ld.get("author")
+    ld_names = [_ld_str(a) for a in (ld_author if isinstance(ld_author, list) else [ld_author]) if a]
+    if names := unique(n for name in ld_names if name for n in split_authors(name)):
+        return names
+    return split_authors(page.datalayer.get("penulis") or page.datalayer.get("author"))
+
+
+def _editor(page: PageSources) -> str | None:
+    parts = _CREDIT_SPLIT.split(_credit_line(page))
+    editor = text_of(page.first("//*[@id='editor']")) or (parts[1] if len(parts) > 1 else "")
+    editor = re.sub(r"^\s*editor\s*:\s*", "", clean_text(editor), flags=re.I).strip(" |")
+    return editor or page.datalayer.get("editor") or None
+
+
+def _published(page: PageSources) -> str | None:
+    """JSON-LD wins; then ``time[datetime]``, meta, dataLayer (local time), visible text."""
+    time_el = page.first(_ARTICLE_TIME)
+    visible = text_of(time_el) if time_el is not None else ""
+    return (parse_date(_ld_str(page.article_ld.get("datePublished")))
+            or parse_date(time_el.get("datetime") if time_el is not None else None)
+            or parse_date(page.meta.get("article:published_time"))
+            or parse_date(page.datalayer.get("publish_date"), default_tz=_local_zone(page, visible))
+            or parse_date(visible))
+
+
+def _local_zone(page: PageSources, visible: str) -> timezone | None:
+    """Zone of the page's zone-less times: the visible date's, else WIB on www only."""
+    for name, seconds in ZONES.items():
+        if re.search(rf"\b{name}\b", visible):
+            return timezone(timedelta(seconds=seconds))
+    return WIB if is_main_site(urlsplit(page.url).netloc) else None
+
+
+def _section(page: PageSources, url: str) -> str | None:
+    crumbs = page.jsonld_of({"BreadcrumbList"}).get("itemListElement") or []
+    names = [_ld_str(c.get("item") if isinstance(c.get("item"), dict) and not c.get("name")
+                     else c.get("name")) for c in crumbs if isinstance(c, dict)]
+    names += [text_of(n) for n in page.tree.xpath(
+        "//*[contains(@itemtype, 'BreadcrumbList')]//*[@itemprop='name']")]
+    for name in names:
+        if name and name.casefold() not in _HOME:
+            return slug(name)
+    first_segment = urlsplit(url).path.strip("/").split("/")[0]
+    from_url = first_segment if is_main_site(urlsplit(url).netloc) and not first_segment.isdigit() else None
+    return slug(page.datalayer.get("section") or from_url)
+
+
+def _tags(page: PageSources) -> list[str]:
+    links = page.tree.xpath(f"//*[{has_class('tagcloud3')}]//a")
+    if tags := unique(text_of(a) or a.get("title") or "" for a in links):
+        return tags
+    if keywords := page.meta.get("news_keywords") or page.meta.get("keywords"):
+        return unique(keywords.split(","))
+    ld = page.article_ld.get("keywords") or []
+    return unique(ld.split(",") if isinstance(ld, str) else [str(k) for k in ld])
+
+
+_IMG_BOX = "//*[@id='artimg']"
+
+
+def _image(page: PageSources) -> str | None:
+    img = page.first(_IMG_BOX + "//img")
+    src = img is not None and (img.get("data-src") or img.get("src"))
+    ld_image = _ld_str(page.article_ld.get("image"))
+    found = src or page.meta.get("og:image") or ld_image
+    return urljoin(page.url, found) if found else None
+
+
+def _language(page: PageSources) -> str | None:
+    lang = (page.first("/html/@lang") or _ld_str(page.article_ld.get("inLanguage"))
+            or page.meta.get("og:locale") or "")
+    return clean_text(lang).replace("_", "-").split("-")[0].lower() or None
+
+
+def _source(page: PageSources) -> str | None:
+    credit = page.first("//div[starts-with(normalize-space(.), 'Sumber:')]")
+    if credit is not None:
+        return text_of(credit.find(".//a")) or re.sub(r"^Sumber:\s*", "", text_of(credit)) or None
+    return page.datalayer.get("source") or None

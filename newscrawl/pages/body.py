@@ -1,0 +1,140 @@
+"""Article text: the paragraphs of the body container and nothing else.
+
+The container holds ads, scripts, "Baca juga" links, paging and recommendation boxes
+between the paragraphs (tribun-site.md section 1, Body); they are removed here, the
+"Baca juga" links kept as related articles.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from newscrawl.normalize import clean_text, split_authors
+from newscrawl.pages.sources import PageSources, has_class
+from newscrawl.urls import canonical_url
+
+_CONTAINERS = (
+    f"//div[{has_class('side-article', 'txt-article')}]",
+    "//*[@itemprop='articleBody']",
+    f"//div[{has_class('txt-article')}]",
+    "//article",
+)
+_NOISE = etree.XPath(" | ".join([
+    ".//script", ".//style", ".//noscript", ".//iframe", ".//ins", ".//form", ".//button",
+    ".//svg", ".//figure", ".//figcaption", ".//img", ".//table[.//img]",
+    ".//*[starts-with(@id, 'div-')]", ".//*[starts-with(@id, 'popIn')]",
+    f".//*[{has_class('ads-placeholder')}]", f".//*[{has_class('summary-article')}]",
+    f".//*[{has_class('paging')}]", f".//*[{has_class('pagination-wrap')}]",
+    f".//*[{has_class('tagcloud3')}]",
+    ".//*[contains(@class, 'share') or contains(@class, 'follow') or contains(@class, 'rekomendasi')"
+    " or contains(@class, 'popin') or contains(@class, 'recommend')]",
+]))
+_BLOCKS = frozenset("p div section article blockquote ul ol li dl dt dd table tr h1 h2 h3 h4 h5 h6 "
+                    "pre center header footer aside".split())
+_BR = "\x00"
+
+_BACA = re.compile(r"^(baca(\s+(juga|selengkapnya))?|simak(\s+juga)?|lihat juga)\b\s*:", re.I)
+_DROP = [re.compile(p, re.I) for p in (
+    r"^halaman\s+\d+\s*(dari|/)\s*\d+$", r"^halaman\s+(selanjutnya|sebelumnya|berikutnya)\b",
+    r"^(rekomendasi untuk anda|ikuti kami di|aa|berita terkini|ringkasan berita|lihat foto)$",
+    r"^©", r"^(editor|penulis|sumber)\s*:", r"^all rights? reserved",
+)]
+_BYLINE = re.compile(r"^laporan\s+(wartawan|reporter|kontributor|koresponden)\b[^,]{0,80},\s*(.{2,80})$", re.I)
+_SYNDICATED = re.compile(r"^artikel ini (telah )?(tayang|terbit|dimuat) di\s+(\S+?)\.?(\s+dengan judul\b.*)?$", re.I)
+
+
+@dataclass
+class Body:
+    """What the body container yields: text paragraphs and the lines moved out of them."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    related_urls: list[str] = field(default_factory=list)
+    byline_authors: list[str] = field(default_factory=list)
+    syndicated_from: str | None = None
+
+
+def extract_body(page: PageSources) -> Body:
+    """Paragraphs of the article text of this page, with its related links set apart."""
+    body = Body()
+    container = next((found[0] for xp in _CONTAINERS if (found := page.tree.xpath(xp))), None)
+    if container is None:
+        return body
+    container = _copy(container)
+    _take_related_links(container, page.url, body)
+    for element in _NOISE(container):
+        element.drop_tree()
+    raw: list[str] = []
+    _walk(container, raw, [])
+    for paragraph in raw:
+        _keep_or_move(paragraph, body)
+    return body
+
+
+def _copy(element: etree._Element) -> etree._Element:
+    """A detached copy, so removing noise leaves the page's tree intact for other fields."""
+    clone = copy.deepcopy(element)
+    clone.tail = None
+    return clone
+
+
+def _take_related_links(container: etree._Element, base_url: str, body: Body) -> None:
+    """Move "Baca juga" paragraphs out of the text, keeping their links."""
+    candidates = container.xpath(".//p | .//li | .//h3 | .//h4 | .//*[@class]")
+    for para in candidates:
+        if not (_has_baca_class(para) or (
+                para.tag != "div" and _BACA.match(clean_text(para.text_content())))):
+            continue
+        for href in para.xpath(".//a/@href"):
+            url = canonical_url(urljoin(base_url, href))
+            if url not in body.related_urls:
+                body.related_urls.append(url)
+        para.drop_tree()
+
+
+def _has_baca_class(element: etree._Element) -> bool:
+    return "baca" in (element.get("class") or "").split()
+
+
+def _walk(element: etree._Element, out: list[str], buf: list[str]) -> None:
+    """Split an element into paragraphs: block children and ``<br><br>`` end one."""
+    if element.text:
+        buf.append(element.text)
+    for child in element:
+        if not isinstance(child.tag, str):
+            pass  # comment or processing instruction: only its tail is text
+        elif child.tag == "br":
+            buf.append(_BR)
+        elif child.tag in _BLOCKS:
+            _flush(buf, out)
+            _walk(child, out, buf)
+            _flush(buf, out)
+        else:
+            buf.append(child.text_content())  # inline markup: links keep their words
+        if child.tail:
+            buf.append(child.tail)
+
+
+def _flush(buf: list[str], out: list[str]) -> None:
+    text = "".join(buf)
+    buf.clear()
+    for part in re.split(_BR + r"\s*" + _BR + "+", text):
+        part = clean_text(part.replace(_BR, " "))
+        if part:
+            out.append(part)
+
+
+def _keep_or_move(paragraph: str, body: Body) -> None:
+    """Keep article text; move bylines and syndication notes out; drop page chrome."""
+    if any(p.match(paragraph) for p in _DROP) or _BACA.match(paragraph):
+        return
+    if (byline := _BYLINE.match(paragraph)) and not body.paragraphs:
+        body.byline_authors.extend(split_authors(byline.group(2)))
+        return
+    if syndicated := _SYNDICATED.match(paragraph):
+        body.syndicated_from = syndicated.group(3)
+        return
+    body.paragraphs.append(paragraph)

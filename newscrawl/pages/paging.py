@@ -1,0 +1,64 @@
+"""Pagination of multi-page articles: which page this is and how many there are.
+
+Reads every paging form of tribun-site.md section 2 (the 2020 ``div.paging`` links,
+the 2024+ ``pagination-wrap`` with "Halaman 1/3", text such as "Halaman 2 dari 3").
+Only links to the same article path count, so sidebar and listing pagers are ignored.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from newscrawl.pages.sources import PageSources, has_class, text_of
+from newscrawl.urls import page_number_of
+
+_PAGER = (f"//div[{has_class('side-article', 'mb5')}]"
+          f" | //div[{has_class('side-article', 'txt-article')}]//*[{has_class('paging')}]"
+          f" | //*[{has_class('pagination-wrap')}]")
+_COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
+# Inside the text container only a line that is nothing but the count counts: prose
+# may say "halaman 5 dari 10" about something else.
+_COUNT_LINES = f"//div[{has_class('side-article', 'txt-article')}]//*[starts-with(normalize-space(.), 'Halaman')]"
+
+
+@dataclass
+class Paging:
+    """The page number shown by this page and the page count it announces."""
+
+    number: int
+    count: int
+
+
+def extract_paging(page: PageSources) -> Paging:
+    """This page's number and the article's page count, from any paging markup present."""
+    number = page_number_of(page.url)
+    count = number
+    own_path = urlsplit(page.url).path.rstrip("/")
+    for pager in page.tree.xpath(_PAGER):
+        for link in pager.xpath(".//a"):
+            linked = _linked_number(link, page.url, own_path)
+            if linked:
+                count = max(count, linked)
+        current = pager.xpath(f".//*[@id='pagecurrent'] | .//a[{has_class('active')}]")
+        if current and text_of(current[0]).isdigit():
+            number = int(text_of(current[0]))
+        for shown, total in _COUNT_TEXT.findall(text_of(pager)):
+            number, count = int(shown), max(count, int(total))
+    for line in page.tree.xpath(_COUNT_LINES):
+        if match := _COUNT_TEXT.fullmatch(text_of(line)):
+            number, count = int(match.group(1)), max(count, int(match.group(2)))
+    return Paging(number=number, count=max(count, number))
+
+
+def _linked_number(link, base_url: str, own_path: str) -> int | None:
+    """The page a paging link points to, when it points into this same article."""
+    href = link.get("href")
+    if href and urlsplit(urljoin(base_url, href)).path.rstrip("/") == own_path:
+        number = page_number_of(urljoin(base_url, href))
+        if number > 1 or text_of(link) == "1":
+            return number
+    rel = link.get("rel") or ""
+    if rel.startswith("page-") and rel[5:].isdigit():
+        return int(rel[5:])
+    return None

@@ -1,0 +1,49 @@
+"""The Tribun network: which hosts belong to it and what its regional sites are.
+
+The regional list is tribun-site.md section 5, kept here and nowhere else.
+"""
+from __future__ import annotations
+
+NETWORK_DOMAIN = "tribunnews.com"
+MAIN_SITE = "www"
+
+REGIONAL_SITES: tuple[str, ...] = (
+    "aceh", "prohaba", "gayo", "medan", "padang", "pekanbaru", "batam", "jambi",
+    "sumsel", "palembang", "bangka", "belitung", "babel", "bengkulu", "lampung",
+    "jakarta", "wartakota", "banten", "tangerang", "jabar", "depok", "bekasi",
+    "bogor", "priangan", "cirebon", "jateng", "solo", "banyumas", "muria",
+    "pantura", "mataraman", "jatim", "surabaya", "suryamalang", "madura",
+    "jatim-timur", "jogja", "bali", "pontianak", "kalteng", "kaltim", "kaltara",
+    "banjarmasin", "sulbar", "makassar", "toraja", "sultra", "palu", "manado",
+    "gorontalo", "lombok", "mataram", "flores", "kupang", "ternate", "ambon",
+    "papua", "papuabarat", "sorong",
+)
+
+ALL_SITES: tuple[str, ...] = (MAIN_SITE, *REGIONAL_SITES)
+
+# Other hosts the network serves articles from (image CDN excluded: not pages).
+_EXTRA_NETWORK_DOMAINS = ("tribunnews.com", "surya.co.id", "tribunsolo.com")
+
+
+def site_host(name: str) -> str:
+    """Host of a site named in `-a sites=` (``www`` or a regional name)."""
+    return f"{name}.{NETWORK_DOMAIN}"
+
+
+def is_network_host(host: str) -> bool:
+    """True for any host of the Tribun network (www, m., regional, brand domains)."""
+    host = host.lower().split(":")[0]
+    return any(host == d or host.endswith("." + d) for d in _EXTRA_NETWORK_DOMAINS)
+
+
+def is_main_site(host: str) -> bool:
+    """True for www/m. tribunnews.com, whose article paths start with a section."""
+    return host.lower().split(":")[0] in ("www.tribunnews.com", "m.tribunnews.com", "tribunnews.com")
+
+
+def sitemap_urls(name: str) -> list[str]:
+    """Entry sitemaps of a site: www has a sitemap index, regional sites a news sitemap."""
+    base = f"https://{site_host(name)}"
+    if name == MAIN_SITE:
+        return [f"{base}/sitemap.xml"]
+    return [f"{base}/sitemap_news.xml"]

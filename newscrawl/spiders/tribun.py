@@ -1,0 +1,185 @@
+"""The `tribun` spider: find articles, fetch every page of each, yield one merged item.
+
+Navigation only: what a page says comes from newscrawl.pages, how pages merge from
+newscrawl.draft. Expected trouble (a failed page, bogus pagination) is counted in
+stats under ``newscrawl/`` and never loses the pages already collected.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, AsyncIterator, Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from newscrawl.arguments import CrawlArguments, parse_arguments
+from newscrawl.draft import REPEATED, ArticleDraft
+from newscrawl.normalize import WIB
+from newscrawl.pages import extract_article, extract_listing, parse_sitemap
+from newscrawl.sites import site_host, sitemap_urls
+from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url
+
+# Pages of an article already started go before new articles: fewer drafts in memory.
+PAGE_PRIORITY = 10
+
+
+class TribunSpider(scrapy.Spider):
+    name = "tribun"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.options: CrawlArguments = self.validate_arguments(kwargs)
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
+        hosts = {urlsplit(u).hostname for u in self.options.urls}
+        self.allowed_domains = ["tribunnews.com", "surya.co.id", "tribunsolo.com", *sorted(hosts)]
+        self.max_pages = 50
+        self._requested: set[str] = set()
+        self._listings: set[int] = set()
+
+    @staticmethod
+    def validate_arguments(kwargs: dict[str, Any]) -> CrawlArguments:
+        """Parsed ``-a`` arguments; raises ArgumentError naming a bad one."""
+        return parse_arguments(kwargs, today=datetime.now(WIB).date())
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "TribunSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_pages = crawler.settings.getint("NEWSCRAWL_MAX_PAGES")
+        return spider
+
+    def _count(self, key: str, by: int = 1) -> None:
+        self.crawler.stats.inc_value(f"newscrawl/{key}", by)
+
+    # ---- seeds -------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self._seeds():
+            yield request
+
+    def _seeds(self) -> Iterator[scrapy.Request]:
+        if self.options.urls:
+            for url in self.options.urls:
+                yield from self._route(url)
+            return
+        for site in self.options.sites:
+            if not self.options.since:
+                for url in sitemap_urls(site):
+                    yield scrapy.Request(url, callback=self.parse_sitemap)
+            for day in self.options.days or [datetime.now(WIB).date()]:
+                for section in self.options.sections or [None]:
+                    yield scrapy.Request(self._index_url(site, day, section), callback=self.parse_listing)
+
+    @staticmethod
+    def _index_url(site: str, day, section: str | None) -> str:
+        path = f"/index-news/{section}" if section else "/index-news"
+        return f"https://{site_host(site)}{path}?date={day.year}-{day.month}-{day.day}"
+
+    def _route(self, url: str) -> Iterator[scrapy.Request]:
+        """A request for a given URL, by what its path says it is."""
+        if is_sitemap_url(url):
+            yield scrapy.Request(url, callback=self.parse_sitemap)
+        elif is_article_url(url):
+            yield from self._article_request(url)
+        else:
+            yield scrapy.Request(url, callback=self.parse_listing)
+
+    def _article_request(self, url: str) -> Iterator[scrapy.Request]:
+        """Page 1 of an article, once per run whatever URL variant led to it."""
+        url = canonical_url(url)
+        if url in self._requested:
+            self._count("articles/seen_again")
+            return
+        self._requested.add(url)
+        self._count("articles/discovered")
+        yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
+
+    # ---- listings and sitemaps ---------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            self._count("listings/not_html")
+            return
+        listing = extract_listing(response.text, response.url)
+        self._count("listings/parsed")
+        fingerprint = hash(tuple(listing.article_urls))
+        if listing.article_urls and fingerprint in self._listings:
+            # Index pages past the last one repeat it: a repeat means stop paging.
+            self._count("listings/repeated")
+            return
+        self._listings.add(fingerprint)
+        for url in listing.article_urls:
+            yield from self._article_request(url)
+        for url in listing.page_urls:
+            yield scrapy.Request(url, callback=self.parse_listing)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        sitemap = parse_sitemap(response.body)
+        self._count(f"sitemaps/{sitemap.kind}")
+        for entry in sitemap.entries:
+            if sitemap.kind == "index" and self._wanted_sitemap(entry.url):
+                yield scrapy.Request(entry.url, callback=self.parse_sitemap)
+            elif sitemap.kind == "urlset" and is_article_url(entry.url):
+                yield from self._article_request(entry.url)
+
+    def _wanted_sitemap(self, url: str) -> bool:
+        """News sitemaps only (not the archive), of the asked sections if any."""
+        path = urlsplit(url).path.strip("/")
+        if "news" not in path.rsplit("/", 1)[-1]:
+            return False
+        return not self.options.sections or path.split("/")[0] in self.options.sections
+
+    # ---- articles ----------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        """Page 1: start the draft, then fetch the other pages one by one."""
+        if not isinstance(response, TextResponse):
+            self._count("articles/not_html")
+            return
+        first = extract_article(response.text, response.url)
+        draft = ArticleDraft.start(first, self.max_pages)
+        if draft.capped:
+            self.logger.info("%s announces %d pages; fetching the first %d",
+                             draft.url, draft.page_count, self.max_pages)
+            self._count("pages/capped")
+        yield from self._next(draft)
+
+    def parse_page(self, response: Response, draft: ArticleDraft, number: int) -> Iterator[Any]:
+        """Page 2..N: add its text to the draft."""
+        if not isinstance(response, TextResponse):
+            self._count("pages/not_html")
+            draft.fail(number)
+        elif draft.add(number, extract_article(response.text, response.url)) == REPEATED:
+            self.logger.info("%s: page %d repeats an earlier page; pagination stops", draft.url, number)
+            self._count("pages/repeated")
+        else:
+            self._count("pages/merged")
+        yield from self._next(draft)
+
+    def page_failed(self, failure: Failure) -> Iterator[Any]:
+        """A page that failed after retries: keep what the draft has, go on."""
+        draft, number = failure.request.cb_kwargs["draft"], failure.request.cb_kwargs["number"]
+        self.logger.info("%s: page %d failed (%s)", draft.url, number, failure.getErrorMessage())
+        self._count("pages/failed")
+        draft.fail(number)
+        yield from self._next(draft)
+
+    def article_failed(self, failure: Failure) -> None:
+        self.logger.info("article %s failed: %s", failure.request.url, failure.getErrorMessage())
+        self._count("articles/failed")
+
+    def _next(self, draft: ArticleDraft) -> Iterator[Any]:
+        number = draft.next_number()
+        if number is not None:
+            # The draft guarantees each page is asked once; a dupefilter drop would lose it.
+            yield scrapy.Request(draft.page_url(number), callback=self.parse_page,
+                                 errback=self.page_failed, dont_filter=True, priority=PAGE_PRIORITY,
+                                 cb_kwargs={"draft": draft, "number": number})
+            return
+        item = draft.to_item()
+        self._count("articles/scraped")
+        if item.page_count > 1:
+            self._count("articles/multi_page")
+        if not item.complete:
+            self._count("articles/incomplete")
+        yield item

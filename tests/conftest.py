@@ -1,0 +1,63 @@
+"""Shared test helpers: the local fixture site and real `scrapy crawl tribun` runs."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.fixture_site import FixtureSite
+
+REPO = Path(__file__).resolve().parent.parent
+# Politeness off for local fixture servers: no AutoThrottle start delay, no waits.
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-s", "DOWNLOAD_TIMEOUT=10",
+        "-s", "RETRY_TIMES=1"]
+
+
+@dataclass
+class CrawlRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    workdir: Path
+    stats: dict = field(default_factory=dict)
+
+    def feed_files(self) -> list[Path]:
+        return sorted((self.workdir / "output").rglob("*.jsonl"))
+
+    def items(self) -> list[dict]:
+        files = self.feed_files()
+        assert len(files) == 1, f"expected one feed file, found {files}"
+        return [json.loads(line) for line in files[0].read_text(encoding="utf-8").splitlines()]
+
+    def stat(self, key: str) -> int:
+        return self.stats.get(f"newscrawl/{key}", 0)
+
+
+def run_crawl(workdir: Path, *args: str, fast: bool = True, timeout: int = 120) -> CrawlRun:
+    """Run ``scrapy crawl tribun ARGS`` in a subprocess with ``workdir`` as its cwd.
+
+    The default feed (``output/tribun/*.jsonl``) lands under ``workdir``; final stats
+    are read back from ``NEWSCRAWL_STATS_FILE``.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    stats_file = workdir / "stats.json"
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "scrapy", "crawl", "tribun", *(FAST if fast else []),
+               "-s", f"NEWSCRAWL_STATS_FILE={stats_file}", *args]
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    run = CrawlRun(done.returncode, done.stdout, done.stderr, workdir)
+    if stats_file.exists():
+        run.stats = json.loads(stats_file.read_text())
+    return run
+
+
+@pytest.fixture
+def site():
+    with FixtureSite() as running:
+        yield running

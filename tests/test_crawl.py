@@ -1,0 +1,116 @@
+"""End-to-end crawls through the real Scrapy engine against the local fixture site."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_crawl
+
+PSBB = "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+CABAI = "https://makassar.tribunnews.com/2022/08/19/harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu"
+KORUT = ("https://www.tribunnews.com/internasional/7712345/"
+         "ukraina-dan-nato-dalam-masalah-serius-korea-utara-buka-opsi-kirim-senjata-mematikan-ke-rusia")
+
+
+def test_three_page_article_is_one_item_with_all_text_in_order(site, tmp_path):
+    # Given page 2 with a tracking parameter: the spider starts from page 1 anyway.
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(PSBB)}?page=2&utm_source=wa")
+    assert run.returncode == 0, run.stderr
+    [item] = run.items()
+    assert item["url"] == site.url(PSBB)
+    assert (item["page_count"], item["complete"]) == (3, True)
+    body = item["body"]
+    order = ["TRIBUNNEWS.COM, JAKARTA - Pemerintah", "Selama perpanjangan", "Sanksi bagi pelanggar",
+             "Data Dinas Kesehatan DKI", "4.000 sampel per hari."]
+    positions = [body.index(text) for text in order]
+    assert positions == sorted(positions)
+    # Page 2 repeats page 1's last paragraph: it appears once.
+    assert body.count("Ia meminta warga tetap tinggal di rumah") == 1
+    assert "Baca:" not in body and "googletag" not in body and "\n\n\n" not in body
+    assert item["related_urls"] == [
+        site.url("https://www.tribunnews.com/nasional/2020/05/03/update-corona-3-mei-2020-kasus-positif-bertambah"),
+        site.url("https://www.tribunnews.com/nasional/2020/05/02/polisi-tindak-ratusan-pelanggar-psbb")]
+    assert item["published_at"] == "2020-05-04T04:25:13+07:00"
+    assert item["word_count"] > 100 and len(item["content_hash"]) == 64 and item["crawled_at"]
+    assert run.stat("articles/scraped") == 1
+    assert run.stat("pages/merged") == 2
+    assert run.stat("articles/multi_page") == 1
+    assert run.stat("articles/incomplete") == 0
+    assert run.stats["item_scraped_count"] == 1
+
+
+def test_index_page_yields_each_of_its_articles_once(site, tmp_path):
+    run = run_crawl(tmp_path, "-a", f"urls={site.url('https://www.tribunnews.com/index-news?date=2020-5-4')}")
+    assert run.returncode == 0, run.stderr
+    items = run.items()
+    urls = sorted(item["url"] for item in items)
+    assert urls == sorted(site.url(u) for u in [
+        PSBB, "https://www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah",
+        "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik",
+        "https://www.tribunnews.com/regional/7698765/banjir-rendam-ratusan-rumah-di-kudus"])
+    assert all(item["complete"] and item["title"] and item["body"] for item in items)
+    # Page 3 repeats page 2, as the site does past its last page: paging stops there.
+    assert run.stat("listings/parsed") == 3
+    assert run.stat("listings/repeated") == 1
+    assert run.stat("articles/seen_again") == 1  # Bekasi is listed on pages 1 and 2
+    assert not any("page=4" in url for url in site.requests)
+
+
+def test_sitemap_index_leads_to_news_sitemaps_and_their_articles(site, tmp_path):
+    run = run_crawl(tmp_path, "-a", f"urls={site.url('https://www.tribunnews.com/sitemap.xml')}")
+    assert run.returncode == 0, run.stderr
+    urls = sorted(item["url"] for item in run.items())
+    assert urls == sorted(site.url(u) for u in [
+        PSBB, KORUT, "https://www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"])
+    assert run.stat("sitemaps/index") == 1 and run.stat("sitemaps/urlset") == 2
+    assert not any("sitemap-web" in url for url in site.requests)
+
+
+def test_failing_page_two_still_yields_the_article_marked_incomplete(site, tmp_path):
+    site.faults[f"{CABAI}?page=2"] = 500
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(CABAI)}")
+    assert run.returncode == 0, run.stderr
+    [item] = run.items()
+    assert (item["page_count"], item["complete"]) == (2, False)
+    assert item["body"].endswith("Ia berharap harga kembali normal menjelang bulan September.")
+    assert item["published_at"] == "2022-08-19T10:15:00+08:00"
+    assert run.stat("pages/failed") == 1
+    assert run.stat("articles/incomplete") == 1
+    assert run.stats["retry/count"] == 1  # RETRY_TIMES=1 in tests
+    assert site.requests.count(f"{CABAI}?page=2") == 2
+
+
+def test_one_item_per_article_whatever_url_variant_was_given(site, tmp_path):
+    variants = [site.url(KORUT), site.url(KORUT) + "/", site.url(KORUT) + "?page=3",
+                site.url(KORUT) + "?utm_source=twitter#komentar"]
+    run = run_crawl(tmp_path, "-a", "urls=" + ",".join(variants))
+    assert run.returncode == 0, run.stderr
+    [item] = run.items()
+    assert item["page_count"] == 3 and item["complete"]
+    assert item["body"].count("Korea Utara mengatakan, mereka akan mencoba peluncuran lagi") == 1
+    assert "Halaman 2 dari 3" not in item["body"] and "Ringkasan Berita" not in item["body"]
+    assert run.stat("articles/seen_again") == 3
+    assert site.requests.count(KORUT) == 1
+
+
+@pytest.mark.parametrize("args, named", [
+    (["-a", "url=https://www.tribunnews.com/"], "-a url="),
+    (["-a", "since=2024-13-01"], "-a since="),
+    (["-a", "since=2024-02-01", "-a", "until=2024-01-01"], "-a since=2024-02-01 is after -a until=2024-01-01"),
+    (["-a", "sites=www,atlantis"], "'atlantis'"),
+    (["-a", "urls=ftp://www.tribunnews.com/x"], "-a urls: 'ftp://www.tribunnews.com/x'"),
+])
+def test_bad_argument_stops_before_any_request(site, tmp_path, args, named):
+    run = run_crawl(tmp_path, *args)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "output").exists()
+    assert site.requests == [] and run.stats == {}
+
+
+def test_scrapyd_style_underscore_arguments_are_accepted(site, tmp_path):
+    run = run_crawl(tmp_path, "-a", "_job=abc123", "-a",
+                    f"urls={site.url('https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik')}")
+    assert run.returncode == 0, run.stderr
+    assert len(run.items()) == 1
