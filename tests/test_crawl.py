@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from newscrawl.items import ARTICLE_FIELDS
+
 from tests.conftest import run_crawl
+from tests.fixture_site import FIXTURE_ROOT, FixtureSite
 
 PSBB = "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
 CABAI = "https://makassar.tribunnews.com/2022/08/19/harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu"
@@ -16,6 +19,7 @@ def test_three_page_article_is_one_item_with_all_text_in_order(site, tmp_path):
     run = run_crawl(tmp_path, "-a", f"urls={site.url(PSBB)}?page=2&utm_source=wa")
     assert run.returncode == 0, run.stderr
     [item] = run.items()
+    assert list(item) == list(ARTICLE_FIELDS)
     assert item["url"] == site.url(PSBB)
     assert (item["page_count"], item["complete"]) == (3, True)
     body = item["body"]
@@ -114,3 +118,36 @@ def test_scrapyd_style_underscore_arguments_are_accepted(site, tmp_path):
                     f"urls={site.url('https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik')}")
     assert run.returncode == 0, run.stderr
     assert len(run.items()) == 1
+
+
+def test_pages_beyond_the_cap_are_not_fetched(site, tmp_path):
+    run = run_crawl(tmp_path, "-s", "NEWSCRAWL_MAX_PAGES=2", "-a", f"urls={site.url(PSBB)}")
+    [item] = run.items()
+    assert (item["page_count"], item["complete"]) == (3, False)
+    assert "Selama perpanjangan" in item["body"] and "Data Dinas Kesehatan" not in item["body"]
+    assert run.stat("pages/capped") == 1 and run.stat("articles/incomplete") == 1
+    assert f"{PSBB}?page=3" not in site.requests
+
+
+def test_bogus_pagination_terminates_with_one_item_and_no_repeated_text(tmp_path):
+    # An article claiming 999 pages whose page 3 serves page 2 again.
+    root = tmp_path / "site"
+    source = FIXTURE_ROOT / "www.tribunnews.com" / "nasional" / "2020" / "05" / "04"
+    target = root / "www.tribunnews.com" / "nasional" / "2020" / "05" / "04"
+    target.mkdir(parents=True)
+    name = "pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+    first = (source / f"{name}.html").read_text().replace(
+        "<div class='paging mb20'>", "<div class='paging mb20'><span class='total-page'>Halaman 1/999</span>")
+    (target / f"{name}.html").write_text(first)
+    second = (source / f"{name}__page=2.html").read_text()
+    (target / f"{name}__page=2.html").write_text(second)
+    (target / f"{name}__page=3.html").write_text(second.replace('id="pagecurrent" class="white bgblue">2',
+                                                                  'id="pagecurrent" class="white bgblue">3'))
+    with FixtureSite(root) as bogus:
+        run = run_crawl(tmp_path / "run", "-a", f"urls={bogus.url(PSBB)}")
+        requests = list(bogus.requests)
+    [item] = run.items()
+    assert (item["page_count"], item["complete"]) == (999, False)
+    assert item["body"].count("Sanksi bagi pelanggar") == 1
+    assert run.stat("pages/capped") == 1 and run.stat("pages/repeated") == 1
+    assert f"{PSBB}?page=4" not in requests

@@ -1,0 +1,134 @@
+"""Extraction on fixture pages: each ``page.html`` has its expected record in ``page.json``.
+
+The page's URL is its path under tests/fixtures/site (``host/path__query.html``).
+To add a fixture, see README "Adding a fixture".
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newscrawl.extract import page_record
+from newscrawl.pages import extract_article, extract_listing, parse_sitemap
+from tests.fixture_site import FIXTURE_ROOT
+
+PAGES = sorted(p for p in FIXTURE_ROOT.rglob("*.html") if p.with_suffix(".json").exists())
+
+
+def url_of(path: Path) -> str:
+    host, *rest = path.relative_to(FIXTURE_ROOT).with_suffix("").parts
+    return f"https://{host}/" + "/".join(rest).replace("__", "?", 1)
+
+
+# One multi-page article per template generation of tribun-site.md (page 2 fixtures).
+GENERATIONS = {
+    "2020": "www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei__page=2.html",
+    "2021-23 (regional)": "makassar.tribunnews.com/2022/08/19/"
+                          "harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu__page=2.html",
+    "2024-26": "www.tribunnews.com/internasional/7712345/ukraina-dan-nato-dalam-masalah-serius-"
+               "korea-utara-buka-opsi-kirim-senjata-mematikan-ke-rusia__page=2.html",
+}
+
+
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_each_template_generation_has_a_checked_multi_page_fixture(generation):
+    assert FIXTURE_ROOT / GENERATIONS[generation] in PAGES
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(FIXTURE_ROOT)))
+def test_page_extracts_to_its_expected_record(path):
+    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert page_record(path.read_bytes(), url_of(path)) == expected
+
+
+def test_extract_command_prints_the_record_as_json():
+    path = next(p for p in PAGES if "__page=2" in p.name and "makassar" in str(p))
+    done = subprocess.run([sys.executable, "-m", "newscrawl.extract", "--url", url_of(path), str(path)],
+                          capture_output=True, text=True, check=True)
+    record = json.loads(done.stdout)
+    assert record["page_number"] == 2 and len(record["page_urls"]) == 2
+    assert record == json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+def test_extract_command_names_an_unreadable_file(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "newscrawl.extract", "--url", "https://x.tribunnews.com/a",
+                           str(tmp_path / "missing.html")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("No such file or directory") and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("html", [
+    b"", b"<html></html>", b"<html><body><p>unclosed <div><b>soup",
+    b"\x00\x01 not html at all", "<?xml version='1.0' encoding='utf-8'?><html><body/></html>",
+])
+def test_missing_markup_gives_empty_fields_not_errors(html):
+    page = extract_article(html, "https://www.tribunnews.com/nasional/2020/05/04/x")
+    assert page.paragraphs == [] and page.page_urls == [page.url]
+    assert page.fields["title"] is None and page.fields["authors"] == []
+    assert page.fields["published_at"] is None
+
+
+def test_broken_and_duplicate_json_ld_fall_back_to_other_sources():
+    html = """<html><head>
+    <script type="application/ld+json">{"@type": "NewsArticle", "headline": broken</script>
+    <script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2021-03-05T10:00:00+07:00",}</script>
+    <script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "1999-01-01T00:00:00+07:00"}</script>
+    <meta property="og:title" content="Judul Berita - TribunJogja.com"></head>
+    <body><div class="side-article txt-article"><p>Isi.</p></div></body></html>"""
+    page = extract_article(html, "https://jogja.tribunnews.com/2021/03/05/judul-berita")
+    assert page.fields["title"] == "Judul Berita"
+    assert page.fields["published_at"] == "2021-03-05T10:00:00+07:00"  # first parseable block
+    assert page.paragraphs == ["Isi."]
+
+
+def test_charset_declared_only_in_meta_is_honoured():
+    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+            '</head><body><h1 id="arttitle">Kafe \u2013 caf\u00e9</h1></body></html>').encode("cp1252")
+    page = extract_article(html, "https://www.tribunnews.com/x/2020/01/01/a")
+    assert page.fields["title"] == "Kafe \u2013 caf\u00e9"
+
+
+def test_sidebar_times_never_give_the_article_date():
+    html = """<html><body><time class="timeago" title="2024-01-01 10:00:00">5 menit lalu</time>
+    <h1 id="arttitle">Judul</h1><time class="grey">Rabu, 3 Januari 2024 08:00 WIT</time>
+    <div><time class="timeago">Kamis, 4 Januari 2024 08:00 WIB</time></div></body></html>"""
+    page = extract_article(html, "https://papua.tribunnews.com/2024/01/03/judul")
+    assert page.fields["published_at"] == "2024-01-03T08:00:00+09:00"
+
+
+def test_index_page_lists_its_articles_and_pagination():
+    path = FIXTURE_ROOT / "www.tribunnews.com" / "index-news__date=2020-5-4.html"
+    listing = extract_listing(path.read_bytes(), "https://www.tribunnews.com/index-news?date=2020-5-4")
+    assert listing.article_urls == [
+        "https://www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah?utm_source=index",
+        "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik",
+        "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"]
+    # The numbered link and "Next" both lead to page 2: listed once.
+    assert listing.page_urls == ["https://www.tribunnews.com/index-news?date=2020-5-4&page=2"]
+
+
+def test_news_sitemap_keeps_the_news_children():
+    path = FIXTURE_ROOT / "www.tribunnews.com" / "nasional" / "sitemap-news.xml"
+    sitemap = parse_sitemap(path.read_bytes())
+    assert sitemap.kind == "urlset" and len(sitemap.entries) == 3
+    first = sitemap.entries[0]
+    assert first.published_at == "2020-05-04T04:25:13+07:00"
+    assert first.title == "Pemerintah Perpanjang PSBB Jakarta hingga Akhir Mei"
+    index = parse_sitemap((FIXTURE_ROOT / "www.tribunnews.com" / "sitemap.xml").read_bytes())
+    assert index.kind == "index" and len(index.entries) == 3
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>not xml", b"\x1f\x8b broken gzip", b"<rss><channel/></rss>"])
+def test_anything_but_a_sitemap_is_invalid_not_an_error(body):
+    assert parse_sitemap(body).kind == "invalid"
+
+
+def test_gzipped_sitemap_is_read():
+    import gzip
+
+    raw = (FIXTURE_ROOT / "www.tribunnews.com" / "sitemap.xml").read_bytes()
+    assert parse_sitemap(gzip.compress(raw)).kind == "index"
