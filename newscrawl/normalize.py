@@ -8,7 +8,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from dateutil import parser as du_parser
 
@@ -43,6 +43,45 @@ def join_paragraphs(paragraphs: Iterable[str]) -> str:
     'Satu.\\n\\nDua kalimat.'
     """
     return "\n\n".join(p for p in (clean_text(p) for p in paragraphs) if p)
+
+
+# ---- paragraphs of the body ---------------------------------------------------------
+TEXT, DROP, BYLINE, SYNDICATION = "text", "drop", "byline", "syndication"
+RELATED_LABEL = re.compile(r"^(baca(\s+(juga|selengkapnya))?|simak(\s+juga)?|lihat juga)\b\s*:", re.I)
+_CHROME = re.compile("|".join([
+    r"halaman\s+\d+\s*(dari|/)\s*\d+", r"halaman\s+(selanjutnya|sebelumnya|berikutnya)\b.*",
+    r"rekomendasi untuk anda|ikuti kami di|aa|berita terkini|ringkasan berita:?|lihat foto",
+    r"©.*", r"(editor|penulis|sumber)\s*:.*", r"all rights? reserved.*",
+]), re.I)
+_BYLINE = re.compile(
+    r"^laporan\s+(?:wartawan|reporter|kontributor|koresponden)\b[^,]{0,80},\s*(.{2,80})$", re.I)
+_SYNDICATED = re.compile(
+    r"^artikel ini (?:telah )?(?:tayang|terbit|dimuat) di\s+(\S+?)\.?(?:\s+dengan judul\b.*)?$", re.I)
+
+
+def classify_paragraph(text: str, first: bool = False) -> tuple[str, str | None]:
+    """What a body paragraph is: article text, page chrome, a byline or a syndication note.
+
+    Bylines count only as the first paragraph; the value is the author or source named.
+
+    >>> classify_paragraph("Halaman 2 dari 3")
+    ('drop', None)
+    >>> classify_paragraph("Baca juga: Harga Emas Naik")
+    ('drop', None)
+    >>> classify_paragraph("Laporan Wartawan Tribunnews.com, Fahdi Fahlevi", first=True)
+    ('byline', 'Fahdi Fahlevi')
+    >>> classify_paragraph("Artikel ini telah tayang di Surya.co.id dengan judul Banjir")
+    ('syndication', 'Surya.co.id')
+    >>> classify_paragraph("Editor menilai rancangan itu terlalu cepat.")
+    ('text', None)
+    """
+    if _CHROME.fullmatch(text) or RELATED_LABEL.match(text):
+        return DROP, None
+    if first and (byline := _BYLINE.match(text)):
+        return BYLINE, byline.group(1)
+    if syndicated := _SYNDICATED.match(text):
+        return SYNDICATION, syndicated.group(1)
+    return TEXT, None
 
 
 class IndonesianParserInfo(du_parser.parserinfo):
@@ -188,3 +227,42 @@ def content_hash(body: str | None) -> str | None:
     if not body:
         return None
     return hashlib.sha256(" ".join(body.casefold().split()).encode()).hexdigest()
+
+
+class CleanBody(NamedTuple):
+    """A normalized body and what rules moved out of it."""
+
+    text: str | None
+    byline_authors: list[str]
+    syndicated_from: str | None
+
+
+def normalize_body(body: str | None) -> CleanBody:
+    """Paragraphs cleaned, boilerplate that slipped in removed by rule, one blank line between.
+
+    >>> normalize_body("Laporan Wartawan Tribunnews.com, Ani\\n\\nIsi\\u00a0 berita.\\n\\n\\n"
+    ...                "Baca juga: Lain\\nHalaman 2 dari 3\\n\\nArtikel ini telah tayang di Surya.co.id")
+    CleanBody(text='Isi berita.', byline_authors=['Ani'], syndicated_from='Surya.co.id')
+    """
+    kept: list[str] = []
+    authors: list[str] = []
+    source = None
+    for raw in re.split(r"\n\s*\n", body or ""):
+        for line in raw.split("\n") if _has_chrome_line(raw) else [raw]:
+            paragraph = clean_text(line)
+            if not paragraph:
+                continue
+            kind, value = classify_paragraph(paragraph, first=not kept and not authors)
+            if kind == TEXT:
+                kept.append(paragraph)
+            elif kind == BYLINE:
+                authors.extend(split_authors(value))
+            elif kind == SYNDICATION:
+                source = value
+    return CleanBody("\n\n".join(kept) or None, authors, source)
+
+
+def _has_chrome_line(paragraph: str) -> bool:
+    """True when a single line of a multi-line paragraph is chrome (a careless dump)."""
+    lines = [clean_text(line) for line in paragraph.split("\n")]
+    return len(lines) > 1 and any(classify_paragraph(line)[0] != TEXT for line in lines if line)

@@ -1,17 +1,162 @@
-"""Item pipelines: small classes, one job each."""
+"""Item pipelines: small classes, one job each, in this order:
+
+normalize (100) -> validate (200) -> deduplicate (300) -> near-duplicates (400).
+"""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.items import Article
-from newscrawl.normalize import content_hash, word_count
+from newscrawl.neardup import simhash
+from newscrawl.normalize import (clean_text, content_hash, normalize_body, parse_date, slug,
+                                 split_authors, unique, word_count)
+from newscrawl.state import ArticleState
+from newscrawl.urls import canonical_url
+
+logger = logging.getLogger(__name__)
+REQUIRED = ("url", "title", "body", "published_at")
+_TEXT_FIELDS = ("article_id", "title", "description", "editor", "image_caption", "image_credit",
+                "language", "source")
 
 
-class DerivedFieldsPipeline:
-    """Fill the fields computed from others: word count, content hash, crawl time (UTC)."""
+class NormalizePipeline:
+    """Put every field in its normal form (newscrawl/normalize.py) and fill derived fields."""
+
+    def __init__(self, stats) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "NormalizePipeline":
+        return cls(crawler.stats)
 
     def process_item(self, item: Article) -> Article:
+        for name in _TEXT_FIELDS:
+            setattr(item, name, clean_text(_text(getattr(item, name))) or None)
+        item.url = canonical_url(item.url) if item.url else None
+        item.site = urlsplit(item.url).netloc if item.url else item.site
+        item.related_urls = [u for u in unique(canonical_url(u) for u in _list(item.related_urls))
+                             if u != item.url]
+        body = normalize_body(_text(item.body))
+        item.body = body.text
+        item.source = item.source or body.syndicated_from
+        item.authors = unique([*(a for n in _list(item.authors) for a in split_authors(n)),
+                               *body.byline_authors])
+        item.tags = unique(_list(item.tags))
+        item.section = slug(_text(item.section))
+        for name in ("published_at", "updated_at"):
+            self._date(item, name)
         item.word_count = word_count(item.body)
         item.content_hash = content_hash(item.body)
         item.crawled_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        return item
+
+    def _date(self, item: Article, name: str) -> None:
+        raw = getattr(item, name)
+        value = parse_date(_text(raw))
+        if raw and value is None:
+            self.stats.inc_value(f"newscrawl/normalize/unparseable_date/{name}")
+            logger.info("%s: %s %r is not a date I can read; set to null", item.url, name, raw)
+        setattr(item, name, value)
+
+
+def _text(value) -> str | None:
+    """A field value as text, whatever type a careless producer gave it."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value if v is not None)
+    return str(value)
+
+
+def _list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value if v is not None]
+
+
+class ValidatePipeline:
+    """Drop an article without url, title, body or published_at; count each missing field."""
+
+    def __init__(self, stats) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ValidatePipeline":
+        return cls(crawler.stats)
+
+    def process_item(self, item: Article) -> Article:
+        missing = [name for name in REQUIRED if not getattr(item, name, None)]
+        if not missing:
+            return item
+        for name in missing:
+            self.stats.inc_value(f"newscrawl/dropped/missing_{name}")
+        self.stats.inc_value("newscrawl/dropped/invalid")
+        raise DropItem(f"{item.url or 'article without url'}: missing {', '.join(missing)}", log_level="INFO")
+
+
+class DeduplicatePipeline:
+    """One item per canonical URL and per site+article id, in this run and across runs."""
+
+    def __init__(self, state: ArticleState, stats) -> None:
+        self.state = state
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "DeduplicatePipeline":
+        state = ArticleState.of(crawler)
+        if state is None:
+            raise NotConfigured("needs the newscrawl.state.ArticleState extension")
+        return cls(state, crawler.stats)
+
+    def process_item(self, item: Article) -> Article:
+        duplicate = self.state.claim(item)
+        if duplicate is None:
+            return item
+        self.stats.inc_value(f"newscrawl/dropped/duplicate_{duplicate}")
+        raise DropItem(f"{item.url}: already exported ({duplicate.replace('_', ' ')})", log_level="INFO")
+
+
+class NearDuplicatePipeline:
+    """Syndicated copies: a body within a few SimHash bits of an earlier one.
+
+    ``NEWSCRAWL_NEAR_DUPLICATES``: ``mark`` sets ``duplicate_of`` to the first-seen URL,
+    ``drop`` drops the copy, ``off`` does nothing.
+    """
+
+    MODES = ("mark", "drop", "off")
+
+    def __init__(self, state: ArticleState, stats, mode: str, distance: int, min_words: int) -> None:
+        self.state, self.stats = state, stats
+        self.mode, self.distance, self.min_words = mode, distance, min_words
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "NearDuplicatePipeline":
+        settings = crawler.settings
+        mode = settings.get("NEWSCRAWL_NEAR_DUPLICATES")
+        if mode not in cls.MODES:
+            raise ValueError(f"NEWSCRAWL_NEAR_DUPLICATES={mode!r}: use one of {', '.join(cls.MODES)}")
+        state = ArticleState.of(crawler)
+        if mode == "off" or state is None:
+            raise NotConfigured
+        return cls(state, crawler.stats, mode, settings.getint("NEWSCRAWL_NEAR_DUPLICATE_DISTANCE"),
+                   settings.getint("NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS"))
+
+    def process_item(self, item: Article) -> Article:
+        if not item.body or (item.word_count or 0) < self.min_words:
+            return item  # too short to tell a copy from a similar brief
+        first = self.state.near_duplicate_of(item.url, simhash(item.body), self.distance)
+        if first is None or first == item.url:
+            return item
+        self.stats.inc_value("newscrawl/near_duplicates")
+        if self.mode == "drop":
+            self.stats.inc_value("newscrawl/dropped/near_duplicate")
+            raise DropItem(f"{item.url}: near duplicate of {first}", log_level="INFO")
+        item.duplicate_of = first
         return item

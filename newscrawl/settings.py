@@ -1,5 +1,7 @@
 """Settings that differ from Scrapy's defaults; each says why and what the default was."""
 
+from newscrawl.items import ARTICLE_FIELDS
+
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
@@ -27,18 +29,37 @@ LOG_LEVEL = "INFO"
 
 # UTF-8 without \u escapes in JSONL. Default: None (JSON with \u escapes).
 FEED_EXPORT_ENCODING = "utf-8"
-# Default: no feed. One JSONL file per run.
+# Default: no feed. One JSONL file per run (newscrawl/feeds.py adds CSV on request).
 FEEDS = {
     "output/%(name)s/%(name)s-%(time)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"},
 }
-
+# Every column in schema order, even when the first item lacks some. Default: None
+# (the first item's fields).
+FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
+# A run that exports nothing (all known, or a failure) leaves no empty file for
+# consumers to pick up. Default: True.
+FEED_STORE_EMPTY = False
+# Written as <name>.part and renamed when complete. Default: FileFeedStorage.
+FEED_STORAGES = {
+    "": "newscrawl.feeds.AtomicFileFeedStorage",
+    "file": "newscrawl.feeds.AtomicFileFeedStorage",
+}
+# Lists joined, formulas neutralised. Default: scrapy.exporters.CsvItemExporter.
+FEED_EXPORTERS = {"csv": "newscrawl.feeds.SafeCsvItemExporter"}
 # Default: none.
+ADDONS = {"newscrawl.feeds.FeedsAddon": 0}
+
+# Default: none. Order: normalize, validate, deduplicate, near-duplicates.
 ITEM_PIPELINES = {
-    "newscrawl.pipelines.DerivedFieldsPipeline": 300,
+    "newscrawl.pipelines.NormalizePipeline": 100,
+    "newscrawl.pipelines.ValidatePipeline": 200,
+    "newscrawl.pipelines.DeduplicatePipeline": 300,
+    "newscrawl.pipelines.NearDuplicatePipeline": 400,
 }
 
 # Default: none.
 EXTENSIONS = {
+    "newscrawl.state.ArticleState": 100,
     "newscrawl.extensions.StatsFile": 500,
 }
 
@@ -47,3 +68,15 @@ EXTENSIONS = {
 NEWSCRAWL_MAX_PAGES = 50
 # Path of a JSON file to write the final crawl stats to (for monitoring and tests).
 NEWSCRAWL_STATS_FILE = None
+# Incremental runs: skip articles an earlier run exported (store in NEWSCRAWL_STATE_DIR).
+NEWSCRAWL_INCREMENTAL = True
+NEWSCRAWL_STATE_DIR = ".newscrawl"
+# Syndicated copies: "mark" (duplicate_of = first-seen URL), "drop" or "off".
+NEWSCRAWL_NEAR_DUPLICATES = "mark"
+# SimHash bits two bodies may differ by and still be copies (0-3).
+NEWSCRAWL_NEAR_DUPLICATE_DISTANCE = 3
+# Bodies shorter than this are never called copies: briefs look alike.
+NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS = 50
+# CSV: also write output/tribun/tribun-<time>.csv; how list fields are joined.
+NEWSCRAWL_CSV_FEED = False
+NEWSCRAWL_CSV_LIST_SEPARATOR = " | "

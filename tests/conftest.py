@@ -61,3 +61,19 @@ def run_crawl(workdir: Path, *args: str, fast: bool = True, timeout: int = 120) 
 def site():
     with FixtureSite() as running:
         yield running
+
+
+def project_crawler(tmp_path: Path, **overrides):
+    """A Crawler with the project's settings and its extensions built (no engine).
+
+    The state dir defaults to ``tmp_path/state``; pipelines are then built with
+    ``Pipeline.from_crawler(crawler)`` exactly as the engine builds them.
+    """
+    from scrapy.utils.test import get_crawler
+
+    import newscrawl.settings as project
+    from newscrawl.spiders.tribun import TribunSpider
+
+    settings = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+    settings.update(NEWSCRAWL_STATE_DIR=str(tmp_path / "state"), **overrides)
+    return get_crawler(TribunSpider, settings)

@@ -1,20 +1,219 @@
-"""Pipelines, called through process_item as the engine calls them."""
+"""Pipelines, called through process_item as the engine calls them, on real components."""
 from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+from scrapy.exceptions import DropItem
+
 from newscrawl.items import Article
-from newscrawl.pipelines import DerivedFieldsPipeline
+from newscrawl.pipelines import (DeduplicatePipeline, NearDuplicatePipeline, NormalizePipeline,
+                                 ValidatePipeline)
+from newscrawl.state import ArticleState
+from tests.conftest import project_crawler
+
+URL = "https://www.tribunnews.com/nasional/2020/05/04/judul"
+LONG = " ".join(f"kata{i}" for i in range(80))
 
 
-def test_derived_fields_are_filled_from_the_body():
-    item = DerivedFieldsPipeline().process_item(Article(url="https://x.tribunnews.com/2020/01/01/a",
-                                                        body="Satu dua tiga.\n\nEmpat."))
-    assert item.word_count == 4
-    assert len(item.content_hash) == 64
+def article(**fields) -> Article:
+    base = dict(url=URL, site="www.tribunnews.com", title="Judul", body="Isi berita.",
+                published_at="2020-05-04T04:25:13+07:00")
+    return Article(**{**base, **fields})
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    return project_crawler(tmp_path)
+
+
+def normalize(crawler, **fields) -> Article:
+    return NormalizePipeline.from_crawler(crawler).process_item(article(**fields))
+
+
+# ---- normalize ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, iso", [
+    ("2020-05-04T04:25:13+07:00", "2020-05-04T04:25:13+07:00"),
+    ("2026-07-24T12:40+07:00", "2026-07-24T12:40:00+07:00"),
+    ("2020-05-03T21:25:13Z", "2020-05-03T21:25:13+00:00"),
+    ("Senin, 4 Mei 2020 04:25 WIB", "2020-05-04T04:25:00+07:00"),
+    ("Selasa, 5 Mei 2020 4:25 WITA", "2020-05-05T04:25:00+08:00"),
+    ("Rabu, 6 Mei 2020 04:25 WIT", "2020-05-06T04:25:00+09:00"),
+    ("Kamis, 7 Mei 2020 04:25 WIB", "2020-05-07T04:25:00+07:00"),
+    ("Jumat, 8 Mei 2020 04:25 WIB", "2020-05-08T04:25:00+07:00"),
+    ("Jum'at, 8 Mei 2020 04:25 WIB", "2020-05-08T04:25:00+07:00"),
+    ("Sabtu, 9 Mei 2020 04:25 WIB", "2020-05-09T04:25:00+07:00"),
+    ("Minggu, 10 Mei 2020 04:25 WIB", "2020-05-10T04:25:00+07:00"),
+    ("Senin, 3 Februari 2020 10:00 WIB", "2020-02-03T10:00:00+07:00"),
+    ("Senin, 3 Pebruari 2020 10:00 WIB", "2020-02-03T10:00:00+07:00"),
+    ("3 Agu 2023 19:26 WIB", "2023-08-03T19:26:00+07:00"),
+    ("3 Agt 2023 19:26 WIB", "2023-08-03T19:26:00+07:00"),
+    ("3 Ags 2023 19:26 WIB", "2023-08-03T19:26:00+07:00"),
+    ("3 Nop 2023 19:26 WITA", "2023-11-03T19:26:00+08:00"),
+    ("3 Okt 2023 19:26 WIB", "2023-10-03T19:26:00+07:00"),
+    ("17 Des 2023 19:26 WIT", "2023-12-17T19:26:00+09:00"),
+    ("Tayang: Senin, 3 November 2025 19:26 WIB", "2025-11-03T19:26:00+07:00"),
+    ("Senin,\u00a04 Mei 2020\u00a004:25\u00a0WIB", "2020-05-04T04:25:00+07:00"),
+])
+def test_dates_become_iso_8601_with_their_offset(crawler, raw, iso):
+    assert normalize(crawler, published_at=raw).published_at == iso
+
+
+@pytest.mark.parametrize("raw", ["12 jam lalu", "Senin, 4 Mei 2020", "2020-05-04 04:25:13", "bukan tanggal"])
+def test_a_date_without_zone_or_unreadable_becomes_null_and_is_counted(crawler, raw):
+    item = normalize(crawler, updated_at=raw)
+    assert item.updated_at is None
+    assert crawler.stats.get_value("newscrawl/normalize/unparseable_date/updated_at") == 1
+
+
+@pytest.mark.parametrize("raw, names", [
+    (["Penulis: Nama Penulis\t\t"], ["Nama Penulis"]),
+    (["Reporter: Ani"], ["Ani"]),
+    (["Laporan Wartawan Tribunnews.com, Fahdi Fahlevi"], ["Fahdi Fahlevi"]),
+    (["Ani dan Budi"], ["Ani", "Budi"]),
+    (["Ani/Budi"], ["Ani", "Budi"]),
+    (["Ani, Budi"], ["Ani", "Budi"]),
+    (["Ani", "ani", "BUDI"], ["Ani", "BUDI"]),
+    ("Ani dan Budi", ["Ani", "Budi"]),
+    (["irwan sy"], ["irwan sy"]),
+])
+def test_authors_are_split_deduplicated_and_keep_their_capitals(crawler, raw, names):
+    assert normalize(crawler, authors=raw).authors == names
+
+
+def test_text_fields_tags_section_and_urls_are_normalized(crawler):
+    item = normalize(
+        crawler, url="http://m.tribunnews.com/amp/nasional/2020/05/04/judul/?page=2&utm_source=fb#a",
+        title="  Judul\u200b\u00a0Berita ", tags=[" PSBB ", "psbb", "Jakarta", ""], section="Sains & Teknologi",
+        related_urls=["https://www.tribunnews.com/a/2020/01/01/b?utm_medium=x", URL],
+        body="Caf\u0065\u0301 buka.\u00a0\n\n\n\n\u200bParagraf  dua.", image_caption="\t")
+    assert item.url == URL and item.title == "Judul Berita"
+    assert item.tags == ["PSBB", "Jakarta"] and item.section == "sains-teknologi"
+    assert item.related_urls == ["https://www.tribunnews.com/a/2020/01/01/b"]
+    assert item.body == "Caf\u00e9 buka.\n\nParagraf dua." and item.image_caption is None
+    assert item.word_count == 4 and len(item.content_hash) == 64
     assert datetime.fromisoformat(item.crawled_at).utcoffset().total_seconds() == 0
 
 
-def test_an_item_without_body_gets_no_hash():
-    item = DerivedFieldsPipeline().process_item(Article(url="https://x.tribunnews.com/2020/01/01/a"))
-    assert (item.word_count, item.content_hash) == (0, None)
+def test_boilerplate_in_the_body_is_removed_or_moved_to_its_field(crawler):
+    item = normalize(crawler, authors=["Ani"], source=None, body=(
+        "Laporan Wartawan Tribunnews.com, Budi Santoso\n\nTRIBUNNEWS.COM, JAKARTA - Isi.\n\n"
+        "Baca juga: Berita lain\n\nHalaman 2 dari 3\n\nRekomendasi untuk Anda\n\n"
+        "Artikel ini telah tayang di Surya.co.id dengan judul Isi"))
+    assert item.body == "TRIBUNNEWS.COM, JAKARTA - Isi."
+    assert item.authors == ["Ani", "Budi Santoso"] and item.source == "Surya.co.id"
+
+
+def test_a_careless_text_dump_loses_its_chrome_lines(crawler):
+    item = normalize(crawler, body="Paragraf.\nHalaman 2 dari 3\nRekomendasi untuk Anda\nIkuti kami di\nAA")
+    assert item.body == "Paragraf."
+
+
+def test_malformed_values_do_not_crash(crawler):
+    item = normalize(crawler, title=["Judul", None], authors=None, tags="PSBB", related_urls=None,
+                     published_at=20200504, body=None, article_id=4962183)
+    assert (item.title, item.authors, item.tags, item.article_id) == ("Judul", [], ["PSBB"], "4962183")
+    assert item.body is None and item.published_at is None
+
+
+# ---- validate ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("missing", ["url", "title", "body", "published_at"])
+def test_an_article_missing_a_required_field_is_dropped_and_counted(crawler, missing):
+    with pytest.raises(DropItem) as dropped:
+        ValidatePipeline.from_crawler(crawler).process_item(article(**{missing: None}))
+    assert missing in str(dropped.value) and dropped.value.log_level == "INFO"
+    assert crawler.stats.get_value(f"newscrawl/dropped/missing_{missing}") == 1
+
+
+def test_each_missing_field_has_its_own_stat(crawler):
+    with pytest.raises(DropItem):
+        ValidatePipeline.from_crawler(crawler).process_item(Article())
+    stats = crawler.stats.get_stats()
+    assert all(stats[f"newscrawl/dropped/missing_{f}"] == 1 for f in ("url", "title", "body", "published_at"))
+    assert stats["newscrawl/dropped/invalid"] == 1
+
+
+# ---- deduplicate -----------------------------------------------------------------------------
+
+def test_one_item_per_url_and_per_article_id_within_a_run(crawler):
+    dedup = DeduplicatePipeline.from_crawler(crawler)
+    dedup.process_item(article(article_id="4962183"))
+    with pytest.raises(DropItem):
+        dedup.process_item(article())
+    with pytest.raises(DropItem):  # same site and id, another URL (the old date-style one)
+        dedup.process_item(article(url="https://www.tribunnews.com/nasional/4962183/judul", article_id="4962183"))
+    dedup.process_item(article(url="https://solo.tribunnews.com/2020/05/04/judul", site="solo.tribunnews.com",
+                               article_id="4962183"))  # ids are per site
+    assert crawler.stats.get_value("newscrawl/dropped/duplicate_in_run") == 2
+
+
+def test_an_article_exported_by_an_earlier_run_is_dropped(tmp_path):
+    first = project_crawler(tmp_path)
+    state = ArticleState.of(first)
+    DeduplicatePipeline.from_crawler(first).process_item(article(article_id="1"))
+    state.item_scraped(article(article_id="1"))
+    state.feed_exporter_closed()  # the feed is finalized: now it counts as exported
+    second = project_crawler(tmp_path)
+    assert ArticleState.of(second).exported_before(URL)
+    with pytest.raises(DropItem):
+        DeduplicatePipeline.from_crawler(second).process_item(article(url=URL + "-baru", article_id="1"))
+    assert second.stats.get_value("newscrawl/dropped/duplicate_earlier_run") == 1
+
+
+def test_nothing_is_recorded_when_the_feed_failed(tmp_path):
+    first = project_crawler(tmp_path)
+    state = ArticleState.of(first)
+    state.item_scraped(article())
+    first.stats.inc_value("feedexport/failed_count/AtomicFileFeedStorage")
+    state.feed_exporter_closed()
+    assert first.stats.get_value("newscrawl/state/not_recorded") == 1
+    assert not ArticleState.of(project_crawler(tmp_path)).exported_before(URL)
+
+
+def test_incremental_off_keeps_no_store(tmp_path):
+    crawler = project_crawler(tmp_path, NEWSCRAWL_INCREMENTAL=False)
+    assert ArticleState.of(crawler).store is None
+    assert not (tmp_path / "state").exists()
+
+
+# ---- near duplicates ---------------------------------------------------------------------------
+
+def near(crawler) -> NearDuplicatePipeline:
+    return NearDuplicatePipeline.from_crawler(crawler)
+
+
+def test_a_syndicated_copy_is_marked_with_the_first_seen_url(crawler):
+    pipeline = near(crawler)
+    original = normalize(crawler, body=f"TRIBUNNEWS.COM, JAKARTA - {LONG}")
+    copy = normalize(crawler, url="https://surabaya.tribunnews.com/2020/05/04/judul",
+                     body=f"SURYA.CO.ID, JAKARTA - {LONG}")
+    assert pipeline.process_item(original).duplicate_of is None
+    assert pipeline.process_item(copy).duplicate_of == URL
+    assert crawler.stats.get_value("newscrawl/near_duplicates") == 1
+
+
+def test_drop_mode_drops_the_copy(tmp_path):
+    crawler = project_crawler(tmp_path, NEWSCRAWL_NEAR_DUPLICATES="drop")
+    pipeline = near(crawler)
+    pipeline.process_item(normalize(crawler, body=LONG))
+    with pytest.raises(DropItem):
+        pipeline.process_item(normalize(crawler, url=URL + "-2", body=LONG))
+    assert crawler.stats.get_value("newscrawl/dropped/near_duplicate") == 1
+
+
+def test_off_mode_disables_the_pipeline(tmp_path):
+    from scrapy.exceptions import NotConfigured
+
+    with pytest.raises(NotConfigured):
+        near(project_crawler(tmp_path, NEWSCRAWL_NEAR_DUPLICATES="off"))
+
+
+def test_short_and_different_bodies_are_not_copies(crawler):
+    pipeline = near(crawler)
+    pipeline.process_item(normalize(crawler, body="Singkat saja."))
+    assert pipeline.process_item(normalize(crawler, url=URL + "-2", body="Singkat saja.")).duplicate_of is None
+    pipeline.process_item(normalize(crawler, url=URL + "-3", body=LONG))
+    other = " ".join(f"lain{i}" for i in range(80))
+    assert pipeline.process_item(normalize(crawler, url=URL + "-4", body=other)).duplicate_of is None

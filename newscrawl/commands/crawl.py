@@ -1,8 +1,8 @@
 """`scrapy crawl`, with spider arguments checked before anything starts.
 
 Scrapy's own command would log a traceback for a bad ``-a`` value and may create the
-feed file first; this one prints one line naming the argument and exits with status 2,
-before the crawler (and its log banner) is even created.
+feed file first; this one prints one line naming the argument (or the ``NEWSCRAWL_*``
+setting) and exits with status 2, before the crawler (and its log banner) is created.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError
+from newscrawl.config import SettingError, check_settings
 
 USAGE_EXIT = 2
 
@@ -21,6 +22,10 @@ USAGE_EXIT = 2
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        try:
+            check_settings(self.settings)
+        except SettingError as error:
+            self._fail(args, error)
         if len(args) != 1:
             return  # Scrapy's run() explains the usage
         try:
@@ -33,5 +38,10 @@ class Command(ScrapyCrawlCommand):
         try:
             validate(opts.spargs)
         except ArgumentError as error:
-            print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
-            sys.exit(USAGE_EXIT)
+            self._fail(args, error)
+
+    @staticmethod
+    def _fail(args: list[str], error: Exception) -> None:
+        name = args[0] if args else ""
+        print(f"scrapy crawl {name}: error: {error}", file=sys.stderr)
+        sys.exit(USAGE_EXIT)

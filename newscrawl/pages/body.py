@@ -13,7 +13,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from newscrawl.normalize import clean_text, split_authors
+from newscrawl.normalize import (BYLINE, RELATED_LABEL, SYNDICATION, TEXT, classify_paragraph,
+                                 clean_text, split_authors)
 from newscrawl.pages.sources import PageSources, has_class
 from newscrawl.urls import canonical_url
 
@@ -36,16 +37,6 @@ _NOISE = etree.XPath(" | ".join([
 _BLOCKS = frozenset("p div section article blockquote ul ol li dl dt dd table tr h1 h2 h3 h4 h5 h6 "
                     "pre center header footer aside".split())
 _BR = "\x00"
-
-_BACA = re.compile(r"^(baca(\s+(juga|selengkapnya))?|simak(\s+juga)?|lihat juga)\b\s*:", re.I)
-_DROP = [re.compile(p, re.I) for p in (
-    r"^halaman\s+\d+\s*(dari|/)\s*\d+$", r"^halaman\s+(selanjutnya|sebelumnya|berikutnya)\b",
-    r"^(rekomendasi untuk anda|ikuti kami di|aa|berita terkini|ringkasan berita|lihat foto)$",
-    r"^©", r"^(editor|penulis|sumber)\s*:", r"^all rights? reserved",
-)]
-_BYLINE = re.compile(r"^laporan\s+(wartawan|reporter|kontributor|koresponden)\b[^,]{0,80},\s*(.{2,80})$", re.I)
-_SYNDICATED = re.compile(r"^artikel ini (telah )?(tayang|terbit|dimuat) di\s+(\S+?)\.?(\s+dengan judul\b.*)?$", re.I)
-
 
 @dataclass
 class Body:
@@ -86,7 +77,7 @@ def _take_related_links(container: etree._Element, base_url: str, body: Body) ->
     candidates = container.xpath(".//p | .//li | .//h3 | .//h4 | .//*[@class]")
     for para in candidates:
         if not (_has_baca_class(para) or (
-                para.tag != "div" and _BACA.match(clean_text(para.text_content())))):
+                para.tag != "div" and RELATED_LABEL.match(clean_text(para.text_content())))):
             continue
         for href in para.xpath(".//a/@href"):
             url = canonical_url(urljoin(base_url, href))
@@ -129,12 +120,10 @@ def _flush(buf: list[str], out: list[str]) -> None:
 
 def _keep_or_move(paragraph: str, body: Body) -> None:
     """Keep article text; move bylines and syndication notes out; drop page chrome."""
-    if any(p.match(paragraph) for p in _DROP) or _BACA.match(paragraph):
-        return
-    if (byline := _BYLINE.match(paragraph)) and not body.paragraphs:
-        body.byline_authors.extend(split_authors(byline.group(2)))
-        return
-    if syndicated := _SYNDICATED.match(paragraph):
-        body.syndicated_from = syndicated.group(3)
-        return
-    body.paragraphs.append(paragraph)
+    kind, value = classify_paragraph(paragraph, first=not body.paragraphs)
+    if kind == BYLINE:
+        body.byline_authors.extend(split_authors(value))
+    elif kind == SYNDICATION:
+        body.syndicated_from = value
+    elif kind == TEXT:
+        body.paragraphs.append(paragraph)

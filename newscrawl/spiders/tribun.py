@@ -7,6 +7,7 @@ stats under ``newscrawl/`` and never loses the pages already collected.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from newscrawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
+from newscrawl.state import ArticleState
 from newscrawl.sites import site_host, sitemap_urls
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url
 
@@ -47,6 +49,11 @@ class TribunSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_pages = crawler.settings.getint("NEWSCRAWL_MAX_PAGES")
         return spider
+
+    @cached_property
+    def state(self) -> ArticleState | None:
+        """What earlier runs exported (extensions exist only once the crawl runs)."""
+        return ArticleState.of(self.crawler)
 
     def _count(self, key: str, by: int = 1) -> None:
         self.crawler.stats.inc_value(f"newscrawl/{key}", by)
@@ -91,6 +98,9 @@ class TribunSpider(scrapy.Spider):
             self._count("articles/seen_again")
             return
         self._requested.add(url)
+        if self.state is not None and self.state.exported_before(url):
+            self._count("articles/known")
+            return
         self._count("articles/discovered")
         yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
 

@@ -1,0 +1,67 @@
+"""newscrawl's own ``NEWSCRAWL_*`` settings: the known names and a check of their values.
+
+The crawl command runs the check before anything starts, so a typo such as
+``-s NEWSCRAWL_MAXPAGES=5`` is a one-line error instead of a silently ignored setting.
+"""
+from __future__ import annotations
+
+from difflib import get_close_matches
+from typing import Callable
+
+from scrapy.settings import BaseSettings
+
+
+class SettingError(ValueError):
+    """A ``NEWSCRAWL_*`` setting that cannot be used; one line, naming it."""
+
+
+def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        try:
+            number = int(str(value))
+        except ValueError:
+            return "must be a whole number"
+        if number < minimum or (maximum is not None and number > maximum):
+            return f"must be between {minimum} and {maximum}" if maximum is not None else f"must be {minimum} or more"
+        return None
+    return check
+
+
+def _choice(*choices: str) -> Callable[[str], str | None]:
+    return lambda value: None if str(value) in choices else f"must be one of {', '.join(choices)}"
+
+
+def _boolean(value: str) -> str | None:
+    ok = str(value).lower() in ("0", "1", "true", "false", "yes", "no", "on", "off", "none")
+    return None if ok else "must be 0 or 1 (or true/false)"
+
+
+def _anything(value: str) -> str | None:
+    return None
+
+
+KNOWN: dict[str, Callable[[str], str | None]] = {
+    "NEWSCRAWL_MAX_PAGES": _whole(1, 1000),
+    "NEWSCRAWL_STATS_FILE": _anything,
+    "NEWSCRAWL_INCREMENTAL": _boolean,
+    "NEWSCRAWL_STATE_DIR": lambda v: None if str(v).strip() else "must be a directory path",
+    "NEWSCRAWL_NEAR_DUPLICATES": _choice("mark", "drop", "off"),
+    "NEWSCRAWL_NEAR_DUPLICATE_DISTANCE": _whole(0, 3),
+    "NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS": _whole(0),
+    "NEWSCRAWL_CSV_FEED": _boolean,
+    "NEWSCRAWL_CSV_LIST_SEPARATOR": lambda v: None if str(v) else "must not be empty",
+}
+
+
+def check_settings(settings: BaseSettings) -> None:
+    """Raise SettingError for an unknown ``NEWSCRAWL_*`` name or a bad value."""
+    for name in settings:
+        if not name.startswith("NEWSCRAWL_"):
+            continue
+        if name not in KNOWN:
+            close = get_close_matches(name, KNOWN, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise SettingError(f"unknown setting -s {name}{hint}")
+        value = settings.get(name)
+        if value is not None and (problem := KNOWN[name](value)):
+            raise SettingError(f"-s {name}={value}: {problem}")

@@ -1,0 +1,103 @@
+"""The cross-run article store: which articles earlier runs exported (SQLite, embedded).
+
+Each exported article is kept as 64-bit keys (its canonical URL, and its site+id when
+it has one) plus, for near-duplicate detection, its SimHash and URL. Integer keys keep
+the file small and lookups at a few microseconds at millions of articles (README
+"Incremental runs" has the figures; bench/store_bench.py measures them).
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from newscrawl.neardup import bands, hamming
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS exported (key INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS fingerprints (id INTEGER PRIMARY KEY, simhash INTEGER NOT NULL,
+                                         url TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, fingerprint INTEGER NOT NULL,
+                                  PRIMARY KEY (band, fingerprint)) WITHOUT ROWID;
+"""
+
+
+def _signed(value: int) -> int:
+    """SQLite integers are signed 64-bit."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def key_of(text: str) -> int:
+    """64-bit key of a URL or id string."""
+    return _signed(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big"))
+
+
+def article_keys(url: str | None, site: str | None = None, article_id: str | None = None) -> list[int]:
+    """The keys an article is known by: its canonical URL, and its site's id if any.
+
+    >>> len(article_keys("https://www.tribunnews.com/a/1/b", "www.tribunnews.com", "1"))
+    2
+    """
+    keys = [key_of("url:" + url)] if url else []
+    if site and article_id:
+        keys.append(key_of(f"id:{site}/{article_id}"))
+    return keys
+
+
+@dataclass
+class ExportedArticle:
+    """What the store keeps of one exported article."""
+
+    keys: list[int]
+    url: str
+    simhash: int | None = None
+
+
+class SqliteArticleStore:
+    """Exported articles of all earlier runs, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(_SCHEMA)
+
+    def knows(self, keys: Iterable[int]) -> bool:
+        """True when any of the keys belongs to an article exported before."""
+        return any(self.db.execute("SELECT 1 FROM exported WHERE key = ?", (k,)).fetchone()
+                   for k in keys)
+
+    def near_duplicate_of(self, simhash: int, max_distance: int) -> str | None:
+        """URL of a stored article whose SimHash is within ``max_distance`` bits."""
+        keys = [_signed(b) for b in bands(simhash)]
+        rows = self.db.execute(
+            "SELECT f.simhash, f.url FROM bands b JOIN fingerprints f ON f.id = b.fingerprint "
+            f"WHERE b.band IN ({','.join('?' * len(keys))}) ORDER BY f.id", keys)
+        for other, url in rows:
+            if hamming(simhash, other % (1 << 64)) <= max_distance:
+                return url
+        return None
+
+    def record(self, articles: Iterable[ExportedArticle]) -> int:
+        """Add exported articles in one transaction; returns how many were given."""
+        count = 0
+        with self.db:
+            for article in articles:
+                count += 1
+                self.db.executemany("INSERT OR IGNORE INTO exported (key) VALUES (?)",
+                                    [(k,) for k in article.keys])
+                if article.simhash is not None:
+                    cursor = self.db.execute("INSERT INTO fingerprints (simhash, url) VALUES (?, ?)",
+                                             (_signed(article.simhash), article.url))
+                    self.db.executemany("INSERT OR IGNORE INTO bands (band, fingerprint) VALUES (?, ?)",
+                                        [(_signed(b), cursor.lastrowid) for b in bands(article.simhash)])
+        return count
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM exported").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
