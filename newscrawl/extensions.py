@@ -1,11 +1,13 @@
-"""Crawl-level extensions."""
+"""Crawl-level extensions: the stats file, and one-line log messages for dropped items."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.logformatter import LogFormatter
 
 
 class StatsFile:
@@ -21,13 +23,22 @@ class StatsFile:
         if not path:
             raise NotConfigured
         extension = cls(path, crawler.stats)
-        # Connected after Scrapy's CoreStats (extensions load in order), so its
-        # finish_reason and finish_time are already in the stats.
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        # engine_stopped comes after every spider_closed handler, the feed exporter's
+        # (and what runs when the feeds are finalized) included: the stats are final.
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
-    def spider_closed(self, spider, reason: str) -> None:
+    def engine_stopped(self) -> None:
         stats = dict(self.stats.get_stats())
-        stats.setdefault("finish_reason", reason)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
+
+
+class OneLineLogFormatter(LogFormatter):
+    """A dropped item is logged as one line (its reason names the URL), not as the whole item."""
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict:
+        result = dict(super().dropped(item, exception, response, spider))
+        result["msg"] = "Dropped: %(exception)s"
+        result["args"] = {"exception": exception}
+        return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -82,5 +83,17 @@ class FeedsAddon:
         if not settings.getbool("NEWSCRAWL_CSV_FEED"):
             return
         feeds = dict(settings.getdict("FEEDS"))
-        feeds["output/%(name)s/%(name)s-%(time)s.csv"] = {"format": "csv", "encoding": "utf-8"}
+        feeds["output/%(name)s/%(name)s-%(run)s.csv"] = {"format": "csv", "encoding": "utf-8"}
         settings.set("FEEDS", feeds, priority=settings.getpriority("FEEDS") or "project")
+
+
+def uri_params(params: dict[str, Any], spider: Any) -> dict[str, Any]:
+    """Feed URI parameters plus ``run``: the run's start, UTC to the microsecond.
+
+    Every feed of one run shares it (it is kept in the stats as ``newscrawl/run``),
+    and two runs started in the same second still get two files.
+    """
+    stats = spider.crawler.stats
+    if not stats.get_value("newscrawl/run"):
+        stats.set_value("newscrawl/run", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ"))
+    return {**params, "run": stats.get_value("newscrawl/run")}

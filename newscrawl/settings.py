@@ -26,13 +26,18 @@ DOWNLOAD_TIMEOUT = 30
 
 # Default: "DEBUG", far too chatty for cron mail.
 LOG_LEVEL = "INFO"
+# A dropped article is one INFO line, not its whole body. Default: scrapy.logformatter.LogFormatter.
+LOG_FORMATTER = "newscrawl.extensions.OneLineLogFormatter"
 
 # UTF-8 without \u escapes in JSONL. Default: None (JSON with \u escapes).
 FEED_EXPORT_ENCODING = "utf-8"
 # Default: no feed. One JSONL file per run (newscrawl/feeds.py adds CSV on request).
 FEEDS = {
-    "output/%(name)s/%(name)s-%(time)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"},
+    "output/%(name)s/%(name)s-%(run)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"},
 }
+# Adds %(run)s, the run's start to the microsecond: two runs never share a file.
+# Default: None (%(time)s has whole seconds only).
+FEED_URI_PARAMS = "newscrawl.feeds.uri_params"
 # Every column in schema order, even when the first item lacks some. Default: None
 # (the first item's fields).
 FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)

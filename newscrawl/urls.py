@@ -127,3 +127,19 @@ def page_url(first_page_url: str, number: int) -> str:
     if number <= 1:
         return base
     return f"{base}{'&' if urlsplit(base).query else '?'}page={number}"
+
+
+def listing_url(url: str) -> str:
+    """A listing page URL without tracking parameters and without ``page=1``.
+
+    Page 1 of an index is linked both with and without ``page=1``: one fetch.
+
+    >>> listing_url("https://www.tribunnews.com/index-news?date=2020-5-4&page=1&utm_source=x")
+    'https://www.tribunnews.com/index-news?date=2020-5-4'
+    >>> listing_url("https://www.tribunnews.com/index-news?date=2020-5-4&page=2")
+    'https://www.tribunnews.com/index-news?date=2020-5-4&page=2'
+    """
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not (k == "page" and v == "1") and (k == "page" or not _TRACKING.match(k))]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))

@@ -21,7 +21,7 @@ from newscrawl.normalize import WIB
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
 from newscrawl.state import ArticleState
 from newscrawl.sites import site_host, sitemap_urls
-from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url
+from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
@@ -89,7 +89,7 @@ class TribunSpider(scrapy.Spider):
         elif is_article_url(url):
             yield from self._article_request(url)
         else:
-            yield scrapy.Request(url, callback=self.parse_listing)
+            yield scrapy.Request(listing_url(url), callback=self.parse_listing)
 
     def _article_request(self, url: str) -> Iterator[scrapy.Request]:
         """Page 1 of an article, once per run whatever URL variant led to it."""
@@ -121,7 +121,7 @@ class TribunSpider(scrapy.Spider):
         for url in listing.article_urls:
             yield from self._article_request(url)
         for url in listing.page_urls:
-            yield scrapy.Request(url, callback=self.parse_listing)
+            yield scrapy.Request(listing_url(url), callback=self.parse_listing)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         sitemap = parse_sitemap(response.body)

@@ -1,0 +1,72 @@
+"""Dedup end to end: URL variants, a second run on the same state dir, syndicated copies."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_crawl
+
+INDEX = "https://www.tribunnews.com/index-news?date=2020-5-4"
+PSBB = "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+COPY = "https://surabaya.tribunnews.com/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+EMAS = "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik"
+
+
+def test_the_same_article_reached_by_three_url_variants_is_one_item(site, tmp_path):
+    local = site.url(EMAS)
+    base, path = local.split("/bisnis/", 1)
+    variants = [f"{base}/amp/bisnis/{path}", f"{local}/", f"{local}?utm_source=wa&fbclid=x#top"]
+    run = run_crawl(tmp_path, "-a", "urls=" + ",".join(variants))
+    [item] = run.items()
+    assert item["url"] == local
+    assert site.requests.count(EMAS) == 1 and run.stat("articles/seen_again") == 2
+
+
+def test_a_second_run_exports_nothing_new_and_fetches_no_known_article(site, tmp_path):
+    first = run_crawl(tmp_path, "-a", f"urls={site.url(INDEX)}")
+    assert len(first.items()) == 4 and first.stat("state/recorded") == 4
+    articles_fetched = [u for u in site.requests if "index-news" not in u and "robots" not in u]
+    assert len(articles_fetched) == 6  # 4 articles, PSBB has 3 pages
+    site.requests.clear()
+
+    second = run_crawl(tmp_path, "-a", f"urls={site.url(INDEX)}")
+    assert second.returncode == 0, second.stderr
+    assert second.feed_files() == first.feed_files()  # no new (and no empty) file
+    assert second.stat("articles/known") == 4 and second.stats.get("item_scraped_count", 0) == 0
+    assert [u for u in site.requests if "index-news" not in u and "robots" not in u] == []
+    assert second.stats["downloader/request_count"] == 4  # robots.txt + 3 index pages
+
+
+def test_incremental_off_fetches_and_exports_again(site, tmp_path):
+    run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    again = run_crawl(tmp_path, "-s", "NEWSCRAWL_INCREMENTAL=0", "-a", f"urls={site.url(EMAS)}")
+    assert len(again.feed_files()) == 2 and again.stat("articles/known") == 0
+
+
+def test_a_syndicated_copy_on_another_site_is_marked_across_runs(site, tmp_path):
+    original = run_crawl(tmp_path, "-a", f"urls={site.url(PSBB)}")
+    [first] = original.items()
+    copy_run = run_crawl(tmp_path, "-a", f"urls={site.url(COPY)}")
+    assert copy_run.returncode == 0, copy_run.stderr
+    newest = copy_run.feed_files()[-1]
+    [copy] = map(json.loads, newest.read_text().splitlines())
+    assert copy["url"] == site.url(COPY) and copy["duplicate_of"] == first["url"]
+    assert copy["source"] == "Tribunnews.com"
+    assert copy_run.stat("near_duplicates") == 1
+
+
+def test_drop_mode_leaves_the_copy_out(site, tmp_path):
+    run_crawl(tmp_path, "-a", f"urls={site.url(PSBB)}")
+    copy_run = run_crawl(tmp_path, "-s", "NEWSCRAWL_NEAR_DUPLICATES=drop", "-a", f"urls={site.url(COPY)}")
+    assert len(copy_run.feed_files()) == 1  # nothing exported: no second file
+    assert copy_run.stat("dropped/near_duplicate") == 1
+
+
+def test_a_dropped_article_is_one_info_line_and_the_crawl_goes_on(site, tmp_path):
+    run_crawl(tmp_path, "-a", f"urls={site.url(PSBB)}")
+    copy_run = run_crawl(tmp_path, "-s", "NEWSCRAWL_NEAR_DUPLICATES=drop", "-a",
+                         f"urls={site.url(COPY)},{site.url(EMAS)}")
+    [line] = [line for line in copy_run.stderr.splitlines() if "Dropped:" in line]
+    assert "INFO: Dropped: " in line and "near duplicate of" in line
+    assert "Pemprov DKI" not in copy_run.stderr  # the body is not logged
+    exported = map(json.loads, copy_run.feed_files()[-1].read_text().splitlines())
+    assert [item["url"] for item in exported] == [site.url(EMAS)]

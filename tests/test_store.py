@@ -1,0 +1,33 @@
+"""The SQLite article store, on a real file."""
+from __future__ import annotations
+
+from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
+
+A = "https://www.tribunnews.com/nasional/2020/05/04/a"
+
+
+def test_recorded_articles_are_known_after_reopening(tmp_path):
+    store = SqliteArticleStore(tmp_path / "s.sqlite3")
+    store.record([ExportedArticle(article_keys(A, "www.tribunnews.com", "42"), A, simhash=2**63 + 5)])
+    store.close()
+    again = SqliteArticleStore(tmp_path / "s.sqlite3")
+    assert again.knows(article_keys(A))
+    assert again.knows(article_keys("https://www.tribunnews.com/nasional/42/a", "www.tribunnews.com", "42"))
+    assert not again.knows(article_keys(A + "-lain"))
+    assert again.count() == 2  # the URL key and the id key
+
+
+def test_near_duplicates_are_found_within_the_distance_only(tmp_path):
+    store = SqliteArticleStore(tmp_path / "s.sqlite3")
+    value = 0xF0F0_1234_ABCD_0001
+    store.record([ExportedArticle(article_keys(A), A, simhash=value)])
+    assert store.near_duplicate_of(value ^ 0b111, max_distance=3) == A  # 3 bits differ
+    assert store.near_duplicate_of(value ^ 0b1111, max_distance=3) is None  # 4 bits
+    assert store.near_duplicate_of(~value & (2**64 - 1), max_distance=3) is None
+
+
+def test_recording_the_same_article_twice_is_harmless(tmp_path):
+    store = SqliteArticleStore(tmp_path / "s.sqlite3")
+    article = ExportedArticle(article_keys(A), A)
+    assert store.record([article, article]) == 2
+    assert store.count() == 1
