@@ -27,6 +27,18 @@ def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], str | No
     return check
 
 
+def _number(minimum: float, maximum: float | None = None) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        try:
+            number = float(str(value))
+        except ValueError:
+            return "must be a number"
+        if number < minimum or (maximum is not None and number > maximum):
+            return f"must be between {minimum:g} and {maximum:g}" if maximum is not None else f"must be {minimum:g} or more"
+        return None
+    return check
+
+
 def _choice(*choices: str) -> Callable[[str], str | None]:
     return lambda value: None if str(value) in choices else f"must be one of {', '.join(choices)}"
 
@@ -50,6 +62,13 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS": _whole(0),
     "NEWSCRAWL_CSV_FEED": _boolean,
     "NEWSCRAWL_CSV_LIST_SEPARATOR": lambda v: None if str(v) else "must not be empty",
+    "NEWSCRAWL_PROFILE": _choice("polite", "fast"),
+    "NEWSCRAWL_PROGRESS_INTERVAL": _number(0),
+    "NEWSCRAWL_HEALTH_MAX_FAILURE_SHARE": _number(0, 1),
+    "NEWSCRAWL_HEALTH_MIN_REQUESTS": _whole(0),
+    "NEWSCRAWL_HEALTH_MAX_INVALID_SHARE": _number(0, 1),
+    "NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE": _number(0, 1),
+    "NEWSCRAWL_HEALTH_MIN_ARTICLES": _whole(0),
 }
 
 

@@ -10,13 +10,15 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exporters import CsvItemExporter
 from scrapy.extensions.feedexport import FileFeedStorage
-from scrapy.settings import Settings
+from w3lib.url import file_uri_to_path
 
 from newscrawl.items import ARTICLE_FIELDS
+from newscrawl.state import ArticleState
 
 PART_SUFFIX = ".part"
 # Characters that make a spreadsheet treat a cell as a formula (CSV injection).
@@ -24,12 +26,29 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
-    """A local feed file that appears under its name only once complete."""
+    """A local feed file that appears under its name only once complete.
+
+    The run's journal learns the final path first (newscrawl/state.py), so a run killed
+    after the rename still gets its articles recorded, exactly once.
+    """
+
+    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None,
+                 crawler: Crawler | None = None) -> None:
+        super().__init__(uri, feed_options=feed_options)
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None
+                     ) -> "AtomicFileFeedStorage":
+        return cls(uri, feed_options=feed_options, crawler=crawler)
 
     def open(self, spider: Any) -> IO[bytes]:
         final = Path(self.path)
         final.parent.mkdir(parents=True, exist_ok=True)
         self.part = final.with_name(final.name + PART_SUFFIX)
+        state = ArticleState.of(self.crawler) if self.crawler is not None else None
+        if state is not None:
+            state.feed_opened(final)
         return self.part.open("wb")
 
     def store(self, file: IO[bytes]) -> None:
@@ -76,24 +95,31 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-class FeedsAddon:
-    """``NEWSCRAWL_CSV_FEED=1`` adds a CSV file beside each run's JSONL file."""
+def run_id(stats: Any) -> str:
+    """The run's id: its start, UTC to the microsecond, kept in the stats as ``newscrawl/run``.
 
-    def update_settings(self, settings: Settings) -> None:
-        if not settings.getbool("NEWSCRAWL_CSV_FEED"):
-            return
-        feeds = dict(settings.getdict("FEEDS"))
-        feeds["output/%(name)s/%(name)s-%(run)s.csv"] = {"format": "csv", "encoding": "utf-8"}
-        settings.set("FEEDS", feeds, priority=settings.getpriority("FEEDS") or "project")
+    Every feed, the report and the journal of one run share it, and two runs started in
+    the same second still get two files.
+    """
+    if not stats.get_value("newscrawl/run"):
+        stats.set_value("newscrawl/run", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ"))
+    return stats.get_value("newscrawl/run")
 
 
 def uri_params(params: dict[str, Any], spider: Any) -> dict[str, Any]:
-    """Feed URI parameters plus ``run``: the run's start, UTC to the microsecond.
+    """Feed URI parameters plus ``run`` (see run_id)."""
+    return {**params, "run": run_id(spider.crawler.stats)}
 
-    Every feed of one run shares it (it is kept in the stats as ``newscrawl/run``),
-    and two runs started in the same second still get two files.
-    """
-    stats = spider.crawler.stats
-    if not stats.get_value("newscrawl/run"):
-        stats.set_value("newscrawl/run", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ"))
-    return {**params, "run": stats.get_value("newscrawl/run")}
+
+def feed_path(crawler: Crawler, spider: Any) -> Path | None:
+    """The local path of the run's first feed (whether or not it was written), or None."""
+    for uri in crawler.settings.getdict("FEEDS"):
+        uri = str(uri)
+        scheme = urlsplit(uri).scheme
+        if scheme not in ("", "file"):
+            continue
+        run = run_id(crawler.stats)
+        params = {"name": spider.name, "time": run, "batch_id": 1, "batch_time": run, "run": run}
+        path = uri % params
+        return Path(file_uri_to_path(path) if scheme == "file" else path)
+    return None

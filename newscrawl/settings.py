@@ -52,7 +52,7 @@ FEED_STORAGES = {
 # Lists joined, formulas neutralised. Default: scrapy.exporters.CsvItemExporter.
 FEED_EXPORTERS = {"csv": "newscrawl.feeds.SafeCsvItemExporter"}
 # Default: none.
-ADDONS = {"newscrawl.feeds.FeedsAddon": 0}
+ADDONS = {"newscrawl.addons.NewscrawlAddon": 0}
 
 # Default: none. Order: normalize, validate, deduplicate, near-duplicates.
 ITEM_PIPELINES = {
@@ -65,6 +65,8 @@ ITEM_PIPELINES = {
 # Default: none.
 EXTENSIONS = {
     "newscrawl.state.ArticleState": 100,
+    "newscrawl.report.RunReport": 200,
+    "newscrawl.progress.Progress": 300,
     "newscrawl.extensions.StatsFile": 500,
 }
 
@@ -85,3 +87,17 @@ NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS = 50
 # CSV: also write output/tribun/tribun-<time>.csv; how list fields are joined.
 NEWSCRAWL_CSV_FEED = False
 NEWSCRAWL_CSV_LIST_SEPARATOR = " | "
+# "polite" (this file as it is) or "fast" (no AutoThrottle or delay, more
+# concurrency: for local mirrors and tests). newscrawl/addons.py applies it.
+NEWSCRAWL_PROFILE = "polite"
+# Seconds between progress lines in the log (0: none).
+NEWSCRAWL_PROGRESS_INTERVAL = 60
+# Health verdict at close (newscrawl/report.py). A run is "failed" ("blocked" when
+# 403/429 dominate) when at least this share of its requests failed ...
+NEWSCRAWL_HEALTH_MAX_FAILURE_SHARE = 0.8
+NEWSCRAWL_HEALTH_MIN_REQUESTS = 5
+# ... and "site_changed" when this share of fetched article pages lacks url, title,
+# body or date, or of multi-page articles is incomplete without failed pages.
+NEWSCRAWL_HEALTH_MAX_INVALID_SHARE = 0.5
+NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE = 0.5
+NEWSCRAWL_HEALTH_MIN_ARTICLES = 5

@@ -1,14 +1,21 @@
 """What articles this run and earlier runs have: the one place dedup asks.
 
 ``ArticleState`` is an extension. It keeps this run's keys and SimHashes in memory and,
-when incremental runs are on, the store of earlier runs (newscrawl/store.py). An
-article is recorded in the store only when the feed holding it has been finalized
-(``feed_exporter_closed`` with no failed feed), so a crash never marks an unwritten
-article as done: the next run fetches it again.
+when incremental runs are on, the store of earlier runs (newscrawl/store.py).
+
+Exactly once, even through ``kill -9``: every exported item is first appended to a
+journal (``journal-<run>.jsonl`` in the state dir, with the run's feed paths). When the
+feeds are finalized (renamed from ``.part``, none failed) the journal goes into the
+store and is deleted. A journal found at start belongs to a run that died: if its feed
+was finalized, its articles are recorded (the file holds them); if not, the journal and
+the ``.part`` file are discarded and the next crawl fetches those articles again.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,9 +35,12 @@ IN_RUN, EARLIER_RUN = "in_run", "earlier_run"
 class ArticleState:
     """This run's articles, and (incremental mode) the store of earlier runs' exports."""
 
-    def __init__(self, crawler: Crawler, store: SqliteArticleStore | None) -> None:
+    def __init__(self, crawler: Crawler, store: SqliteArticleStore | None,
+                 state_dir: Path | None = None) -> None:
         self.stats = crawler.stats
         self.store = store
+        self.state_dir = state_dir
+        self._journal = None
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
         self._run_hashes = NearDuplicateIndex()
@@ -39,11 +49,12 @@ class ArticleState:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArticleState":
-        store = None
+        store = state_dir = None
         if crawler.settings.getbool("NEWSCRAWL_INCREMENTAL"):
             state_dir = Path(crawler.settings.get("NEWSCRAWL_STATE_DIR"))
             store = SqliteArticleStore(state_dir / "articles.sqlite3")
-        state = cls(crawler, store)
+        state = cls(crawler, store, state_dir)
+        state.recover()
         crawler.signals.connect(state.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(state.feed_exporter_closed, signal=signals.feed_exporter_closed)
         crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
@@ -51,8 +62,11 @@ class ArticleState:
 
     @classmethod
     def of(cls, crawler: Crawler) -> "ArticleState | None":
-        """The crawl's ArticleState extension, if enabled."""
-        extensions = getattr(crawler, "extensions", None)
+        """The crawl's ArticleState extension, if enabled (None before the crawl starts)."""
+        try:
+            extensions = crawler.extensions
+        except (AttributeError, RuntimeError):
+            return None
         return next((e for e in getattr(extensions, "middlewares", ()) if isinstance(e, cls)), None)
 
     # ---- questions -------------------------------------------------------------------
@@ -90,12 +104,52 @@ class ArticleState:
             self._simhash_of[url] = simhash
         return first
 
+    # ---- the journal -----------------------------------------------------------------
+
+    def feed_opened(self, final_path: Path) -> None:
+        """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
+        self._write({"feed": str(final_path.resolve()),
+                     "opened": datetime.now(timezone.utc).timestamp()})
+
+    def _write(self, record: dict) -> None:
+        if self.store is None:
+            return
+        if self._journal is None:
+            run = self.stats.get_value("newscrawl/run") or f"pid{os.getpid()}"
+            self._journal_path = self.state_dir / f"journal-{run}.jsonl"
+            self._journal = self._journal_path.open("a", encoding="utf-8")
+        # Flushed to the OS at once: a killed process loses nothing it wrote.
+        self._journal.write(json.dumps(record) + "\n")
+        self._journal.flush()
+
+    def recover(self) -> None:
+        """Settle the journals of runs that died (a lock keeps live runs out)."""
+        if self.store is None:
+            return
+        for journal in sorted(self.state_dir.glob("journal-*.jsonl")):
+            feeds, articles = _read_journal(journal)
+            finalized = [f for f, opened in feeds if f.exists() and f.stat().st_mtime >= opened - 1]
+            if finalized:
+                self.store.record(articles)
+                logger.warning("Recovered %d articles of a run that died after writing %s",
+                               len(articles), ", ".join(map(str, finalized)))
+                self.stats.inc_value("newscrawl/state/recovered", len(articles))
+            else:
+                for feed, _ in feeds:
+                    feed.with_name(feed.name + ".part").unlink(missing_ok=True)
+                logger.warning("Discarded the unfinished output of a run that died (%s); "
+                               "its %d articles will be fetched again", journal.name, len(articles))
+                self.stats.inc_value("newscrawl/state/discarded", len(articles))
+            journal.unlink()
+
     # ---- signals ---------------------------------------------------------------------
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if isinstance(item, Article) and item.url:
-            self._pending.append(ExportedArticle(article_keys(item.url, item.site, item.article_id),
-                                                 item.url, self._simhash_of.get(item.url)))
+            article = ExportedArticle(article_keys(item.url, item.site, item.article_id),
+                                      item.url, self._simhash_of.get(item.url))
+            self._pending.append(article)
+            self._write(vars(article))
 
     def feed_exporter_closed(self) -> None:
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
@@ -107,7 +161,14 @@ class ArticleState:
             else:
                 self.stats.set_value("newscrawl/state/recorded", self.store.record(self._pending))
         self._pending.clear()
+        self._end_journal()
         self._close()
+
+    def _end_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal_path.unlink()
+            self._journal = None
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
         if not self._expects_feed:
@@ -117,3 +178,18 @@ class ArticleState:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+def _read_journal(path: Path) -> tuple[list[tuple[Path, float]], list[ExportedArticle]]:
+    """Feeds and articles of a journal; a line cut short by a kill is ignored."""
+    feeds, articles = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if "feed" in record:
+            feeds.append((Path(record["feed"]), record["opened"]))
+        else:
+            articles.append(ExportedArticle(**record))
+    return feeds, articles

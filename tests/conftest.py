@@ -46,11 +46,10 @@ def run_crawl(workdir: Path, *args: str, fast: bool = True, timeout: int = 120) 
     """
     workdir.mkdir(parents=True, exist_ok=True)
     stats_file = workdir / "stats.json"
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    command = [sys.executable, "-m", "scrapy", "crawl", "tribun", *(FAST if fast else []),
-               "-s", f"NEWSCRAWL_STATS_FILE={stats_file}", *args]
-    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    stats_file.unlink(missing_ok=True)
+    command = crawl_command("-s", f"NEWSCRAWL_STATS_FILE={stats_file}", *args, fast=fast)
+    done = subprocess.run(command, cwd=workdir, env=crawl_env(), capture_output=True, text=True,
+                          timeout=timeout)
     run = CrawlRun(done.returncode, done.stdout, done.stderr, workdir)
     if stats_file.exists():
         run.stats = json.loads(stats_file.read_text())
@@ -77,3 +76,20 @@ def project_crawler(tmp_path: Path, **overrides):
     settings = {name: getattr(project, name) for name in dir(project) if name.isupper()}
     settings.update(NEWSCRAWL_STATE_DIR=str(tmp_path / "state"), **overrides)
     return get_crawler(TribunSpider, settings)
+
+
+def crawl_command(*args: str, fast: bool = True) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "crawl", "tribun", *(FAST if fast else []), *args]
+
+
+def crawl_env() -> dict[str, str]:
+    return {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings",
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+
+
+def finalized_items(workdir: Path) -> list[dict]:
+    """Every line of every finalized feed file under workdir/output (each must be JSON)."""
+    items = []
+    for feed in sorted((workdir / "output").rglob("*.jsonl")):
+        items.extend(json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines())
+    return items

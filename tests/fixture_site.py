@@ -9,6 +9,7 @@ crawl never leaves 127.0.0.1. ``faults`` makes chosen URLs answer with an error 
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,8 +31,10 @@ def fixture_file(root: Path, host: str, path: str, query: str) -> Path:
 class FixtureSite:
     """Start with ``with FixtureSite() as site:``; ``site.url(real_url)`` gives the local URL."""
 
-    def __init__(self, root: Path = FIXTURE_ROOT, faults: dict[str, int] | None = None) -> None:
+    def __init__(self, root: Path = FIXTURE_ROOT, faults: dict[str, int] | None = None,
+                 delay: float = 0.0) -> None:
         self.root = root
+        self.delay = delay  # seconds before each answer: a slow site, for kill tests
         self.hosts = sorted(p.name for p in root.iterdir() if p.is_dir())
         self.faults = dict(faults or {})  # real URL -> status to answer with
         self.requests: list[str] = []  # real URLs, in the order they were asked for
@@ -78,6 +81,8 @@ class FixtureSite:
                 parts = urlsplit(self.path)
                 real = f"https://{host}{self.path}"
                 site.requests.append(real)
+                if site.delay:
+                    time.sleep(site.delay)
                 if real in site.faults:
                     return self._send(site.faults[real], b"<html><body>error</body></html>", ".html")
                 file = fixture_file(site.root, host, parts.path, parts.query)

@@ -1,12 +1,15 @@
-"""`scrapy crawl`, with spider arguments checked before anything starts.
+"""`scrapy crawl`, made safe for cron.
 
-Scrapy's own command would log a traceback for a bad ``-a`` value and may create the
-feed file first; this one prints one line naming the argument (or the ``NEWSCRAWL_*``
-setting) and exits with status 2, before the crawler (and its log banner) is created.
+- Bad ``-a`` arguments and ``NEWSCRAWL_*`` settings: one line naming them, exit 2,
+  before the crawler (and its log banner) is created; Scrapy's own command would log a
+  traceback and may create the feed file first.
+- One run at a time per state directory (newscrawl/runlock.py): a second run exits 75.
+- The exit status tells cron how the run went (newscrawl/report.py judges it).
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -15,8 +18,12 @@ from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, check_settings
+from newscrawl.report import EXIT_STATUS
+from newscrawl.runlock import LockHeld, RunLock
 
 USAGE_EXIT = 2
+LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
+logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
@@ -33,15 +40,38 @@ class Command(ScrapyCrawlCommand):
         except KeyError as error:
             raise UsageError(str(error), print_help=False) from None
         validate = getattr(spidercls, "validate_arguments", None)
-        if validate is None:
-            return
         try:
-            validate(opts.spargs)
+            if validate is not None:
+                validate(opts.spargs)
         except ArgumentError as error:
             self._fail(args, error)
+        # Taken here, before Scrapy creates the crawler process and logs its banner.
+        try:
+            self.lock = RunLock.for_state_dir(self.settings.get("NEWSCRAWL_STATE_DIR")).acquire()
+        except LockHeld as error:
+            self._fail(args, error, LOCKED_EXIT)
 
     @staticmethod
-    def _fail(args: list[str], error: Exception) -> None:
+    def _fail(args: list[str], error: Exception, status: int = USAGE_EXIT) -> None:
         name = args[0] if args else ""
         print(f"scrapy crawl {name}: error: {error}", file=sys.stderr)
-        sys.exit(USAGE_EXIT)
+        sys.exit(status)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        lock = getattr(self, "lock", None)
+        if lock is None:
+            return super().run(args, opts)
+        try:
+            if lock.stale_pid:
+                logger.warning("The previous run (pid %d) did not finish cleanly; taking over its lock %s",
+                               lock.stale_pid, lock.path)
+            assert self.crawler_process
+            crawler = self._create_crawler(args[0])
+            self.crawler_process.crawl(crawler, **opts.spargs)
+            self.crawler_process.start()
+            if self.crawler_process.bootstrap_failed:
+                self.exitcode = 1
+            else:
+                self.exitcode = EXIT_STATUS.get(crawler.stats.get_value("newscrawl/verdict"), 0)
+        finally:
+            lock.release()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -38,6 +38,7 @@ class TribunSpider(scrapy.Spider):
         self.max_pages = 50
         self._requested: set[str] = set()
         self._listings: set[int] = set()
+        self._days_reached: set[str] = set()
 
     @staticmethod
     def validate_arguments(kwargs: dict[str, Any]) -> CrawlArguments:
@@ -54,6 +55,11 @@ class TribunSpider(scrapy.Spider):
     def state(self) -> ArticleState | None:
         """What earlier runs exported (extensions exist only once the crawl runs)."""
         return ArticleState.of(self.crawler)
+
+    def backfill_progress(self) -> tuple[int, int]:
+        """(days whose index pages were reached, days asked for) of a since/until backfill."""
+        days = {f"{d.year}-{d.month}-{d.day}" for d in self.options.days}
+        return len(days & self._days_reached), len(days)
 
     def _count(self, key: str, by: int = 1) -> None:
         self.crawler.stats.inc_value(f"newscrawl/{key}", by)
@@ -112,6 +118,9 @@ class TribunSpider(scrapy.Spider):
             return
         listing = extract_listing(response.text, response.url)
         self._count("listings/parsed")
+        self._days_reached.update(parse_qs(urlsplit(response.url).query).get("date", []))
+        if not listing.article_urls:
+            self._count("listings/empty")
         fingerprint = hash(tuple(listing.article_urls))
         if listing.article_urls and fingerprint in self._listings:
             # Index pages past the last one repeat it: a repeat means stop paging.
@@ -146,6 +155,7 @@ class TribunSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._count("articles/not_html")
             return
+        self._count("articles/fetched")
         first = extract_article(response.text, response.url)
         draft = ArticleDraft.start(first, self.max_pages)
         if draft.capped:

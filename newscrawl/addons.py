@@ -1,0 +1,32 @@
+"""Settings derived from newscrawl's own settings (a Scrapy add-on, run before the crawl).
+
+- ``NEWSCRAWL_PROFILE=fast``: politeness off, for a local mirror or a test server.
+- ``NEWSCRAWL_CSV_FEED=1``: a CSV file beside each run's JSONL file.
+
+Values are set at "spider" priority: above settings.py, below ``-s`` on the command
+line, so a single ``-s`` still overrides what a profile sets.
+"""
+from __future__ import annotations
+
+from scrapy.settings import Settings
+
+PROFILES = {
+    "polite": {},  # settings.py as it is
+    "fast": {
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS": 32,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    },
+}
+CSV_FEED = "output/%(name)s/%(name)s-%(run)s.csv"
+
+
+class NewscrawlAddon:
+    def update_settings(self, settings: Settings) -> None:
+        for name, value in PROFILES[settings.get("NEWSCRAWL_PROFILE")].items():
+            settings.set(name, value, priority="spider")
+        if settings.getbool("NEWSCRAWL_CSV_FEED"):
+            feeds = dict(settings.getdict("FEEDS"))
+            feeds[CSV_FEED] = {"format": "csv", "encoding": "utf-8"}
+            settings.set("FEEDS", feeds, priority=max(settings.getpriority("FEEDS") or 0, 30))

@@ -1,0 +1,206 @@
+"""Cron-readiness: no overlap, surviving kill -9 and SIGTERM, loud verdicts, report, progress."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newscrawl.runlock import RunLock
+from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.fixture_site import FixtureSite
+from tests.sitegen import build_site, index_url
+
+EMAS = "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik"
+INDEX = "https://www.tribunnews.com/index-news?date=2020-5-4"
+
+
+# ---- no overlap ------------------------------------------------------------------------------
+
+def test_a_second_run_on_the_same_state_dir_exits_at_once(site, tmp_path):
+    lock = RunLock.for_state_dir(tmp_path / ".newscrawl").acquire()
+    try:
+        run = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    finally:
+        lock.release()
+    assert run.returncode == 75
+    [line] = run.stderr.strip().splitlines()
+    assert "another run holds" in line and "run.lock" in line and "not starting" in line
+    assert site.requests == [] and not (tmp_path / "output").exists()
+
+
+def test_a_stale_lock_of_a_killed_run_is_taken_over_with_a_warning(site, tmp_path):
+    (tmp_path / ".newscrawl").mkdir()
+    (tmp_path / ".newscrawl" / "run.lock").write_text("pid=999999 started=2026-01-01T00:00:00+00:00\n")
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert run.returncode == 0, run.stderr
+    assert "WARNING: The previous run (pid 999999) did not finish cleanly" in run.stderr
+    assert len(run.items()) == 1
+    assert (tmp_path / ".newscrawl" / "run.lock").read_text() == ""  # released cleanly
+
+
+# ---- kill -9 and SIGTERM -----------------------------------------------------------------------
+
+@pytest.fixture
+def slow_site(tmp_path):
+    articles = build_site(tmp_path / "site", 40)
+    with FixtureSite(tmp_path / "site", delay=0.05) as running:
+        running.articles = articles
+        yield running
+
+
+def start(workdir: Path, site: FixtureSite, *args: str) -> subprocess.Popen:
+    workdir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(crawl_command("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", *args, "-a",
+                                          f"urls={site.url(index_url())}"),
+                            cwd=workdir, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_lines(workdir: Path, pattern: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = list(workdir.rglob(pattern))
+        if files and sum(len(f.read_bytes().splitlines()) for f in files) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no {count} lines in {pattern} after {timeout}s")
+
+
+def assert_each_article_exactly_once(workdir: Path, site: FixtureSite) -> None:
+    items = finalized_items(workdir)  # every line of every finalized file parses
+    urls = Counter(item["url"] for item in items)
+    assert urls == Counter(site.url(a.url) for a in site.articles)
+    bodies = {item["url"]: item["body"] for item in items}
+    assert all(bodies[site.url(a.url)] == a.body for a in site.articles)
+
+
+def test_after_kill_9_the_next_run_completes_the_work_exactly_once(slow_site, tmp_path):
+    crawl = start(tmp_path, slow_site)
+    wait_for_lines(tmp_path / "output", "*.part", 8)
+    crawl.send_signal(signal.SIGKILL)
+    crawl.wait(timeout=30)
+    assert finalized_items(tmp_path) == []  # the killed run finalized nothing...
+    assert list((tmp_path / ".newscrawl").glob("journal-*.jsonl"))  # ...and left its journal
+
+    rerun = run_crawl(tmp_path, "-a", f"urls={slow_site.url(index_url())}")
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stat("state/discarded") >= 8 and "Discarded the unfinished output" in rerun.stderr
+    assert not list((tmp_path / "output").rglob("*.part"))
+    assert not list((tmp_path / ".newscrawl").glob("journal-*.jsonl"))
+    assert_each_article_exactly_once(tmp_path, slow_site)
+
+
+def test_sigterm_finalizes_the_feed_and_the_next_run_does_the_rest(slow_site, tmp_path):
+    crawl = start(tmp_path, slow_site)
+    wait_for_lines(tmp_path / "output", "*.part", 8)
+    crawl.send_signal(signal.SIGTERM)
+    _, stderr = crawl.communicate(timeout=60)
+    assert crawl.returncode == 6, stderr  # interrupted: finalized, the rest left for next run
+    first = finalized_items(tmp_path)
+    assert 8 <= len(first) < len(slow_site.articles)
+    assert not list((tmp_path / "output").rglob("*.part"))
+    report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
+    assert report["verdict"] == "interrupted" and report["counts"]["exported"] == len(first)
+
+    rerun = run_crawl(tmp_path, "-a", f"urls={slow_site.url(index_url())}")
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stat("articles/known") == len(first)
+    assert_each_article_exactly_once(tmp_path, slow_site)
+
+
+def test_a_run_killed_after_its_file_was_finalized_is_recorded_not_repeated(site, tmp_path):
+    # Simulate the narrowest window: the feed renamed, then kill -9 before the store was
+    # written. The journal says which file holds the articles.
+    first = run_crawl(tmp_path, "-s", "NEWSCRAWL_INCREMENTAL=1", "-a", f"urls={site.url(EMAS)}")
+    [feed] = first.feed_files()
+    from newscrawl.store import SqliteArticleStore
+
+    (tmp_path / ".newscrawl" / "articles.sqlite3").unlink()  # as if never recorded
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / ".newscrawl" / f"articles.sqlite3{suffix}").unlink(missing_ok=True)
+    item = first.items()[0]
+    journal = tmp_path / ".newscrawl" / "journal-x.jsonl"
+    from newscrawl.store import article_keys
+
+    journal.write_text(json.dumps({"feed": str(feed.resolve()), "opened": feed.stat().st_mtime - 5}) + "\n"
+                       + json.dumps({"keys": article_keys(item["url"], item["site"], item["article_id"]),
+                                     "url": item["url"], "simhash": None}) + "\n" + '{"keys": [1, 2')
+    second = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert second.stat("state/recovered") == 1 and second.stat("articles/known") == 1
+    assert len(finalized_items(tmp_path)) == 1
+    assert SqliteArticleStore(tmp_path / ".newscrawl" / "articles.sqlite3").count() == 2
+
+
+# ---- verdicts, report, progress ----------------------------------------------------------------
+
+def test_a_healthy_run_writes_its_report_beside_the_output(site, tmp_path):
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(INDEX)}")
+    assert run.returncode == 0
+    [feed] = run.feed_files()
+    report = json.loads(feed.with_name(feed.name.replace(".jsonl", ".report.json")).read_text())
+    assert report["verdict"] == "ok" and report["exit_status"] == 0 and report["problems"] == []
+    counts = report["counts"]
+    assert (counts["discovered"], counts["fetched"], counts["exported"]) == (4, 4, 4)
+    assert report["coverage"]["title"] == 100.0 and report["coverage"]["image_caption"] == 25.0
+    assert report["started_at"] and report["finished_at"] and report["run"] in feed.name
+    assert "OK (exit status 0)" in run.stderr and "4 fetched, 4 exported" in run.stderr
+
+
+def test_a_run_with_nothing_new_still_reports(site, tmp_path):
+    run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    again = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert again.returncode == 0
+    reports = sorted((tmp_path / "output").rglob("*.report.json"))
+    assert len(reports) == 2
+    assert json.loads(reports[-1].read_text())["counts"]["skipped_known"] == 1
+
+
+def test_a_changed_site_is_an_error_and_exit_status_3(tmp_path):
+    build_site(tmp_path / "site", 8)
+    for page in (tmp_path / "site").rglob("artikel-nomor-*.html"):  # the site's new markup
+        page.write_text(page.read_text().replace('id="arttitle"', 'class="headline"')
+                        .replace("side-article txt-article", "content-body").replace("<p>", "<span>"))
+    with FixtureSite(tmp_path / "site") as changed:
+        run = run_crawl(tmp_path / "run", "-s", "NEWSCRAWL_NEAR_DUPLICATES=off", "-a",
+                        f"urls={changed.url(index_url())}")
+    assert run.returncode == 3, run.stderr
+    assert "ERROR: Run" in run.stderr and "SITE_CHANGED" in run.stderr
+    assert "8 of 8 article pages lack required fields" in run.stderr
+    assert run.stats["newscrawl/verdict"] == "site_changed"
+
+
+@pytest.mark.parametrize("status, verdict, exit_status", [(403, "blocked", 5), (503, "failed", 4)])
+def test_a_crawl_that_is_refused_is_an_error(tmp_path, status, verdict, exit_status):
+    articles = build_site(tmp_path / "site", 8)
+    with FixtureSite(tmp_path / "site") as refusing:
+        refusing.faults.update({a.url: status for a in articles})
+        run = run_crawl(tmp_path / "run", "-a", f"urls={','.join(refusing.url(a.url) for a in articles)}")
+    assert run.returncode == exit_status, run.stderr
+    assert run.stats["newscrawl/verdict"] == verdict
+    [problem] = [line for line in run.stderr.splitlines() if "problem:" in line]
+    assert "requests failed" in problem and f"HTTP {status}: " in problem
+
+
+def test_progress_is_logged_at_the_interval(slow_site, tmp_path):
+    run = run_crawl(tmp_path, "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0.5", "-a", f"urls={slow_site.url(index_url())}")
+    lines = [line for line in run.stderr.splitlines() if "Progress:" in line]
+    assert len(lines) >= 2
+    assert "articles exported" in lines[-1] and "/min" in lines[-1] and "requests queued" in lines[-1]
+
+
+def test_backfill_progress_estimates_the_time_left(tmp_path):
+    from newscrawl.progress import Progress
+    from newscrawl.spiders.tribun import TribunSpider
+    from tests.conftest import project_crawler
+
+    crawler = project_crawler(tmp_path)
+    spider = TribunSpider.from_crawler(crawler, since="2021-05-01", until="2021-05-04")
+    spider._days_reached.update({"2021-5-4", "2021-5-3"})
+    progress = Progress(crawler, 60)
+    progress.started -= 120  # two minutes in
+    line = progress.line(spider)
+    assert "backfill: 2 of 4 days reached, about 2 min left" in line
