@@ -166,7 +166,8 @@ def summary(report: dict[str, Any]) -> str:
     """The report as a one-screen log message."""
     c = report["counts"]
     dropped = ", ".join(f"{k} {v}" for k, v in c["dropped"].items()) or "none"
-    low = [f"{k} {v}%" for k, v in report["coverage"].items() if v is not None and v < 90]
+    low = [f"{k} {v}%" for k, v in report["coverage"].items()
+           if v is not None and v < 90 and k != "duplicate_of"]
     lines = [
         f"Run {report['run']}: {report['verdict'].upper()} (exit status {report['exit_status']})",
         f"  articles: {c['discovered']} discovered, {c['skipped_known']} skipped as known, "

@@ -151,3 +151,11 @@ def test_bogus_pagination_terminates_with_one_item_and_no_repeated_text(tmp_path
     assert item["body"].count("Sanksi bagi pelanggar") == 1
     assert run.stat("pages/capped") == 1 and run.stat("pages/repeated") == 1
     assert f"{PSBB}?page=4" not in requests
+
+
+def test_robots_disallowed_paths_are_never_requested(site, tmp_path):
+    tag = site.url("https://www.tribunnews.com/tag/psbb")
+    run = run_crawl(tmp_path, "-a", f"urls={tag},{site.url(PSBB)}")
+    assert run.returncode == 0, run.stderr
+    assert "https://www.tribunnews.com/tag/psbb" not in site.requests
+    assert run.stats["robotstxt/forbidden"] == 1 and len(run.items()) == 1
