@@ -69,11 +69,27 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_HEALTH_MAX_INVALID_SHARE": _number(0, 1),
     "NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE": _number(0, 1),
     "NEWSCRAWL_HEALTH_MIN_ARTICLES": _whole(0),
+    "NEWSCRAWL_RETRY_BACKOFF_BASE": _number(0),
+    "NEWSCRAWL_RETRY_BACKOFF_MAX": _number(0),
+    "NEWSCRAWL_RETRY_AFTER_MAX": _number(0),
+    "NEWSCRAWL_BLOCKED_AFTER": _whole(1),
+}
+# Scrapy's own numeric settings, where a negative (or zero) value is a mistake.
+SCRAPY_NUMBERS: dict[str, Callable[[str], str | None]] = {
+    "CONCURRENT_REQUESTS": _whole(1), "CONCURRENT_REQUESTS_PER_DOMAIN": _whole(1),
+    "DOWNLOAD_DELAY": _number(0), "DOWNLOAD_TIMEOUT": _number(0), "RETRY_TIMES": _whole(0),
+    "DOWNLOAD_MAXSIZE": _whole(0), "DOWNLOAD_WARNSIZE": _whole(0), "AUTOTHROTTLE_MAX_DELAY": _number(0),
+    "AUTOTHROTTLE_START_DELAY": _number(0), "AUTOTHROTTLE_TARGET_CONCURRENCY": _number(0),
+    "CLOSESPIDER_TIMEOUT": _number(0), "CLOSESPIDER_ITEMCOUNT": _whole(0),
 }
 
 
 def check_settings(settings: BaseSettings) -> None:
     """Raise SettingError for an unknown ``NEWSCRAWL_*`` name or a bad value."""
+    for name, check in SCRAPY_NUMBERS.items():
+        value = settings.get(name)
+        if value is not None and (problem := check(value)):
+            raise SettingError(f"-s {name}={value}: {problem}")
     for name in settings:
         if not name.startswith("NEWSCRAWL_"):
             continue

@@ -5,6 +5,9 @@ half-written file: until the crawl closes the feed it is ``<name>.part``.
 """
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 import os
 import shutil
 from datetime import datetime, timezone
@@ -20,6 +23,7 @@ from w3lib.url import file_uri_to_path
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.state import ArticleState
 
+logger = logging.getLogger(__name__)
 PART_SUFFIX = ".part"
 # Characters that make a spreadsheet treat a cell as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,9 +53,23 @@ class AtomicFileFeedStorage(FileFeedStorage):
         state = ArticleState.of(self.crawler) if self.crawler is not None else None
         if state is not None:
             state.feed_opened(final)
-        return self.part.open("wb")
+        self.file = _GuardedWriter(io.FileIO(self.part, "wb"), self._write_failed)
+        return self.file
+
+    def _write_failed(self, error: OSError) -> None:
+        """Disk full, file too large, I/O error: stop the crawl, keep the file unfinished."""
+        logger.error("Cannot write %s: %s. Stopping the crawl; nothing of this run is recorded as "
+                     "exported and the next run fetches its articles again.", self.part, error)
+        if self.crawler is not None and self.crawler.engine is not None:
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="output_error"))
 
     def store(self, file: IO[bytes]) -> None:
+        if getattr(self, "file", None) is not None and self.file.error is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass  # the same error again: the file stays .part, unfinished
+            raise OSError(f"{self.part} is incomplete: {self.file.error}")
         file.flush()
         os.fsync(file.fileno())
         file.close()
@@ -64,6 +82,34 @@ class AtomicFileFeedStorage(FileFeedStorage):
             self.part.unlink()
         else:
             os.replace(self.part, final)
+
+
+class _GuardedWriter(io.BufferedWriter):
+    """A feed file that remembers (and reports once) the first error writing it."""
+
+    def __init__(self, raw: io.FileIO, on_error) -> None:
+        super().__init__(raw)
+        self.error: OSError | None = None
+        self.on_error = on_error
+
+    def write(self, data) -> int:
+        try:
+            return super().write(data)
+        except OSError as error:
+            self._failed(error)
+            raise
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as error:
+            self._failed(error)
+            raise
+
+    def _failed(self, error: OSError) -> None:
+        if self.error is None:
+            self.error = error
+            self.on_error(error)
 
 
 class SafeCsvItemExporter(CsvItemExporter):
@@ -123,3 +169,27 @@ def feed_path(crawler: Crawler, spider: Any) -> Path | None:
         path = uri % params
         return Path(file_uri_to_path(path) if scheme == "file" else path)
     return None
+
+
+def check_writable(settings: Any, spider_name: str) -> None:
+    """Raise OSError (naming the folder) if a local feed's folder cannot be written."""
+    for uri in settings.getdict("FEEDS"):
+        uri = str(uri)
+        if urlsplit(uri).scheme not in ("", "file"):
+            continue
+        path = Path(file_uri_to_path(uri) if uri.startswith("file:") else uri)
+        folder = Path(str(path.parent) % _Params(name=spider_name))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".newscrawl-write-test-{os.getpid()}"
+            probe.write_bytes(b"x")
+            probe.unlink()
+        except OSError as error:
+            raise OSError(f"cannot write to {folder}: {error.strerror or error}") from None
+
+
+class _Params(dict):
+    """URI parameters for a folder name: unknown ones (time, run) never name folders."""
+
+    def __missing__(self, key: str) -> str:
+        return key

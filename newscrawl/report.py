@@ -89,6 +89,13 @@ def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
         causes = [f"HTTP {code}: {n}" for code, n in c["http_error_statuses"].items()]
         causes += [f"errors and timeouts: {c['errors']}"] if c["errors"] else []
         judgement.flag(verdict, f"{failures} of {c['requests']} requests failed ({', '.join(causes)})")
+    if stats.get("newscrawl/blocked_hosts"):
+        judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
+                                f"in a row and were left alone ({c['http_403']} x 403, "
+                                f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
+    if stats.get("finish_reason") == "output_error":
+        judgement.flag(FAILED, "the output file could not be written (disk full? not writable?); "
+                               "nothing of this run is recorded as exported")
     invalid = c["dropped"].get("invalid", 0)
     if c["fetched"] >= limits.min_articles and invalid >= limits.max_invalid_share * c["fetched"]:
         missing = ", ".join(f"{k} {v}" for k, v in c["missing"].items())

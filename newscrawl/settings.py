@@ -23,6 +23,17 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 
 # A news page that takes minutes is broken. Default: 180 s.
 DOWNLOAD_TIMEOUT = 30
+# Article pages weigh 100-150 KB; a page of many MB is an error page or a trap.
+# Defaults: 1024 MB and 32 MB.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# Retries that wait (exponential backoff, Retry-After) instead of Scrapy's immediate
+# ones, and hosts that answer 403 left alone. Default: RetryMiddleware at 550.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.middlewares.BackoffRetryMiddleware": 550,
+    "newscrawl.middlewares.BlockedHostMiddleware": 50,
+}
 
 # Default: "DEBUG", far too chatty for cron mail.
 LOG_LEVEL = "INFO"
@@ -101,3 +112,10 @@ NEWSCRAWL_HEALTH_MIN_REQUESTS = 5
 NEWSCRAWL_HEALTH_MAX_INVALID_SHARE = 0.5
 NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE = 0.5
 NEWSCRAWL_HEALTH_MIN_ARTICLES = 5
+# Retry waits: NEWSCRAWL_RETRY_BACKOFF_BASE * 2**n seconds (at most ..._MAX); a
+# Retry-After header is obeyed up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
+NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0
+NEWSCRAWL_RETRY_BACKOFF_MAX = 60
+NEWSCRAWL_RETRY_AFTER_MAX = 120
+# A host answering 403 to this many requests in a row is not asked again this run.
+NEWSCRAWL_BLOCKED_AFTER = 5

@@ -15,7 +15,7 @@ from tests.fixture_site import FixtureSite
 REPO = Path(__file__).resolve().parent.parent
 # Politeness off for local fixture servers: no AutoThrottle start delay, no waits.
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-s", "DOWNLOAD_TIMEOUT=10",
-        "-s", "RETRY_TIMES=1"]
+        "-s", "RETRY_TIMES=1", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.05"]
 
 
 @dataclass

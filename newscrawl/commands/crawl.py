@@ -18,11 +18,13 @@ from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, check_settings
+from newscrawl.feeds import check_writable
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LockHeld, RunLock
 
 USAGE_EXIT = 2
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
+CANT_WRITE_EXIT = 73  # EX_CANTCREAT: the output or state folder cannot be written
 logger = logging.getLogger(__name__)
 
 
@@ -45,11 +47,18 @@ class Command(ScrapyCrawlCommand):
                 validate(opts.spargs)
         except ArgumentError as error:
             self._fail(args, error)
-        # Taken here, before Scrapy creates the crawler process and logs its banner.
+        # Checked and taken here, before Scrapy creates the crawler process (and its log).
         try:
             self.lock = RunLock.for_state_dir(self.settings.get("NEWSCRAWL_STATE_DIR")).acquire()
         except LockHeld as error:
             self._fail(args, error, LOCKED_EXIT)
+        except OSError as error:
+            self._fail(args, error, CANT_WRITE_EXIT)
+        try:
+            check_writable(self.settings, args[0])
+        except OSError as error:
+            self.lock.release()
+            self._fail(args, error, CANT_WRITE_EXIT)
 
     @staticmethod
     def _fail(args: list[str], error: Exception, status: int = USAGE_EXIT) -> None:

@@ -5,6 +5,7 @@ source never loses a field. Nothing here raises on bad markup.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from functools import cached_property
@@ -23,11 +24,41 @@ _DATALAYER_PAIR = re.compile(
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Read bytes that are not UTF-8 as Windows-1252 (the usual culprit in mixed pages)."""
+    bad = error.object[error.start:error.end]
+    return bad.decode("cp1252", errors="ignore") or bad.decode("latin-1"), error.end
+
+
+codecs.register_error("newscrawl-cp1252", _cp1252_fallback)
+
+
+def decode_html(body: bytes, content_type: bytes | str | None = None) -> str:
+    r"""Text of an HTML body: BOM, then the header's charset, then ``<meta>``, then UTF-8.
+
+    A page whose chosen charset is UTF-8 but that holds stray Windows-1252 bytes (a
+    wrong header, mixed encodings) keeps those characters instead of losing them.
+
+    >>> decode_html("<p>café – ".encode() + "café".encode("cp1252"), b"text/html; charset=utf-8")
+    '<p>café – café'
+    >>> decode_html('<meta charset="windows-1252"><p>café'.encode("cp1252"))
+    '<meta charset="windows-1252"><p>café'
+    >>> decode_html(b"\xef\xbb\xbf<p>caf\xc3\xa9", b"text/html; charset=iso-8859-1")
+    '<p>café'
+    """
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    encoding, text = html_to_unicode(content_type, body)
+    if encoding.replace("-", "").lower() in ("utf8", "utf8sig") and "\ufffd" in text:
+        start = 3 if body.startswith(codecs.BOM_UTF8) else 0
+        text = body[start:].decode("utf-8", errors="newscrawl-cp1252")
+    return text
+
+
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
     """An lxml tree of any HTML, however broken (an empty document for empty input)."""
     if isinstance(html, bytes):
-        # BOM, then <meta charset>, then UTF-8: what a browser would do without headers.
-        html = html_to_unicode(None, html)[1]
+        html = decode_html(html)
     # lxml refuses str input that carries an XML encoding declaration.
     html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
     if not html.strip():

@@ -12,13 +12,14 @@ from typing import Any, AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newscrawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
+from newscrawl.pages.sources import decode_html
 from newscrawl.state import ArticleState
 from newscrawl.sites import site_host, sitemap_urls
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
@@ -112,11 +113,20 @@ class TribunSpider(scrapy.Spider):
 
     # ---- listings and sitemaps ---------------------------------------------------
 
+    def _html(self, response: Response, kind: str) -> str | None:
+        """The page's text, or None (counted) when it is not an HTML page."""
+        if isinstance(response, HtmlResponse) or (
+                isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower()):
+            return decode_html(response.body, response.headers.get("Content-Type"))
+        self._count(f"{kind}/not_html")
+        self.logger.info("%s is not an HTML page (%s); skipped", response.url,
+                         (response.headers.get("Content-Type") or b"no content type").decode("latin-1"))
+        return None
+
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        if not isinstance(response, TextResponse):
-            self._count("listings/not_html")
+        if (html := self._html(response, "listings")) is None:
             return
-        listing = extract_listing(response.text, response.url)
+        listing = extract_listing(html, response.url)
         self._count("listings/parsed")
         self._days_reached.update(parse_qs(urlsplit(response.url).query).get("date", []))
         if not listing.article_urls:
@@ -152,11 +162,10 @@ class TribunSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """Page 1: start the draft, then fetch the other pages one by one."""
-        if not isinstance(response, TextResponse):
-            self._count("articles/not_html")
+        if (html := self._html(response, "articles")) is None:
             return
         self._count("articles/fetched")
-        first = extract_article(response.text, response.url)
+        first = extract_article(html, response.url)
         draft = ArticleDraft.start(first, self.max_pages)
         if draft.capped:
             self.logger.info("%s announces %d pages; fetching the first %d",
@@ -166,10 +175,9 @@ class TribunSpider(scrapy.Spider):
 
     def parse_page(self, response: Response, draft: ArticleDraft, number: int) -> Iterator[Any]:
         """Page 2..N: add its text to the draft."""
-        if not isinstance(response, TextResponse):
-            self._count("pages/not_html")
+        if (html := self._html(response, "pages")) is None:
             draft.fail(number)
-        elif draft.add(number, extract_article(response.text, response.url)) == REPEATED:
+        elif draft.add(number, extract_article(html, response.url)) == REPEATED:
             self.logger.info("%s: page %d repeats an earlier page; pagination stops", draft.url, number)
             self._count("pages/repeated")
         else:
@@ -187,6 +195,7 @@ class TribunSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         self.logger.info("article %s failed: %s", failure.request.url, failure.getErrorMessage())
         self._count("articles/failed")
+        self._count(f"articles/failed/{failure.type.__name__}")
 
     def _next(self, draft: ArticleDraft) -> Iterator[Any]:
         number = draft.next_number()

@@ -1,0 +1,115 @@
+"""Downloader middlewares for a web that fails: retries that back off, and hosts that refuse us.
+
+- ``BackoffRetryMiddleware`` replaces Scrapy's RetryMiddleware: the same retries
+  (``RETRY_TIMES``, ``RETRY_HTTP_CODES``), but each one waits, exponentially longer,
+  and a 429/503 with ``Retry-After`` waits as told, up to ``NEWSCRAWL_RETRY_AFTER_MAX``.
+- ``BlockedHostMiddleware`` stops requesting a host that answered 403 to
+  ``NEWSCRAWL_BLOCKED_AFTER`` requests in a row, instead of hammering it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date), or None.
+
+    >>> retry_after_seconds(b"7")
+    7.0
+    >>> retry_after_seconds("Wed, 25 Nov 2026 10:00:30 GMT", now=datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc))
+    30.0
+    >>> retry_after_seconds("soon") is None
+    True
+    """
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, each after a wait: ``base * 2**n`` seconds, or what Retry-After says."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_BASE")
+        self.max_backoff = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_MAX")
+        self.max_retry_after = settings.getfloat("NEWSCRAWL_RETRY_AFTER_MAX")
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        outcome = super().process_response(request, response)
+        if isinstance(outcome, Request):
+            await self._wait(request, response)
+        return outcome
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        outcome = super().process_exception(request, exception)
+        if isinstance(outcome, Request):
+            await self._wait(request, None)
+        return outcome
+
+    async def _wait(self, request: Request, response: Response | None) -> None:
+        stats = self.crawler.stats
+        delay = min(self.max_backoff, self.base * 2 ** request.meta.get("retry_times", 0))
+        asked = retry_after_seconds(response.headers.get("Retry-After")) if response is not None else None
+        if response is not None and response.status == 429:
+            stats.inc_value("newscrawl/throttled/429")
+        if asked is not None:
+            delay = min(asked, self.max_retry_after)
+            stats.inc_value("newscrawl/throttled/retry_after")
+            if asked > self.max_retry_after:
+                stats.inc_value("newscrawl/throttled/retry_after_capped")
+        stats.inc_value("newscrawl/retries/wait_seconds", round(delay, 3))
+        await asyncio.sleep(delay)
+
+
+class BlockedHostMiddleware:
+    """After N 403s in a row from a host, requests to it are dropped (and counted)."""
+
+    def __init__(self, crawler: Crawler, threshold: int) -> None:
+        self.stats = crawler.stats
+        self.threshold = threshold
+        self.in_a_row: dict[str, int] = {}
+        self.blocked: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "BlockedHostMiddleware":
+        return cls(crawler, crawler.settings.getint("NEWSCRAWL_BLOCKED_AFTER"))
+
+    def process_request(self, request: Request) -> None:
+        host = urlsplit(request.url).netloc
+        if host in self.blocked:
+            self.stats.inc_value("newscrawl/skipped/blocked_host")
+            raise IgnoreRequest(f"{host} refuses us (HTTP 403); not requested this run")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        host = urlsplit(request.url).netloc
+        if response.status != 403:
+            self.in_a_row[host] = 0
+            return response
+        self.in_a_row[host] = self.in_a_row.get(host, 0) + 1
+        if self.in_a_row[host] >= self.threshold and host not in self.blocked:
+            self.blocked.add(host)
+            self.stats.inc_value("newscrawl/blocked_hosts")
+            logger.error("%s answered 403 to %d requests in a row: it refuses us; "
+                         "no more requests to it this run", host, self.in_a_row[host])
+        return response
