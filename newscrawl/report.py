@@ -68,7 +68,10 @@ def counts_of(stats: dict[str, Any]) -> dict[str, Any]:
                     for k, v in sorted(stats.items()) if k.startswith("newscrawl/dropped/missing_")},
         "near_duplicates": n("newscrawl/near_duplicates"), "multi_page": n("newscrawl/articles/multi_page"),
         "incomplete": n("newscrawl/articles/incomplete"), "pages_failed": n("newscrawl/pages/failed"),
-        "requests": n("downloader/request_count"), "errors": n("downloader/exception_count"),
+        "requests": n("downloader/request_count"),
+        # Requests we dropped ourselves (a blocked host) are not the site's errors.
+        "errors": n("downloader/exception_count")
+        - n("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"),
         "http_errors": sum(v for code, v in statuses.items() if code >= 400),
         "http_error_statuses": {str(code): v for code, v in sorted(statuses.items()) if code >= 400},
         "http_403": statuses.get(403, 0), "http_404": statuses.get(404, 0), "http_429": statuses.get(429, 0),
@@ -82,6 +85,10 @@ def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
     judgement = Judgement()
     if stats.get("finish_reason") == "shutdown":
         judgement.flag(INTERRUPTED, "stopped by a signal before the end; the rest is left for the next run")
+    if stats.get("newscrawl/blocked_hosts"):
+        judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
+                                f"in a row and were left alone ({c['http_403']} x 403, "
+                                f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
     failures = c["errors"] + c["http_errors"]
     if c["requests"] >= limits.min_requests and failures >= limits.max_failure_share * c["requests"]:
         refused = c["http_403"] + c["http_429"]
@@ -89,10 +96,6 @@ def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
         causes = [f"HTTP {code}: {n}" for code, n in c["http_error_statuses"].items()]
         causes += [f"errors and timeouts: {c['errors']}"] if c["errors"] else []
         judgement.flag(verdict, f"{failures} of {c['requests']} requests failed ({', '.join(causes)})")
-    if stats.get("newscrawl/blocked_hosts"):
-        judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
-                                f"in a row and were left alone ({c['http_403']} x 403, "
-                                f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
     if stats.get("finish_reason") == "output_error":
         judgement.flag(FAILED, "the output file could not be written (disk full? not writable?); "
                                "nothing of this run is recorded as exported")

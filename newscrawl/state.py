@@ -41,6 +41,7 @@ class ArticleState:
         self.store = store
         self.state_dir = state_dir
         self._journal = None
+        self._feeds: list[Path] = []
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
         self._run_hashes = NearDuplicateIndex()
@@ -108,6 +109,7 @@ class ArticleState:
 
     def feed_opened(self, final_path: Path) -> None:
         """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
+        self._feeds.append(final_path)
         self._write({"feed": str(final_path.resolve()),
                      "opened": datetime.now(timezone.utc).timestamp()})
 
@@ -153,16 +155,24 @@ class ArticleState:
 
     def feed_exporter_closed(self) -> None:
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
-        if self.store is not None:
-            if failed:
-                logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
-                             "and will be fetched again next run", failed, len(self._pending))
-                self.stats.set_value("newscrawl/state/not_recorded", len(self._pending))
-            else:
-                self.stats.set_value("newscrawl/state/recorded", self.store.record(self._pending))
+        if failed:
+            logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
+                         "and will be fetched again next run", failed, len(self._pending))
+            self.stats.set_value("newscrawl/state/not_recorded", len(self._pending))
+            self._set_aside_feeds()
+        elif self.store is not None:
+            self.stats.set_value("newscrawl/state/recorded", self.store.record(self._pending))
         self._pending.clear()
         self._end_journal()
         self._close()
+
+    def _set_aside_feeds(self) -> None:
+        """A run whose output failed leaves no file a consumer would take as complete."""
+        for final in self._feeds:
+            final.with_name(final.name + ".part").unlink(missing_ok=True)
+            if final.exists():
+                final.rename(final.with_name(final.name + ".failed"))
+                logger.error("Renamed %s to %s.failed: its articles will be exported again", final, final.name)
 
     def _end_journal(self) -> None:
         if self._journal is not None:

@@ -4,14 +4,24 @@
 a query string maps to ``<path>__<query>.html`` (``slug?page=2`` -> ``slug__page=2.html``)
 and a path without an extension to ``<path>.html``. Absolute links to any served host
 (``https://www.tribunnews.com/...``) are rewritten to that host's local server, so a
-crawl never leaves 127.0.0.1. ``faults`` makes chosen URLs answer with an error status.
+crawl never leaves 127.0.0.1.
+
+``faults`` maps a real URL to how it misbehaves: an HTTP status; ``"reset"`` (connection
+reset), ``"timeout"`` (no answer for ``hang`` seconds), ``"truncate"`` (the body cut
+mid-transfer), ``"empty"`` (a 0-byte 200), ``"pdf"`` (not HTML), ``"huge"`` (a 20 MB page);
+``("redirect", url)``, ``("retry-after", value)`` (a 429 with that header),
+``("content-type", value)`` (the file under another Content-Type header). A list is
+used up one entry per request, then the page is served normally.
 """
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 FIXTURE_ROOT = Path(__file__).parent / "fixtures" / "site"
@@ -31,10 +41,11 @@ def fixture_file(root: Path, host: str, path: str, query: str) -> Path:
 class FixtureSite:
     """Start with ``with FixtureSite() as site:``; ``site.url(real_url)`` gives the local URL."""
 
-    def __init__(self, root: Path = FIXTURE_ROOT, faults: dict[str, int] | None = None,
-                 delay: float = 0.0) -> None:
+    def __init__(self, root: Path = FIXTURE_ROOT, faults: dict[str, Any] | None = None,
+                 delay: float = 0.0, hang: float = 3.0) -> None:
         self.root = root
         self.delay = delay  # seconds before each answer: a slow site, for kill tests
+        self.hang = hang  # how long a "timeout" fault keeps the client waiting
         self.hosts = sorted(p.name for p in root.iterdir() if p.is_dir())
         self.faults = dict(faults or {})  # real URL -> status to answer with
         self.requests: list[str] = []  # real URLs, in the order they were asked for
@@ -68,6 +79,12 @@ class FixtureSite:
                 return "https://" + host + local_url[len(self.base(host)):]
         return local_url
 
+    def next_fault(self, real_url: str) -> Any:
+        fault = self.faults.get(real_url)
+        if isinstance(fault, list):
+            return fault.pop(0) if fault else None
+        return fault
+
     def rewrite(self, content: bytes) -> bytes:
         for host in self.hosts:
             content = content.replace(f"https://{host}".encode(), self.base(host).encode())
@@ -83,17 +100,69 @@ class FixtureSite:
                 site.requests.append(real)
                 if site.delay:
                     time.sleep(site.delay)
-                if real in site.faults:
-                    return self._send(site.faults[real], b"<html><body>error</body></html>", ".html")
+                fault = site.next_fault(real)
                 file = fixture_file(site.root, host, parts.path, parts.query)
+                content_type = _TYPES.get(file.suffix, _TYPES[".html"])
+                if isinstance(fault, tuple) and fault[0] == "content-type":
+                    fault, content_type = None, fault[1]
+                if fault not in (None, 200):
+                    return self._misbehave(fault)
                 if not file.is_file():
-                    return self._send(404, b"<html><body>Halaman tidak ditemukan</body></html>", ".html")
-                self._send(200, site.rewrite(file.read_bytes()), file.suffix)
+                    return self._send(404, b"<html><body>Halaman tidak ditemukan</body></html>")
+                self._send(200, site.rewrite(file.read_bytes()), content_type)
 
-            def _send(self, status: int, body: bytes, suffix: str) -> None:
+            def _misbehave(self, fault: Any) -> None:
+                if isinstance(fault, int):
+                    return self._send(fault, b"<html><body>error</body></html>")
+                kind, value = fault if isinstance(fault, tuple) else (fault, None)
+                if kind == "redirect":
+                    return self._send(302, b"", headers={"Location": value})
+                if kind == "retry-after":
+                    return self._send(429, b"<html>slow down</html>", headers={"Retry-After": str(value)})
+                if kind == "empty":
+                    return self._send(200, b"")
+                if kind == "pdf":
+                    return self._send(200, b"%PDF-1.4 not a page", "application/pdf")
+                if kind == "timeout":
+                    time.sleep(site.hang)
+                    self.close_connection = True
+                    return None
+                if kind == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return None
+                if kind == "truncate":
+                    self.send_response(200)
+                    self.send_header("Content-Type", _TYPES[".html"])
+                    self.send_header("Content-Length", "50000")
+                    self.end_headers()
+                    self.wfile.write(b"<html><body><h1 id='arttitle'>Judul</h1><p>Isi yang ter")
+                    self.close_connection = True
+                    return None
+                if kind == "huge":
+                    return self._huge()
+                raise ValueError(f"unknown fault {fault!r}")
+
+            def _huge(self) -> None:
+                chunk = b"<p>" + b"x" * 65530 + b"</p>"
+                self.send_response(200)
+                self.send_header("Content-Type", _TYPES[".html"])
+                self.send_header("Content-Length", str(len(chunk) * 320))  # about 20 MB
+                self.end_headers()
+                try:
+                    for _ in range(320):
+                        self.wfile.write(chunk)
+                except OSError:
+                    pass  # the client gave up, as it should
+                self.close_connection = True
+
+            def _send(self, status: int, body: bytes, content_type: str = _TYPES[".html"],
+                      headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", _TYPES[suffix])
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

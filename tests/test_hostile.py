@@ -1,0 +1,231 @@
+"""A web that fails: every fault of the "hostile web" list, end to end through the engine."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from newscrawl.urls import canonical_url
+from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.fixture_site import FIXTURE_ROOT, FixtureSite
+from tests.sitegen import build_site, index_url
+
+EMAS = "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik"
+BEKASI = "https://www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"
+PSBB = "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+
+
+def test_server_errors_timeouts_and_resets_are_retried_with_backoff(site, tmp_path):
+    site.faults[EMAS] = [500, 502, 503, "timeout", "reset"]
+    site.hang = 2
+    run = run_crawl(tmp_path, "-s", "RETRY_TIMES=5", "-s", "DOWNLOAD_TIMEOUT=1", "-a", f"urls={site.url(EMAS)}")
+    assert run.returncode == 0, run.stderr
+    assert len(run.items()) == 1 and site.requests.count(EMAS) == 6
+    assert run.stats["retry/count"] == 5
+    # Waits of 0.05 * 2**n seconds (n = 0..4) before the retries:
+    assert run.stats["newscrawl/retries/wait_seconds"] == pytest.approx(0.05 * (1 + 2 + 4 + 8 + 16))
+
+
+@pytest.mark.parametrize("asked, bound, waited", [("1", 120, 1.0), ("3600", 0.5, 0.5)])
+def test_429_waits_as_retry_after_says_within_a_bound(site, tmp_path, asked, bound, waited):
+    site.faults[EMAS] = [("retry-after", asked)]
+    run = run_crawl(tmp_path, "-s", f"NEWSCRAWL_RETRY_AFTER_MAX={bound}", "-a", f"urls={site.url(EMAS)}")
+    assert len(run.items()) == 1
+    assert run.stats["newscrawl/throttled/429"] == 1 and run.stats["newscrawl/throttled/retry_after"] == 1
+    assert run.stats["newscrawl/retries/wait_seconds"] == waited
+    assert run.stats.get("newscrawl/throttled/retry_after_capped", 0) == (1 if waited < float(asked) else 0)
+
+
+def test_a_host_that_answers_403_to_everything_is_not_hammered(tmp_path):
+    articles = build_site(tmp_path / "site", 60, per_index_page=60)
+    with FixtureSite(tmp_path / "site") as site:
+        site.faults.update({a.url: 403 for a in articles})
+        run = run_crawl(tmp_path / "run", "-a", f"urls={site.url(index_url())}")
+        asked = [u for u in site.requests if "nasional" in u]
+    # NEWSCRAWL_BLOCKED_AFTER (5) refusals, plus at most CONCURRENT_REQUESTS (16) already
+    # handed to the downloader; then the host is left alone.
+    assert len(asked) <= 5 + 16
+    assert run.stats["newscrawl/blocked_hosts"] == 1
+    assert run.stats["newscrawl/skipped/blocked_host"] == 60 - len(asked)
+    report = json.loads(next((tmp_path / "run" / "output").rglob("*.report.json")).read_text())
+    assert report["verdict"] == "blocked" and run.returncode == 5
+
+
+def test_page_3_of_4_missing_gives_an_incomplete_item_with_the_other_pages_in_order(tmp_path):
+    articles = build_site(tmp_path / "site", 4)  # article 3 has 4 pages
+    four = articles[3]
+    with FixtureSite(tmp_path / "site") as site:
+        site.faults[f"{four.url}?page=3"] = 404
+        run = run_crawl(tmp_path / "run", "-a", f"urls={site.url(four.url)}")
+    [item] = run.items()
+    assert (item["page_count"], item["complete"]) == (4, False)
+    expected = [p for n in (0, 1, 3) for p in four.pages[n]]
+    assert item["body"] == "\n\n".join(expected)
+    assert run.stat("pages/failed") == 1 and run.stat("articles/incomplete") == 1
+
+
+def test_pagination_that_loops_back_to_page_1_terminates(site, tmp_path):
+    site.faults[f"{PSBB}?page=2"] = [("redirect", site.url(PSBB))]
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(PSBB)}")
+    [item] = run.items()
+    assert item["complete"] is False and item["body"].count("Ia meminta warga tetap tinggal") == 1
+    assert run.stat("pages/repeated") == 1
+    assert f"{PSBB}?page=3" not in site.requests
+
+
+def test_truncated_empty_and_non_html_answers_give_no_item_and_are_counted(site, tmp_path):
+    kudus = "https://www.tribunnews.com/regional/7698765/banjir-rendam-ratusan-rumah-di-kudus"
+    site.faults.update({EMAS: "truncate", BEKASI: "empty", kudus: "pdf"})
+    run = run_crawl(tmp_path, "-a", "urls=" + ",".join(site.url(u) for u in (EMAS, BEKASI, kudus, PSBB)))
+    assert run.returncode == 0, run.stderr
+    assert [item["url"] for item in run.items()] == [site.url(PSBB)]
+    assert run.stat("articles/failed") == 1  # truncated, after its retry
+    assert run.stats["newscrawl/dropped/missing_title"] == 1  # the empty page
+    assert run.stat("articles/not_html") == 1
+    assert "Traceback" not in run.stderr
+
+
+def test_a_20_mb_page_is_refused_by_size_and_the_crawl_goes_on(site, tmp_path):
+    site.faults[EMAS] = "huge"
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)},{site.url(BEKASI)}")
+    assert [item["url"] for item in run.items()] == [site.url(BEKASI)]
+    assert run.stat("articles/failed") == 1
+    assert "larger than download max size (8388608)" in run.stderr
+
+
+@pytest.fixture
+def charset_site(tmp_path):
+    """The same article three times: cp1252 declared only in <meta>, a BOM, mixed bytes."""
+    source = (FIXTURE_ROOT / "www.tribunnews.com" / "bisnis" / "2020" / "05" / "04" / "harga-emas-antam-naik.html")
+    html = source.read_text().replace("Harga Emas Antam Naik Rp 3.000</h1>", "Kafe café – Harga Emas</h1>")
+    folder = tmp_path / "site" / "www.tribunnews.com" / "bisnis" / "2020" / "05" / "04"
+    folder.mkdir(parents=True)
+    meta_only = html.replace('<meta charset="UTF-8">', '<meta http-equiv="Content-Type" '
+                                                      'content="text/html; charset=windows-1252">')
+    def own(text: str, name: str, number: int) -> str:  # its own URL and article id
+        return text.replace("harga-emas-antam-naik", name).replace("4962377", f"496237{number}")
+
+    (folder / "meta-only.html").write_bytes(own(meta_only, "meta-only", 1).encode("cp1252"))
+    (folder / "bom.html").write_bytes(b"\xef\xbb\xbf" + own(html, "bom", 2).encode())
+    mixed = own(html, "mixed", 3).encode()
+    mixed = mixed.replace("Kafe café".encode(), "Kafe caf".encode() + "é".encode("cp1252"))
+    (folder / "mixed.html").write_bytes(mixed)
+    with FixtureSite(tmp_path / "site") as site:
+        base = "https://www.tribunnews.com/bisnis/2020/05/04/"
+        site.faults.update({base + "meta-only": ("content-type", "text/html"),
+                            base + "bom": ("content-type", "text/html; charset=iso-8859-1")})
+        site.pages = [base + name for name in ("meta-only", "bom", "mixed")]
+        yield site
+
+
+def test_wrong_or_missing_charsets_are_decoded_correctly(charset_site, tmp_path):
+    run = run_crawl(tmp_path / "run", "-a", "urls=" + ",".join(charset_site.url(u) for u in charset_site.pages))
+    titles = sorted(item["title"] for item in run.items())
+    assert titles == ["Kafe café – Harga Emas"] * 3
+
+
+def test_broken_json_ld_and_tag_soup_fall_back_to_other_sources(tmp_path):
+    folder = tmp_path / "site" / "www.tribunnews.com" / "nasional" / "2021" / "03" / "05"
+    folder.mkdir(parents=True)
+    (folder / "sup.html").write_text("""<html><head><title>Sup Tanpa Tutup - Tribunnews.com</title>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Sup", "datePublished": </script>
+<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2021-03-05T10:00:00+07:00",}</script>
+<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"1999-01-01T00:00:00+07:00"}</script>
+<body><div class="side-article txt-article"><p>Paragraf satu <b>tanpa penutup<p>Paragraf dua
+<div id="div-Inside-MediumRectangle"><script>googletag.display()</script></div><p>Paragraf tiga</table></span>""")
+    with FixtureSite(tmp_path / "site") as site:
+        run = run_crawl(tmp_path / "run", "-a", f"urls={site.url('https://www.tribunnews.com/nasional/2021/03/05/sup')}")
+    [item] = run.items()
+    assert item["title"] == "Sup Tanpa Tutup" and item["published_at"] == "2021-03-05T10:00:00+07:00"
+    assert item["body"] == "Paragraf satu tanpa penutup\n\nParagraf dua\n\nParagraf tiga"
+
+
+def test_a_redirect_off_the_network_is_not_followed(site, tmp_path):
+    outside = site.url(BEKASI).replace("127.0.0.1", "localhost")  # another host, same machine
+    site.faults[EMAS] = [("redirect", outside)]
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert BEKASI not in site.requests and run.items() == [] if run.feed_files() else True
+    assert run.stats["offsite/filtered"] == 1
+
+
+@pytest.mark.parametrize("variant", [
+    "http://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik",
+    "https://m.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik",
+    "https://m.tribunnews.com/amp/bisnis/2020/05/04/harga-emas-antam-naik",
+    "https://www.tribunnews.com/amp/bisnis/2020/05/04/harga-emas-antam-naik/",
+    "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik?utm_source=fb&utm_medium=social#x",
+    "https://tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik?page=1&fbclid=abc",
+])
+def test_every_url_variant_of_an_article_is_one_canonical_url(variant):
+    assert canonical_url(variant) == EMAS
+
+
+def test_an_index_whose_pages_repeat_past_page_10_stops_there(tmp_path):
+    build_site(tmp_path / "site", 100, per_index_page=10, pages_mix=(1,))
+    folder = tmp_path / "site" / "www.tribunnews.com"
+    tenth = (folder / "index-news__date=2024-5-1&page=10.html").read_text()
+    for number in (11, 12):  # the site repeats page 10 past its end, with a "Next" link on
+        (folder / f"index-news__date=2024-5-1&page={number}.html").write_text(tenth.replace(
+            "</div></div></body>", f'<a href="https://www.tribunnews.com/index-news?date=2024-5-1&amp;page={number + 1}"'
+                                   f' data-ci-pagination-page="{number + 1}">Next</a></div></div></body>'))
+    tenth_with_next = tenth.replace("</div></div></body>", '<a href="https://www.tribunnews.com/index-news?'
+                                    'date=2024-5-1&amp;page=11" data-ci-pagination-page="11">Next</a></div></div></body>')
+    (folder / "index-news__date=2024-5-1&page=10.html").write_text(tenth_with_next)
+    with FixtureSite(tmp_path / "site") as site:
+        run = run_crawl(tmp_path / "run", "-s", "NEWSCRAWL_NEAR_DUPLICATES=off", "-a", f"urls={site.url(index_url())}")
+        requests = list(site.requests)
+    assert len(run.items()) == 100
+    assert run.stat("listings/repeated") == 1
+    assert not any("page=12" in u for u in requests) and sum("index-news" in u for u in requests) == 11
+
+
+@pytest.mark.parametrize("args, named", [
+    (["-s", "CONCURRENT_REQUESTS=-1"], "-s CONCURRENT_REQUESTS=-1: must be 1 or more"),
+    (["-s", "DOWNLOAD_TIMEOUT=soon"], "-s DOWNLOAD_TIMEOUT=soon: must be a number"),
+    (["-s", "NEWSCRAWL_BLOCKED_AFTER=0"], "-s NEWSCRAWL_BLOCKED_AFTER=0: must be 1 or more"),
+    (["-a", "until=2024-02-30"], "-a until='2024-02-30' is not a date in the form YYYY-MM-DD"),
+])
+def test_bad_values_fail_before_any_request_leaving_no_file(site, tmp_path, args, named):
+    run = run_crawl(tmp_path, *args, "-a" if args[0] == "-s" else "-s",
+                    f"urls={site.url(EMAS)}" if args[0] == "-s" else "NEWSCRAWL_PROGRESS_INTERVAL=60")
+    assert run.returncode == 2 and run.stderr.strip().splitlines() == [f"scrapy crawl tribun: error: {named}"]
+    assert site.requests == [] and not (tmp_path / "output").exists()
+
+
+def test_an_output_folder_that_cannot_be_created_is_a_clear_error_at_start(site, tmp_path):
+    (tmp_path / "output").write_text("a file where the output folder should be")
+    run = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert run.returncode == 73
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("scrapy crawl tribun: error: cannot write to output/tribun")
+    assert site.requests == []
+
+
+def test_a_full_disk_stops_the_crawl_and_records_nothing_then_a_rerun_completes(tmp_path):
+    articles = build_site(tmp_path / "site", 60)
+    work = tmp_path / "run"
+    work.mkdir()
+    with FixtureSite(tmp_path / "site") as site:
+        limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))  # noqa: E731
+        full = subprocess.run(crawl_command("-a", f"urls={site.url(index_url())}"), cwd=work, env=crawl_env(),
+                              preexec_fn=limit, capture_output=True, text=True, timeout=120)
+        assert full.returncode == 4, full.stderr
+        assert "Cannot write" in full.stderr and "File too large" in full.stderr
+        assert finalized_items(work) == []
+        report = json.loads(next((work / "output").rglob("*.report.json")).read_text())
+        assert report["verdict"] == "failed" and "could not be written" in " ".join(report["problems"])
+        rerun = run_crawl(work, "-a", f"urls={site.url(index_url())}")
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(i["url"] for i in finalized_items(work)) == sorted(site.url(a.url) for a in articles)
+    assert not list((work / "output").rglob("*.part"))
+
+
+def test_the_crawl_writes_only_in_its_output_and_state_folders(site, tmp_path):
+    run_crawl(tmp_path, "-s", "NEWSCRAWL_STATS_FILE=", "-a", f"urls={site.url(PSBB)}")
+    top = {p.name for p in tmp_path.iterdir()}
+    assert top == {"output", ".newscrawl"}
