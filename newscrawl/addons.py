@@ -2,6 +2,8 @@
 
 - ``NEWSCRAWL_PROFILE=fast``: politeness off, for a local mirror or a test server.
 - ``NEWSCRAWL_CSV_FEED=1``: a CSV file beside each run's JSONL file.
+- ``REDIS_URL`` (setting or environment): distributed mode, scrapy-redis' scheduler and
+  dupefilter on a shared, persistent frontier (newscrawl/distributed.py).
 
 Values are set at "spider" priority: above settings.py, below ``-s`` on the command
 line, so a single ``-s`` still overrides what a profile sets.
@@ -9,6 +11,8 @@ line, so a single ``-s`` still overrides what a profile sets.
 from __future__ import annotations
 
 from scrapy.settings import Settings
+
+from newscrawl.distributed import redis_url
 
 PROFILES = {
     "polite": {},  # settings.py as it is
@@ -20,12 +24,22 @@ PROFILES = {
     },
 }
 CSV_FEED = "output/%(name)s/%(name)s-%(run)s.csv"
+DISTRIBUTED = {
+    "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    "SCHEDULER_PERSIST": True,  # a killed worker's queue survives for the others and the next run
+    "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",
+    "SCHEDULER_DUPEFILTER_KEY": "newscrawl:%(spider)s:dupefilter",
+}
 
 
 class NewscrawlAddon:
     def update_settings(self, settings: Settings) -> None:
         for name, value in PROFILES[settings.get("NEWSCRAWL_PROFILE")].items():
             settings.set(name, value, priority="spider")
+        if url := redis_url(settings):
+            for name, value in {**DISTRIBUTED, "REDIS_URL": url}.items():
+                settings.set(name, value, priority="spider")
         if settings.getbool("NEWSCRAWL_CSV_FEED"):
             feeds = dict(settings.getdict("FEEDS"))
             feeds[CSV_FEED] = {"format": "csv", "encoding": "utf-8"}

@@ -73,6 +73,10 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_RETRY_BACKOFF_MAX": _number(0),
     "NEWSCRAWL_RETRY_AFTER_MAX": _number(0),
     "NEWSCRAWL_BLOCKED_AFTER": _whole(1),
+    "NEWSCRAWL_WORKER": lambda v: None if str(v).replace("-", "").replace("_", "").isalnum()
+    else "must be letters, digits, - or _",
+    "NEWSCRAWL_IDLE_TIMEOUT": _number(0),
+    "NEWSCRAWL_WORKER_TTL": _number(1),
 }
 # Scrapy's own numeric settings, where a negative (or zero) value is a mistake.
 SCRAPY_NUMBERS: dict[str, Callable[[str], str | None]] = {

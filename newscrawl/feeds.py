@@ -20,6 +20,7 @@ from scrapy.exporters import CsvItemExporter
 from scrapy.extensions.feedexport import FileFeedStorage
 from w3lib.url import file_uri_to_path
 
+from newscrawl.distributed import redis_url, worker_name
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.state import ArticleState
 
@@ -141,20 +142,23 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def run_id(stats: Any) -> str:
+def run_id(stats: Any, worker: str | None = None) -> str:
     """The run's id: its start, UTC to the microsecond, kept in the stats as ``newscrawl/run``.
 
     Every feed, the report and the journal of one run share it, and two runs started in
     the same second still get two files.
     """
     if not stats.get_value("newscrawl/run"):
-        stats.set_value("newscrawl/run", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ"))
+        run = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        stats.set_value("newscrawl/run", f"{run}-{worker}" if worker else run)
     return stats.get_value("newscrawl/run")
 
 
 def uri_params(params: dict[str, Any], spider: Any) -> dict[str, Any]:
     """Feed URI parameters plus ``run`` (see run_id)."""
-    return {**params, "run": run_id(spider.crawler.stats)}
+    settings = spider.crawler.settings
+    worker = worker_name(settings) if redis_url(settings) else None
+    return {**params, "run": run_id(spider.crawler.stats, worker)}
 
 
 def feed_path(crawler: Crawler, spider: Any) -> Path | None:
@@ -164,7 +168,7 @@ def feed_path(crawler: Crawler, spider: Any) -> Path | None:
         scheme = urlsplit(uri).scheme
         if scheme not in ("", "file"):
             continue
-        run = run_id(crawler.stats)
+        run = run_id(crawler.stats, worker_name(crawler.settings) if redis_url(crawler.settings) else None)
         params = {"name": spider.name, "time": run, "batch_id": 1, "batch_time": run, "run": run}
         path = uri % params
         return Path(file_uri_to_path(path) if scheme == "file" else path)

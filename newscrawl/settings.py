@@ -78,6 +78,7 @@ EXTENSIONS = {
     "newscrawl.state.ArticleState": 100,
     "newscrawl.report.RunReport": 200,
     "newscrawl.progress.Progress": 300,
+    "newscrawl.distributed.SharedFrontier": 150,
     "newscrawl.extensions.StatsFile": 500,
 }
 
@@ -119,3 +120,9 @@ NEWSCRAWL_RETRY_BACKOFF_MAX = 60
 NEWSCRAWL_RETRY_AFTER_MAX = 120
 # A host answering 403 to this many requests in a row is not asked again this run.
 NEWSCRAWL_BLOCKED_AFTER = 5
+# Distributed mode (REDIS_URL set): this worker's name (default <host>-<pid>), how long
+# the shared frontier must stay empty before a worker leaves, and how long a worker that
+# stopped answering (killed) still counts as alive.
+NEWSCRAWL_WORKER = None
+NEWSCRAWL_IDLE_TIMEOUT = 30
+NEWSCRAWL_WORKER_TTL = 10

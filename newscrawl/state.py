@@ -12,6 +12,7 @@ the ``.part`` file are discarded and the next crawl fetches those articles again
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
 from newscrawl.items import Article
 from newscrawl.neardup import NearDuplicateIndex
 from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
@@ -42,6 +44,7 @@ class ArticleState:
         self.state_dir = state_dir
         self._journal = None
         self._feeds: list[Path] = []
+        self.crawler = crawler
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
         self._run_hashes = NearDuplicateIndex()
@@ -53,7 +56,9 @@ class ArticleState:
         store = state_dir = None
         if crawler.settings.getbool("NEWSCRAWL_INCREMENTAL"):
             state_dir = Path(crawler.settings.get("NEWSCRAWL_STATE_DIR"))
-            store = SqliteArticleStore(state_dir / "articles.sqlite3")
+            state_dir.mkdir(parents=True, exist_ok=True)
+            url = redis_url(crawler.settings)
+            store = RedisArticleStore(connect(url)) if url else SqliteArticleStore(state_dir / "articles.sqlite3")
         state = cls(crawler, store, state_dir)
         state.recover()
         crawler.signals.connect(state.item_scraped, signal=signals.item_scraped)
@@ -89,6 +94,9 @@ class ArticleState:
             return IN_RUN
         if self.store is not None and self.store.knows(keys):
             return EARLIER_RUN
+        frontier = SharedFrontier.of(self.crawler)
+        if frontier is not None and not frontier.claim_article(keys):
+            return IN_RUN  # another worker of this crawl has it
         self._run_keys.update(keys)
         return None
 
@@ -103,6 +111,8 @@ class ArticleState:
         if first is None:
             self._run_hashes.add(simhash, url)
             self._simhash_of[url] = simhash
+            if getattr(self.store, "shared", False):
+                self.store.add_fingerprint(simhash, url)  # other workers see it now
         return first
 
     # ---- the journal -----------------------------------------------------------------
@@ -120,6 +130,8 @@ class ArticleState:
             run = self.stats.get_value("newscrawl/run") or f"pid{os.getpid()}"
             self._journal_path = self.state_dir / f"journal-{run}.jsonl"
             self._journal = self._journal_path.open("a", encoding="utf-8")
+            # Held while the run lives: recovery leaves a live worker's journal alone.
+            fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX)
         # Flushed to the OS at once: a killed process loses nothing it wrote.
         self._journal.write(json.dumps(record) + "\n")
         self._journal.flush()
@@ -129,6 +141,8 @@ class ArticleState:
         if self.store is None:
             return
         for journal in sorted(self.state_dir.glob("journal-*.jsonl")):
+            if _in_use(journal):
+                continue
             feeds, articles = _read_journal(journal)
             finalized = [f for f, opened in feeds if f.exists() and f.stat().st_mtime >= opened - 1]
             if finalized:
@@ -188,6 +202,17 @@ class ArticleState:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+def _in_use(path: Path) -> bool:
+    """True while the run that writes this journal is alive (it holds the file's lock)."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False
 
 
 def _read_journal(path: Path) -> tuple[list[tuple[Path, float]], list[ExportedArticle]]:

@@ -20,12 +20,18 @@ from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, check_settings
 from newscrawl.feeds import check_writable
 from newscrawl.report import EXIT_STATUS
-from newscrawl.runlock import LockHeld, RunLock
+from newscrawl.distributed import redis_url, worker_name
+from newscrawl.runlock import LOCK_NAME, LockHeld, RunLock
 
 USAGE_EXIT = 2
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
 CANT_WRITE_EXIT = 73  # EX_CANTCREAT: the output or state folder cannot be written
 logger = logging.getLogger(__name__)
+
+
+def lock_name(settings) -> str:
+    """One lock per state dir; in distributed mode one per worker (several are the point)."""
+    return f"run-{worker_name(settings)}.lock" if redis_url(settings) else LOCK_NAME
 
 
 class Command(ScrapyCrawlCommand):
@@ -49,7 +55,7 @@ class Command(ScrapyCrawlCommand):
             self._fail(args, error)
         # Checked and taken here, before Scrapy creates the crawler process (and its log).
         try:
-            self.lock = RunLock.for_state_dir(self.settings.get("NEWSCRAWL_STATE_DIR")).acquire()
+            self.lock = RunLock.for_state_dir(self.settings.get("NEWSCRAWL_STATE_DIR"), lock_name(self.settings)).acquire()
         except LockHeld as error:
             self._fail(args, error, LOCKED_EXIT)
         except OSError as error:

@@ -20,6 +20,7 @@ from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import decode_html
+from newscrawl.distributed import SharedFrontier
 from newscrawl.state import ArticleState
 from newscrawl.sites import site_host, sitemap_urls
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
@@ -68,6 +69,9 @@ class TribunSpider(scrapy.Spider):
     # ---- seeds -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        frontier = SharedFrontier.of(self.crawler)
+        if frontier is not None and not frontier.claim_seeding():
+            return  # distributed mode: another worker seeded this crawl
         for request in self._seeds():
             yield request
 

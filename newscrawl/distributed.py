@@ -1,0 +1,186 @@
+"""Distributed mode: many workers on one shared frontier in Redis (scrapy-redis).
+
+Switched on by ``-s REDIS_URL=redis://host:port/db`` or the ``REDIS_URL`` environment
+variable (newscrawl/addons.py then sets scrapy-redis' scheduler and dupefilter).
+
+- ``RedisArticleStore``: the cross-run article store and near-duplicate index, shared
+  by all workers (same interface as the SQLite store).
+- ``SharedFrontier``: the crawl as all workers see it. One worker seeds it (the others
+  find the seeds queued); a worker leaves when the frontier has been empty for
+  ``NEWSCRAWL_IDLE_TIMEOUT`` seconds; the last worker to leave an empty frontier clears
+  it (its dupefilter, seeding mark and claims), so the next run starts a new crawl.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Any, Iterable
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from twisted.internet import task
+
+from newscrawl.neardup import bands, hamming
+from newscrawl.store import ExportedArticle
+
+logger = logging.getLogger(__name__)
+
+
+def redis_url(settings: Any) -> str | None:
+    """The Redis URL of distributed mode (setting, else environment), or None."""
+    return settings.get("REDIS_URL") or os.environ.get("REDIS_URL") or None
+
+
+def worker_name(settings: Any) -> str:
+    """This worker's name: ``NEWSCRAWL_WORKER``, else ``<host>-<pid>``."""
+    return settings.get("NEWSCRAWL_WORKER") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def connect(url: str):
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+class RedisArticleStore:
+    """Exported articles of all workers and runs, in Redis: a set of keys, banded SimHashes."""
+
+    shared = True
+
+    def __init__(self, server, prefix: str = "newscrawl") -> None:
+        self.server = server
+        self.exported = f"{prefix}:exported"
+        self.band = f"{prefix}:band:%d"
+
+    def knows(self, keys: Iterable[int]) -> bool:
+        keys = list(keys)
+        return bool(keys) and any(self.server.smismember(self.exported, keys))
+
+    def near_duplicate_of(self, simhash: int, max_distance: int) -> str | None:
+        pipe = self.server.pipeline()
+        for band in bands(simhash):
+            pipe.smembers(self.band % band)
+        for members in pipe.execute():
+            for member in sorted(members):
+                other, _, url = member.decode().partition(" ")
+                if hamming(simhash, int(other)) <= max_distance:
+                    return url
+        return None
+
+    def add_fingerprint(self, simhash: int, url: str) -> None:
+        """Index a body at once, so every worker sees it (even before it is exported)."""
+        pipe = self.server.pipeline()
+        for band in bands(simhash):
+            pipe.sadd(self.band % band, f"{simhash} {url}")
+        pipe.execute()
+
+    def record(self, articles: Iterable[ExportedArticle]) -> int:
+        articles = list(articles)
+        keys = [k for article in articles for k in article.keys]
+        if keys:
+            self.server.sadd(self.exported, *keys)
+        return len(articles)
+
+    def count(self) -> int:
+        return self.server.scard(self.exported)
+
+    def close(self) -> None:
+        pass  # the connection pool closes with the process
+
+
+class SharedFrontier:
+    """The crawl shared by all workers: seeding once, leaving when idle, clearing at the end."""
+
+    def __init__(self, crawler: Crawler, server, worker: str, idle_timeout: float, ttl: float) -> None:
+        self.crawler = crawler
+        self.server = server
+        self.worker = worker
+        self.idle_timeout = idle_timeout
+        self.ttl = ttl
+        self.idle_since: float | None = None
+        self.heartbeat: task.LoopingCall | None = None
+        self.prefix = "newscrawl:%(spider)s"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "SharedFrontier":
+        url = redis_url(crawler.settings)
+        if url is None:
+            raise NotConfigured
+        frontier = cls(crawler, connect(url), worker_name(crawler.settings),
+                       crawler.settings.getfloat("NEWSCRAWL_IDLE_TIMEOUT"),
+                       crawler.settings.getfloat("NEWSCRAWL_WORKER_TTL"))
+        crawler.signals.connect(frontier.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(frontier.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(frontier.spider_closed, signal=signals.spider_closed)
+        return frontier
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> "SharedFrontier | None":
+        try:
+            extensions = crawler.extensions
+        except (AttributeError, RuntimeError):
+            return None
+        return next((e for e in getattr(extensions, "middlewares", ()) if isinstance(e, cls)), None)
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix % {'spider': self.crawler.spider.name}}:{name}"
+
+    def queue_length(self) -> int:
+        scheduler = self.crawler.engine.scheduler
+        return len(scheduler) if scheduler is not None else 0
+
+    def live_workers(self) -> list[str]:
+        prefix = self.key("worker:")
+        return [k.decode()[len(prefix):] for k in self.server.scan_iter(prefix + "*")]
+
+    # ---- the crawl's life ------------------------------------------------------------
+
+    def spider_opened(self, spider: Any) -> None:
+        self._beat()
+        self.heartbeat = task.LoopingCall(self._beat)
+        self.heartbeat.start(max(self.ttl / 3, 0.2), now=False)
+
+    def _beat(self) -> None:
+        self.server.set(self.key(f"worker:{self.worker}"), str(os.getpid()), px=int(self.ttl * 1000))
+
+    def claim_seeding(self) -> bool:
+        """True for the one worker that seeds this crawl; a stale, drained crawl is cleared first."""
+        with self.server.lock(self.key("startlock"), timeout=30, blocking_timeout=30):
+            others = [w for w in self.live_workers() if w != self.worker]
+            if not others and self.queue_length() == 0 and self.server.exists(self.key("seeded")):
+                self.clear("a previous crawl ended without clearing (a worker was killed)")
+            seeding = bool(self.server.set(self.key("seeded"), self.worker, nx=True))
+        logger.info("Worker %s %s", self.worker, "seeds the crawl" if seeding else
+                    "joins the crawl (already seeded by another worker)")
+        self.crawler.stats.set_value("newscrawl/distributed/seeded", int(seeding))
+        return seeding
+
+    def claim_article(self, keys: list[int]) -> bool:
+        """False when another worker of this crawl already has this article."""
+        return not keys or self.server.sadd(self.key("claimed"), *keys) == len(set(keys))
+
+    def spider_idle(self, spider: Any) -> None:
+        if self.queue_length():
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        self.idle_since = self.idle_since or now
+        if now - self.idle_since < self.idle_timeout:
+            raise DontCloseSpider  # other workers may still add requests
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
+        self.server.delete(self.key(f"worker:{self.worker}"))
+        if reason == "finished" and self.queue_length() == 0 and not self.live_workers():
+            self.clear("the frontier is empty and this was the last worker")
+
+    def clear(self, why: str) -> None:
+        """End the shared crawl: the next run seeds a new one."""
+        dupefilter = self.crawler.settings.get("SCHEDULER_DUPEFILTER_KEY") % {"spider": self.crawler.spider.name}
+        self.server.delete(dupefilter, self.key("seeded"), self.key("claimed"))
+        logger.info("Cleared the shared crawl: %s", why)
+        self.crawler.stats.set_value("newscrawl/distributed/cleared", 1)
