@@ -93,3 +93,39 @@ def finalized_items(workdir: Path) -> list[dict]:
     for feed in sorted((workdir / "output").rglob("*.jsonl")):
         items.extend(json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines())
     return items
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server on a free port, without persistence, stopped after the test."""
+    import shutil
+    import socket
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is missing: .ci/run must install it (apt-get install -y redis-server)")
+        pytest.skip("redis-server is not installed: apt-get install -y redis-server (or your OS's package)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

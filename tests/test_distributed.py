@@ -1,0 +1,98 @@
+"""Distributed mode: several worker processes on one Redis frontier (a real redis-server)."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+
+from newscrawl.distributed import RedisArticleStore
+from newscrawl.store import ExportedArticle, article_keys
+from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.fixture_site import FixtureSite
+from tests.sitegen import build_site, index_url
+
+A = "https://www.tribunnews.com/nasional/2020/05/04/a"
+
+
+def test_redis_store_knows_recorded_articles_and_near_duplicates(redis_url):
+    store = RedisArticleStore(redis.Redis.from_url(redis_url))
+    assert not store.knows(article_keys(A))
+    store.record([ExportedArticle(article_keys(A, "www.tribunnews.com", "1"), A)])
+    assert store.knows(article_keys(A)) and store.count() == 2
+    store.add_fingerprint(0xABCDEF, A)
+    assert store.near_duplicate_of(0xABCDEF ^ 0b101, 3) == A
+    assert store.near_duplicate_of(0xABCDEF ^ 0b1111, 3) is None
+
+
+def workers_site(tmp_path: Path, articles: int = 240):
+    generated = build_site(tmp_path / "site", articles, per_index_page=40)
+    return generated, FixtureSite(tmp_path / "site", delay=0.01)
+
+
+def start_worker(workdir: Path, site: FixtureSite, redis_url: str, name: str) -> subprocess.Popen:
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = crawl_command("-s", f"REDIS_URL={redis_url}", "-s", f"NEWSCRAWL_WORKER={name}",
+                            "-s", "NEWSCRAWL_IDLE_TIMEOUT=1", "-s", "NEWSCRAWL_WORKER_TTL=2",
+                            "-s", "NEWSCRAWL_NEAR_DUPLICATES=off",
+                            "-a", f"urls={site.url(index_url())}")
+    return subprocess.Popen(command, cwd=workdir, env=crawl_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def union(workdirs: list[Path]) -> Counter:
+    return Counter(item["url"] for w in workdirs for item in finalized_items(w))
+
+
+def assert_merged(workdirs: list[Path], site: FixtureSite, articles) -> None:
+    bodies = {item["url"]: item for w in workdirs for item in finalized_items(w)}
+    for article in articles:
+        item = bodies[site.url(article.url)]
+        assert item["body"] == article.body and item["page_count"] == len(article.pages)
+        assert item["complete"]
+
+
+def test_three_workers_share_one_frontier_and_export_each_article_once(redis_url, tmp_path):
+    articles, site = workers_site(tmp_path)
+    with site:
+        dirs = [tmp_path / f"w{n}" for n in range(3)]
+        workers = [start_worker(d, site, redis_url, f"w{n}") for n, d in enumerate(dirs)]
+        errors = [w.communicate(timeout=180)[1] for w in workers]
+        assert [w.returncode for w in workers] == [0, 0, 0], errors
+        requests = Counter(site.requests)
+    assert union(dirs) == Counter(site.url(a.url) for a in articles)  # every article exactly once
+    assert_merged(dirs, site, articles)
+    assert sum(1 for d in dirs if finalized_items(d)) >= 2  # the work was shared
+    assert sum("seeds the crawl" in e for e in errors) == 1  # seeded once
+    page_requests = [u for u in requests if "nasional" in u]
+    assert all(requests[u] == 1 for u in page_requests)  # no page fetched twice
+    server = redis.Redis.from_url(redis_url)
+    assert not server.exists("newscrawl:tribun:seeded")  # the last worker cleared the crawl
+    assert server.scard("newscrawl:exported") == 2 * len(articles)  # URL and id keys
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing_after_a_rerun(redis_url, tmp_path):
+    articles, site = workers_site(tmp_path)
+    with site:
+        dirs = [tmp_path / f"w{n}" for n in range(3)]
+        workers = [start_worker(d, site, redis_url, f"w{n}") for n, d in enumerate(dirs)]
+        deadline = time.monotonic() + 60
+        while not any(len(p.read_bytes().splitlines()) >= 5 for p in dirs[0].rglob("*.part")):
+            assert time.monotonic() < deadline, "worker 0 wrote nothing"
+            time.sleep(0.05)
+        workers[0].send_signal(signal.SIGKILL)
+        for worker in workers[1:]:
+            worker.communicate(timeout=180)
+        workers[0].wait(timeout=30)
+        assert not finalized_items(dirs[0])  # the killed worker finalized nothing
+        rerun = run_crawl(dirs[0], "-s", f"REDIS_URL={redis_url}", "-s", "NEWSCRAWL_WORKER=w0",
+                          "-s", "NEWSCRAWL_IDLE_TIMEOUT=1", "-s", "NEWSCRAWL_NEAR_DUPLICATES=off",
+                          "-a", f"urls={site.url(index_url())}")
+        assert rerun.returncode == 0, rerun.stderr
+    assert union(dirs) == Counter(site.url(a.url) for a in articles)
+    assert_merged(dirs, site, articles)
+    assert rerun.stat("state/discarded") >= 5 and rerun.stat("articles/known") > 0
