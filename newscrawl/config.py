@@ -15,28 +15,26 @@ class SettingError(ValueError):
     """A ``NEWSCRAWL_*`` setting that cannot be used; one line, naming it."""
 
 
-def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], str | None]:
+def _in_range(kind: type, minimum: float, maximum: float | None = None) -> Callable[[str], str | None]:
+    """A check that the value is a ``kind`` (int or float) within the bounds."""
     def check(value: str) -> str | None:
         try:
-            number = int(str(value))
+            number = kind(str(value))
         except ValueError:
-            return "must be a whole number"
+            return "must be a whole number" if kind is int else "must be a number"
         if number < minimum or (maximum is not None and number > maximum):
-            return f"must be between {minimum} and {maximum}" if maximum is not None else f"must be {minimum} or more"
+            return (f"must be between {minimum:g} and {maximum:g}" if maximum is not None
+                    else f"must be {minimum:g} or more")
         return None
     return check
+
+
+def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], str | None]:
+    return _in_range(int, minimum, maximum)
 
 
 def _number(minimum: float, maximum: float | None = None) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        try:
-            number = float(str(value))
-        except ValueError:
-            return "must be a number"
-        if number < minimum or (maximum is not None and number > maximum):
-            return f"must be between {minimum:g} and {maximum:g}" if maximum is not None else f"must be {minimum:g} or more"
-        return None
-    return check
+    return _in_range(float, minimum, maximum)
 
 
 def _choice(*choices: str) -> Callable[[str], str | None]:

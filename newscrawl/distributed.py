@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
+from newscrawl.extensions import extension_of
 from newscrawl.neardup import bands, hamming
 from newscrawl.store import ExportedArticle
 
@@ -119,11 +120,8 @@ class SharedFrontier:
 
     @classmethod
     def of(cls, crawler: Crawler) -> "SharedFrontier | None":
-        try:
-            extensions = crawler.extensions
-        except (AttributeError, RuntimeError):
-            return None
-        return next((e for e in getattr(extensions, "middlewares", ()) if isinstance(e, cls)), None)
+        """The crawl's SharedFrontier extension, if enabled (None before the crawl starts)."""
+        return extension_of(crawler, cls)
 
     def key(self, name: str) -> str:
         return f"{self.prefix % {'spider': self.crawler.spider.name}}:{name}"

@@ -1,4 +1,4 @@
-"""Crawl-level extensions: the stats file, and one-line log messages for dropped items."""
+"""Crawl-level helpers: finding an extension, the stats file, one-line "Dropped:" log lines."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,15 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.logformatter import LogFormatter
+
+
+def extension_of(crawler: Any, cls: type) -> Any:
+    """The crawl's enabled extension of this class, or None (also before the crawl starts)."""
+    try:
+        extensions = crawler.extensions
+    except (AttributeError, RuntimeError):
+        return None
+    return next((e for e in getattr(extensions, "middlewares", ()) if isinstance(e, cls)), None)
 
 
 class StatsFile:

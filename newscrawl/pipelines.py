@@ -13,8 +13,16 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.items import Article
 from newscrawl.neardup import simhash
-from newscrawl.normalize import (clean_text, content_hash, normalize_body, parse_date, slug,
-                                 split_authors, unique, word_count)
+from newscrawl.normalize import (
+    clean_text,
+    content_hash,
+    normalize_body,
+    parse_date,
+    slug,
+    split_authors,
+    unique,
+    word_count,
+)
 from newscrawl.state import ArticleState
 from newscrawl.urls import canonical_url
 
@@ -24,15 +32,19 @@ _TEXT_FIELDS = ("article_id", "title", "description", "editor", "image_caption",
                 "language", "source")
 
 
-class NormalizePipeline:
-    """Put every field in its normal form (newscrawl/normalize.py) and fill derived fields."""
+class _CountingPipeline:
+    """A pipeline that needs only the crawl stats, to count what it does."""
 
     def __init__(self, stats) -> None:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "NormalizePipeline":
+    def from_crawler(cls, crawler: Crawler):
         return cls(crawler.stats)
+
+
+class NormalizePipeline(_CountingPipeline):
+    """Put every field in its normal form (newscrawl/normalize.py) and fill derived fields."""
 
     def process_item(self, item: Article) -> Article:
         for name in _TEXT_FIELDS:
@@ -81,15 +93,8 @@ def _list(value) -> list[str]:
     return [str(v) for v in value if v is not None]
 
 
-class ValidatePipeline:
+class ValidatePipeline(_CountingPipeline):
     """Drop an article without url, title, body or published_at; count each missing field."""
-
-    def __init__(self, stats) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ValidatePipeline":
-        return cls(crawler.stats)
 
     def process_item(self, item: Article) -> Article:
         missing = [name for name in REQUIRED if not getattr(item, name, None)]

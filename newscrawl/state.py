@@ -25,6 +25,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
+from newscrawl.extensions import extension_of
 from newscrawl.items import Article
 from newscrawl.neardup import NearDuplicateIndex
 from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
@@ -69,11 +70,7 @@ class ArticleState:
     @classmethod
     def of(cls, crawler: Crawler) -> "ArticleState | None":
         """The crawl's ArticleState extension, if enabled (None before the crawl starts)."""
-        try:
-            extensions = crawler.extensions
-        except (AttributeError, RuntimeError):
-            return None
-        return next((e for e in getattr(extensions, "middlewares", ()) if isinstance(e, cls)), None)
+        return extension_of(crawler, cls)
 
     # ---- questions -------------------------------------------------------------------
 

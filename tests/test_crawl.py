@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from newscrawl.items import ARTICLE_FIELDS
-
 from tests.conftest import run_crawl
 from tests.fixture_site import FIXTURE_ROOT, FixtureSite
 

@@ -7,7 +7,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
 import redis
 
 from newscrawl.distributed import RedisArticleStore

@@ -7,8 +7,12 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from newscrawl.items import Article
-from newscrawl.pipelines import (DeduplicatePipeline, NearDuplicatePipeline, NormalizePipeline,
-                                 ValidatePipeline)
+from newscrawl.pipelines import (
+    DeduplicatePipeline,
+    NearDuplicatePipeline,
+    NormalizePipeline,
+    ValidatePipeline,
+)
 from newscrawl.state import ArticleState
 from tests.conftest import project_crawler
 

@@ -18,9 +18,9 @@ from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, check_settings
+from newscrawl.distributed import redis_url, worker_name
 from newscrawl.feeds import check_writable
 from newscrawl.report import EXIT_STATUS
-from newscrawl.distributed import redis_url, worker_name
 from newscrawl.runlock import LOCK_NAME, LockHeld, RunLock
 
 USAGE_EXIT = 2

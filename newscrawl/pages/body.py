@@ -13,8 +13,15 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from newscrawl.normalize import (BYLINE, RELATED_LABEL, SYNDICATION, TEXT, classify_paragraph,
-                                 clean_text, split_authors)
+from newscrawl.normalize import (
+    BYLINE,
+    RELATED_LABEL,
+    SYNDICATION,
+    TEXT,
+    classify_paragraph,
+    clean_text,
+    split_authors,
+)
 from newscrawl.pages.sources import PageSources, has_class
 from newscrawl.urls import canonical_url
 

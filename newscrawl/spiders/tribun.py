@@ -16,13 +16,13 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newscrawl.arguments import CrawlArguments, parse_arguments
+from newscrawl.distributed import SharedFrontier
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import decode_html
-from newscrawl.distributed import SharedFrontier
-from newscrawl.state import ArticleState
 from newscrawl.sites import site_host, sitemap_urls
+from newscrawl.state import ArticleState
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
