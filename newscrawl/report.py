@@ -81,10 +81,17 @@ def counts_of(stats: dict[str, Any]) -> dict[str, Any]:
 
 def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
     """The verdict of a run from its stats: ok, or what is evidently wrong."""
-    c = counts_of(stats)
+    counts = counts_of(stats)
     judgement = Judgement()
     if stats.get("finish_reason") == "shutdown":
         judgement.flag(INTERRUPTED, "stopped by a signal before the end; the rest is left for the next run")
+    _judge_transport(stats, counts, limits, judgement)
+    _judge_extraction(counts, limits, judgement)
+    return judgement
+
+
+def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
+    """Did the requests work, and could the output be written?"""
     if stats.get("newscrawl/blocked_hosts"):
         judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
                                 f"in a row and were left alone ({c['http_403']} x 403, "
@@ -99,19 +106,22 @@ def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
     if stats.get("finish_reason") == "output_error":
         judgement.flag(FAILED, "the output file could not be written (disk full? not writable?); "
                                "nothing of this run is recorded as exported")
+
+
+def _judge_extraction(c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
+    """Do the pages still look like what the extraction reads?"""
     invalid = c["dropped"].get("invalid", 0)
     if c["fetched"] >= limits.min_articles and invalid >= limits.max_invalid_share * c["fetched"]:
         missing = ", ".join(f"{k} {v}" for k, v in c["missing"].items())
         judgement.flag(SITE_CHANGED, f"{invalid} of {c['fetched']} article pages lack required fields "
                                      f"({missing}): has the page markup changed?")
-    if c["multi_page"] >= limits.min_articles and c["incomplete"] - c["pages_failed"] >= \
-            limits.max_incomplete_share * c["multi_page"]:
+    unexplained = c["incomplete"] - c["pages_failed"]
+    if c["multi_page"] >= limits.min_articles and unexplained >= limits.max_incomplete_share * c["multi_page"]:
         judgement.flag(SITE_CHANGED, f"{c['incomplete']} of {c['multi_page']} multi-page articles are "
                                      "incomplete without failed pages: has the paging markup changed?")
     if c["listings"] >= 1 and c["listings_empty"] == c["listings"] and not c["discovered"]:
         judgement.flag(SITE_CHANGED, f"none of the {c['listings']} listing pages had article links: "
                                      "has the index page markup changed?")
-    return judgement
 
 
 class RunReport:
