@@ -13,15 +13,13 @@ from urllib.parse import urljoin, urlsplit
 from newscrawl.normalize import WIB, ZONES, clean_text, parse_date, slug, split_authors, unique
 from newscrawl.pages.body import extract_body
 from newscrawl.pages.paging import extract_paging
-from newscrawl.pages.sources import PageSources, has_class, text_of
+from newscrawl.pages.sources import PageSources, compiled, has_class, text_of
 from newscrawl.sites import is_main_site
 from newscrawl.urls import article_id_from_url, canonical_url, is_article_url, page_url
 
 _TITLE_SUFFIX = re.compile(
     r"\s+[-|–]\s+(halaman\s+\d+|[^-|–]*(tribun|\.com|\.co\.id)[^-|–]*)$", re.I)
 _HOME = {"home", "beranda", "tribunnews.com", "index"}
-_ARTICLE_TIME = ("//h1[@id='arttitle']/following::time"
-                 "[not(contains(concat(' ', normalize-space(@class), ' '), ' timeago '))][1]")
 
 
 @dataclass
@@ -56,9 +54,8 @@ def extract_article(html: str | bytes, url: str) -> ArticlePage:
         "section": _section(page, first_page),
         "tags": _tags(page),
         "image_url": _image(page),
-        "image_caption": text_of(page.first(_IMG_BOX + "//figcaption | " + _IMG_BOX
-                                            + f"//div[{has_class('arial', 'f12')}]")) or None,
-        "image_credit": text_of(page.first(_IMG_BOX + f"//div[{has_class('f11', 'white')}]")) or None,
+        "image_caption": _in_image_box(page, f".//figcaption | .//div[{has_class('arial', 'f12')}]"),
+        "image_credit": _in_image_box(page, f".//div[{has_class('f11', 'white')}]"),
         "related_urls": body.related_urls,
         "language": _language(page),
         "source": _source(page) or body.syndicated_from,
@@ -71,7 +68,7 @@ def extract_article(html: str | bytes, url: str) -> ArticlePage:
 
 def _canonical(page: PageSources) -> str:
     """Page-1 URL: ``rel=canonical`` when it names this article on this host, else ours."""
-    link = page.first("//link[@rel='canonical']/@href")
+    link = next((e.get("href") for e in page.tagged("link") if e.get("rel") == "canonical"), None)
     if link:
         link = urljoin(page.url, link)
         if urlsplit(link).netloc == urlsplit(page.url).netloc and is_article_url(link):
@@ -96,15 +93,16 @@ def _strip_suffix(title: str | None) -> str | None:
 
 
 def _title(page: PageSources) -> str | None:
-    return (text_of(page.first("//h1[@id='arttitle']"))
+    titles = page.tagged("title")
+    return (text_of(page.by_id("arttitle"))
             or _strip_suffix(_ld_str(page.article_ld.get("headline")))
             or _strip_suffix(page.meta.get("og:title"))
-            or _strip_suffix(text_of(page.first("//title"))))
+            or _strip_suffix(text_of(titles[0] if titles else None)))
 
 
 def _description(page: PageSources) -> str | None:
-    hidden = text_of(page.first(f"//h1[@id='arttitle']/following::*[self::h2 or self::h4]"
-                                f"[{has_class('hide')}][1]"))
+    summaries = [e for e in page.with_class("hide") if e.tag in ("h2", "h4")]
+    hidden = text_of(page.after(page.by_id("arttitle"), summaries))
     return (hidden or _strip_suffix(page.meta.get("description"))
             or _strip_suffix(page.meta.get("og:description"))
             or _ld_str(page.article_ld.get("description")))
@@ -114,7 +112,7 @@ _CREDIT_SPLIT = re.compile(r"\|?\s*\beditor\s*:", re.I)
 
 
 def _credit_line(page: PageSources) -> str:
-    return text_of(page.first("//*[@id='penulis']"))
+    return text_of(page.by_id("penulis"))
 
 
 def _authors(page: PageSources) -> list[str]:
@@ -130,14 +128,16 @@ def _authors(page: PageSources) -> list[str]:
 
 def _editor(page: PageSources) -> str | None:
     parts = _CREDIT_SPLIT.split(_credit_line(page))
-    editor = text_of(page.first("//*[@id='editor']")) or (parts[1] if len(parts) > 1 else "")
+    editor = text_of(page.by_id("editor")) or (parts[1] if len(parts) > 1 else "")
     editor = re.sub(r"^\s*editor\s*:\s*", "", clean_text(editor), flags=re.I).strip(" |")
     return editor or page.datalayer.get("editor") or None
 
 
 def _published(page: PageSources) -> str | None:
     """JSON-LD wins; then ``time[datetime]``, meta, dataLayer (local time), visible text."""
-    time_el = page.first(_ARTICLE_TIME)
+    # The first time after the headline: sidebars' "5 menit lalu" (time.timeago) are other articles'.
+    times = [t for t in page.tagged("time") if "timeago" not in (t.get("class") or "").split()]
+    time_el = page.after(page.by_id("arttitle"), times)
     visible = text_of(time_el) if time_el is not None else ""
     return (parse_date(_ld_str(page.article_ld.get("datePublished")))
             or parse_date(time_el.get("datetime") if time_el is not None else None)
@@ -158,8 +158,8 @@ def _section(page: PageSources, url: str) -> str | None:
     crumbs = page.jsonld_of({"BreadcrumbList"}).get("itemListElement") or []
     names = [_ld_str(c.get("item") if isinstance(c.get("item"), dict) and not c.get("name")
                      else c.get("name")) for c in crumbs if isinstance(c, dict)]
-    names += [text_of(n) for n in page.tree.xpath(
-        "//*[contains(@itemtype, 'BreadcrumbList')]//*[@itemprop='name']")]
+    for crumbs_list in page.with_attribute("itemtype", "BreadcrumbList"):
+        names += [text_of(n) for n in crumbs_list.iterdescendants() if n.get("itemprop") == "name"]
     for name in names:
         if name and name.casefold() not in _HOME:
             return slug(name)
@@ -169,7 +169,7 @@ def _section(page: PageSources, url: str) -> str | None:
 
 
 def _tags(page: PageSources) -> list[str]:
-    links = page.tree.xpath(f"//*[{has_class('tagcloud3')}]//a")
+    links = [a for cloud in page.with_class("tagcloud3") for a in cloud.iter("a")]
     if tags := unique(text_of(a) or a.get("title") or "" for a in links):
         return tags
     if keywords := page.meta.get("news_keywords") or page.meta.get("keywords"):
@@ -178,25 +178,32 @@ def _tags(page: PageSources) -> list[str]:
     return unique(ld.split(",") if isinstance(ld, str) else [str(k) for k in ld])
 
 
-_IMG_BOX = "//*[@id='artimg']"
-
-
 def _image(page: PageSources) -> str | None:
-    img = page.first(_IMG_BOX + "//img")
+    box = page.by_id("artimg")
+    img = next(box.iter("img"), None) if box is not None else None
     src = img is not None and (img.get("data-src") or img.get("src"))
     ld_image = _ld_str(page.article_ld.get("image"))
     found = src or page.meta.get("og:image") or ld_image
     return urljoin(page.url, found) if found else None
 
 
+def _in_image_box(page: PageSources, xpath: str) -> str | None:
+    box = page.by_id("artimg")
+    found = compiled(xpath)(box) if box is not None else []
+    return text_of(found[0]) or None if found else None
+
+
 def _language(page: PageSources) -> str | None:
-    lang = (page.first("/html/@lang") or _ld_str(page.article_ld.get("inLanguage"))
+    lang = (page.tree.get("lang") or _ld_str(page.article_ld.get("inLanguage"))
             or page.meta.get("og:locale") or "")
     return clean_text(lang).replace("_", "-").split("-")[0].lower() or None
 
 
 def _source(page: PageSources) -> str | None:
-    credit = page.first("//div[starts-with(normalize-space(.), 'Sumber:')]")
+    # "Sumber:" sits beside the author and editor lines (2020 template).
+    credits = [e.getparent() for e in (page.by_id("penulis"), page.by_id("editor")) if e is not None]
+    credit = next((d for box in credits if box is not None for d in box.iterchildren("div")
+                   if text_of(d).startswith("Sumber:")), None)
     if credit is not None:
         return text_of(credit.find(".//a")) or re.sub(r"^Sumber:\s*", "", text_of(credit)) or None
     return page.datalayer.get("source") or None

@@ -22,15 +22,9 @@ from newscrawl.normalize import (
     clean_text,
     split_authors,
 )
-from newscrawl.pages.sources import PageSources, has_class
+from newscrawl.pages.sources import PageSources, drop_tree, has_class, text_content
 from newscrawl.urls import canonical_url
 
-_CONTAINERS = (
-    f"//div[{has_class('side-article', 'txt-article')}]",
-    "//*[@itemprop='articleBody']",
-    f"//div[{has_class('txt-article')}]",
-    "//article",
-)
 _NOISE = etree.XPath(" | ".join([
     ".//script", ".//style", ".//noscript", ".//iframe", ".//ins", ".//form", ".//button",
     ".//svg", ".//figure", ".//figcaption", ".//img", ".//table[.//img]",
@@ -58,18 +52,29 @@ class Body:
 def extract_body(page: PageSources) -> Body:
     """Paragraphs of the article text of this page, with its related links set apart."""
     body = Body()
-    container = next((found[0] for xp in _CONTAINERS if (found := page.tree.xpath(xp))), None)
+    container = text_container(page)
     if container is None:
         return body
     container = _copy(container)
     _take_related_links(container, page.url, body)
     for element in _NOISE(container):
-        element.drop_tree()
+        drop_tree(element)
     raw: list[str] = []
     _walk(container, raw, [])
     for paragraph in raw:
         _keep_or_move(paragraph, body)
     return body
+
+
+def text_container(page: PageSources):
+    """The element holding the article text: ``div.side-article.txt-article`` or a fallback."""
+    candidates = (
+        [e for e in page.with_class("side-article", "txt-article") if e.tag == "div"],
+        [e for e in page.with_attribute("itemprop", "articleBody")],
+        [e for e in page.with_class("txt-article") if e.tag == "div"],
+        page.tagged("article"),
+    )
+    return next((found[0] for found in candidates if found), None)
 
 
 def _copy(element: etree._Element) -> etree._Element:
@@ -84,13 +89,13 @@ def _take_related_links(container: etree._Element, base_url: str, body: Body) ->
     candidates = container.xpath(".//p | .//li | .//h3 | .//h4 | .//*[@class]")
     for para in candidates:
         if not (_has_baca_class(para) or (
-                para.tag != "div" and RELATED_LABEL.match(clean_text(para.text_content())))):
+                para.tag != "div" and RELATED_LABEL.match(clean_text(text_content(para))))):
             continue
         for href in para.xpath(".//a/@href"):
             url = canonical_url(urljoin(base_url, href))
             if url not in body.related_urls:
                 body.related_urls.append(url)
-        para.drop_tree()
+        drop_tree(para)
 
 
 def _has_baca_class(element: etree._Element) -> bool:
@@ -111,7 +116,7 @@ def _walk(element: etree._Element, out: list[str], buf: list[str]) -> None:
             _walk(child, out, buf)
             _flush(buf, out)
         else:
-            buf.append(child.text_content())  # inline markup: links keep their words
+            buf.append(text_content(child))  # inline markup: links keep their words
         if child.tail:
             buf.append(child.tail)
 

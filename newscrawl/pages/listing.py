@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from newscrawl.pages.sources import PageSources, has_class
+from newscrawl.pages.sources import PageSources, compiled
 from newscrawl.urls import is_article_url
 
-_ITEMS = f"//ul[{has_class('lsi')}]/li//h3/a/@href"
-_PAGER = ("//div[@id='paginga']//a/@href"
-          f" | //div[{has_class('paging')}]//a[@data-ci-pagination-page]/@href")
+_ITEMS = compiled("./li//h3/a/@href")
+_PAGER_LINKS = compiled(".//a/@href")
+_NUMBERED_LINKS = compiled(".//a[@data-ci-pagination-page]/@href")
 
 
 @dataclass
@@ -23,13 +23,16 @@ class Listing:
 def extract_listing(html: str | bytes, url: str) -> Listing:
     """Article and pagination links of an index page; any article link as a fallback."""
     page = PageSources(html, url)
-    hrefs = page.tree.xpath(_ITEMS) or page.tree.xpath("//a/@href")
+    hrefs = [h for ul in page.with_class("lsi") if ul.tag == "ul" for h in _ITEMS(ul)] or page.all("//a/@href")
     listing = Listing()
     for href in hrefs:
         absolute = urljoin(url, href.strip())
         if is_article_url(absolute) and absolute not in listing.article_urls:
             listing.article_urls.append(absolute)
-    for href in page.tree.xpath(_PAGER):
+    pager = page.by_id("paginga")
+    pager_links = [*(_PAGER_LINKS(pager) if pager is not None else []),
+                   *(h for div in page.with_class("paging") if div.tag == "div" for h in _NUMBERED_LINKS(div))]
+    for href in pager_links:
         absolute = urljoin(url, href.strip())
         if absolute != url and absolute not in listing.page_urls and not is_article_url(absolute):
             listing.page_urls.append(absolute)

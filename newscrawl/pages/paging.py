@@ -10,16 +10,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.pages.sources import PageSources, has_class, text_of
+from newscrawl.pages.body import text_container
+from newscrawl.pages.sources import PageSources, compiled, has_class, text_of
 from newscrawl.urls import page_number_of
 
-_PAGER = (f"//div[{has_class('side-article', 'mb5')}]"
-          f" | //div[{has_class('side-article', 'txt-article')}]//*[{has_class('paging')}]"
-          f" | //*[{has_class('pagination-wrap')}]")
+_PAGING_IN_TEXT = f".//*[{has_class('paging')}]"
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
 # Inside the text container only a line that is nothing but the count counts: prose
 # may say "halaman 5 dari 10" about something else.
-_COUNT_LINES = f"//div[{has_class('side-article', 'txt-article')}]//*[starts-with(normalize-space(.), 'Halaman')]"
+_COUNT_LINES = ".//*[starts-with(normalize-space(.), 'Halaman')]"
 
 
 @dataclass
@@ -35,7 +34,9 @@ def extract_paging(page: PageSources) -> Paging:
     number = page_number_of(page.url)
     count = number
     own_path = urlsplit(page.url).path.rstrip("/")
-    for pager in page.tree.xpath(_PAGER):
+    container = text_container(page)
+    in_text = compiled(_PAGING_IN_TEXT)(container) if container is not None else []
+    for pager in [*page.with_class("side-article", "mb5"), *in_text, *page.with_class("pagination-wrap")]:
         for link in pager.xpath(".//a"):
             linked = _linked_number(link, page.url, own_path)
             if linked:
@@ -45,7 +46,7 @@ def extract_paging(page: PageSources) -> Paging:
             number = int(text_of(current[0]))
         for shown, total in _COUNT_TEXT.findall(text_of(pager)):
             number, count = int(shown), max(count, int(total))
-    for line in page.tree.xpath(_COUNT_LINES):
+    for line in compiled(_COUNT_LINES)(container) if container is not None else []:
         if match := _COUNT_TEXT.fullmatch(text_of(line)):
             number, count = int(match.group(1)), max(count, int(match.group(2)))
     return Paging(number=number, count=max(count, number))

@@ -8,10 +8,9 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
-import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
@@ -55,7 +54,10 @@ def decode_html(body: bytes, content_type: bytes | str | None = None) -> str:
     return text
 
 
-def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
+_PARSER = etree.HTMLParser(no_network=True)
+
+
+def parse_html(html: str | bytes) -> etree._Element:
     """An lxml tree of any HTML, however broken (an empty document for empty input)."""
     if isinstance(html, bytes):
         html = decode_html(html)
@@ -64,9 +66,30 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement:
     if not html.strip():
         html = "<html></html>"
     try:
-        return lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return lxml.html.document_fromstring("<html></html>")
+        # Plain lxml elements: lxml.html's element classes cost a Python call per element.
+        root = etree.fromstring(html, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    return root if root is not None else etree.fromstring("<html></html>", _PARSER)
+
+
+def text_content(element: etree._Element) -> str:
+    """All text inside an element (what lxml.html calls text_content)."""
+    return "".join(element.itertext())
+
+
+def drop_tree(element: etree._Element) -> None:
+    """Remove an element and its children, keeping the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
 
 
 def text_of(element: Any) -> str:
@@ -79,9 +102,29 @@ def text_of(element: Any) -> str:
 
 
 def has_class(*names: str) -> str:
-    """XPath predicate matching elements that carry all these CSS classes."""
+    """XPath predicate matching elements that carry all these CSS classes.
+
+    The plain ``contains`` first is a cheap filter: most elements fail it, and only the
+    few that pass pay for the exact token test.
+    """
     return " and ".join(
-        f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')" for name in names)
+        f"contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+        for name in names)
+
+
+@lru_cache(maxsize=None)
+def compiled(xpath: str) -> etree.XPath:
+    """A compiled XPath, kept: compiling costs more than running on a page."""
+    return etree.XPath(xpath)
+
+
+# One walk over the elements of these tags (filtered in C, so fast) finds every element
+# extraction starts from; the rest are small local searches under those. A `//*[...]`
+# search per field would test every element of the page (100+ KB of sidebars and
+# scripts) against an XPath predicate a dozen times over.
+_LANDMARK_TAGS = ("div", "h1", "h2", "h4", "h5", "ul", "ol", "time", "meta", "link", "script",
+                  "title", "article")
+_LANDMARK_CLASSES = frozenset("side-article txt-article mb5 tagcloud3 paging pagination-wrap hide lsi".split())
 
 
 class PageSources:
@@ -90,17 +133,62 @@ class PageSources:
     def __init__(self, html: str | bytes, url: str) -> None:
         self.url = url
         self.tree = parse_html(html)
+        self._ids: dict[str, Any] = {}
+        self._tags: dict[str, list] = {}
+        self._classes: dict[str, list] = {}
+        self._order: dict[Any, int] = {}
+        self._marked: list = []  # elements with itemtype or itemprop (microdata)
+        for position, element in enumerate(self.tree.iter(*_LANDMARK_TAGS)):
+            self._order[element] = position
+            tag, attributes = element.tag, element.attrib
+            if tag != "div" or attributes:
+                self._tags.setdefault(tag, []).append(element)
+            if "id" in attributes:
+                self._ids.setdefault(attributes["id"], element)
+            if "itemtype" in attributes or "itemprop" in attributes:
+                self._marked.append(element)
+            if "class" in attributes:
+                for token in _LANDMARK_CLASSES.intersection(attributes["class"].split()):
+                    self._classes.setdefault(token, []).append(element)
+
+    def by_id(self, element_id: str) -> Any:
+        """The first element with this id, or None."""
+        return self._ids.get(element_id)
+
+    def tagged(self, tag: str) -> list:
+        """Elements of one of the landmark tags (time, meta, link, script, title, article, ...)."""
+        return self._tags.get(tag, [])
+
+    def with_class(self, *tokens: str) -> list:
+        """Landmark elements carrying all these classes (the first one from _LANDMARK_CLASSES)."""
+        return [e for e in self._classes.get(tokens[0], [])
+                if set(tokens[1:]) <= set((e.get("class") or "").split())]
+
+    def with_attribute(self, name: str, fragment: str) -> list:
+        """Landmark elements whose attribute contains ``fragment`` (itemtype, itemprop)."""
+        return [e for e in self._marked if fragment in (e.get(name) or "")]
+
+    def after(self, anchor: Any, candidates: list) -> Any:
+        """The first candidate that comes after ``anchor`` in the document, or None."""
+        if anchor is None or anchor not in self._order:
+            return None
+        position = self._order[anchor]
+        return next((c for c in candidates if self._order.get(c, -1) > position), None)
 
     def first(self, xpath: str) -> Any:
         """The first XPath result, or None."""
-        found = self.tree.xpath(xpath)
+        found = compiled(xpath)(self.tree)
         return found[0] if found else None
+
+    def all(self, xpath: str) -> list:
+        """Every XPath result, in document order."""
+        return compiled(xpath)(self.tree)
 
     @cached_property
     def jsonld(self) -> list[dict]:
         """All JSON-LD objects of the page, ``@graph`` members and lists flattened."""
         objects: list[dict] = []
-        for script in self.tree.xpath("//script[@type='application/ld+json']"):
+        for script in (s for s in self.tagged("script") if s.get("type") == "application/ld+json"):
             data = _load_json(script.text or "")
             stack = data if isinstance(data, list) else [data]
             while stack:
@@ -130,16 +218,19 @@ class PageSources:
     def meta(self) -> dict[str, str]:
         """``<meta name|property=... content=...>`` by lower-cased key, first one wins."""
         found: dict[str, str] = {}
-        for el in self.tree.xpath("//meta[@content][@name or @property or @itemprop]"):
-            key = (el.get("property") or el.get("name") or el.get("itemprop")).lower()
-            found.setdefault(key, el.get("content"))
+        for el in self.tagged("meta"):
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            if key and el.get("content") is not None:
+                found.setdefault(key.lower(), el.get("content"))
         return found
 
     @cached_property
     def datalayer(self) -> dict[str, str]:
         """Key/values of the page's ``dataLayer = [{...}]`` script (first value wins)."""
         found: dict[str, str] = {}
-        for script in self.tree.xpath("//script[contains(., 'dataLayer')]/text()"):
+        for script in (s.text or "" for s in self.tagged("script")):
+            if "dataLayer" not in script:
+                continue
             for key, single, double, number in _DATALAYER_PAIR.findall(script):
                 found.setdefault(key, clean_text(single or double or number))
         return found
