@@ -44,3 +44,4 @@ class NewscrawlAddon:
             feeds = dict(settings.getdict("FEEDS"))
             feeds[CSV_FEED] = {"format": "csv", "encoding": "utf-8"}
             settings.set("FEEDS", feeds, priority=max(settings.getpriority("FEEDS") or 0, 30))
+

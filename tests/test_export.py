@@ -114,3 +114,12 @@ def test_a_bad_newscrawl_setting_stops_before_any_request(site, tmp_path, settin
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [f"scrapy crawl tribun: error: {named}"]
     assert site.requests == [] and not (tmp_path / "output").exists()
+
+
+def test_an_explicit_output_file_replaces_the_default_one(site, tmp_path):
+    out = tmp_path / "mine.jsonl"
+    run = run_crawl(tmp_path, "-O", str(out), "-a", f"urls={site.url(INDEX)}")
+    assert run.returncode == 0, run.stderr
+    assert len(out.read_text().splitlines()) == 4
+    assert run.feed_files() == []  # nothing under output/
+    assert (tmp_path / "mine.report.json").exists()

@@ -15,6 +15,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.conf import feed_process_params_from_cli
 
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, check_settings
@@ -37,6 +38,16 @@ def lock_name(settings) -> str:
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        if opts.output or opts.overwrite_output:
+            # -o/-O FILE means that file instead of output/tribun/; Scrapy would merge
+            # it into settings.py's FEEDS and write both.
+            given = [*(opts.output or []), *(opts.overwrite_output or [])]
+            merged = feed_process_params_from_cli(self.settings, opts.output,
+                                                  overwrite_output=opts.overwrite_output)
+            explicit = {uri: options for uri, options in merged.items()
+                        if any(value.startswith(uri) for value in given)}
+            self.settings.delete("FEEDS", priority="cmdline")
+            self.settings.set("FEEDS", explicit, priority="cmdline")
         try:
             check_settings(self.settings)
         except SettingError as error:

@@ -1,0 +1,249 @@
+"""newscrawl's benchmarks (not tests): crawl throughput, extraction cost, memory, store.
+
+    python3 -m venv .bench-venv && .bench-venv/bin/pip install -r bench/requirements.txt
+    .bench-venv/bin/python bench/run.py            # all of it (about 20 minutes on 2 cores)
+    .bench-venv/bin/python bench/run.py --quick    # smaller sizes, a few minutes
+
+Builds a local mirror of realistic articles (tests/sitegen.py: ~120 KB pages with menus,
+sidebars, ads and scripts; 1-, 2- and 4-page articles), serves it with nginx on
+127.0.0.1, and measures:
+1. crawl throughput: `scrapy crawl tribun` (extraction, pipelines, JSONL export,
+   politeness off) against bench/null_spider.py over the same pages, run alternately;
+2. extraction CPU time per page: ours, lxml's parse alone, trafilatura, newspaper4k;
+3. peak RSS of crawls of growing size (Scrapy's MemoryUsage, sampled every second);
+4. the cross-run store at --store-articles (bench/store_bench.py).
+Prints a table per part and, last, one JSON line with every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.sitegen import build_site  # noqa: E402
+
+ENV = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "PYTHONPATH": str(REPO)}
+NGINX = """daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; default_type "text/html; charset=utf-8"; types {{ application/xml xml; text/plain txt; }}
+  map $args $suffix {{ "" ""; default "__$args"; }}
+  server {{ listen 127.0.0.1:{port}; root {root};
+    location / {{ try_files $uri$suffix.html $uri$suffix $uri =404; }} }} }}
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mirror:
+    """A generated site served by nginx at ``self.base``."""
+
+    def __init__(self, work: Path, articles: int, realistic: bool) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.root = work / f"mirror-{articles}"
+        build_site(self.root, articles, base_url=self.base, realistic=realistic, per_index_page=50)
+        self.site = self.root / "www.tribunnews.com"
+        config = work / f"nginx-{self.port}.conf"
+        config.write_text(NGINX.format(tmp=work, port=self.port, root=self.site))
+        self.nginx = subprocess.Popen(["nginx", "-c", str(config), "-p", str(work)], stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+
+    def index(self) -> str:
+        return f"{self.base}/index-news?date=2024-5-1"
+
+    def urls(self) -> list[str]:
+        """Every page a crawl of the index requests, robots.txt aside."""
+        urls = []
+        for path in sorted(self.site.rglob("*.html")):
+            relative = str(path.relative_to(self.site))[:-5]
+            urls.append(f"{self.base}/{relative.replace('__', '?', 1)}")
+        return urls
+
+    def pages(self) -> list[Path]:
+        return sorted(self.site.rglob("artikel-nomor-*.html"))
+
+    def close(self) -> None:
+        self.nginx.send_signal(signal.SIGQUIT)
+        self.nginx.wait(timeout=10)
+
+
+def scrapy_run(args: list[str], cwd: Path) -> tuple[float, dict]:
+    """Run a scrapy command; its wall time and final stats."""
+    stats_file = cwd / "stats.json"
+    stats_file.unlink(missing_ok=True)
+    cwd.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "scrapy", *args, "-s", "NEWSCRAWL_PROFILE=fast", "-s", "LOG_LEVEL=WARNING",
+               "-s", f"NEWSCRAWL_STATS_FILE={stats_file}", "-s", "MEMUSAGE_CHECK_INTERVAL_SECONDS=1",
+               "-s", "NEWSCRAWL_INCREMENTAL=0"]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0 or not stats_file.exists():
+        raise RuntimeError(f"{' '.join(args[:2])} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds, json.loads(stats_file.read_text())
+
+
+def throughput(mirror: Mirror, work: Path, rounds: int) -> dict:
+    manifest = work / "urls.txt"
+    manifest.write_text("\n".join(mirror.urls()))
+    times: dict[str, list[float]] = {"tribun": [], "null": []}
+    items = 0
+    for n in range(rounds):
+        seconds, stats = scrapy_run(["crawl", "tribun", "-a", f"urls={mirror.index()}",
+                                     "-O", str(work / f"t{n}.jsonl")], work / f"tribun-{n}")
+        times["tribun"].append(seconds)
+        items = stats.get("item_scraped_count", 0)
+        if not items:
+            raise RuntimeError(f"the tribun crawl exported nothing: {json.dumps(stats)[:2000]}")
+        seconds, _ = scrapy_run(["runspider", str(REPO / "bench" / "null_spider.py"), "-a", f"manifest={manifest}"],
+                                work / f"null-{n}")
+        times["null"].append(seconds)
+    tribun, null = statistics.median(times["tribun"]), statistics.median(times["null"])
+    return {"pages": len(mirror.urls()), "articles": items, "tribun_seconds": round(tribun, 2),
+            "null_seconds": round(null, 2), "ratio": round(tribun / null, 2),
+            "runs": {k: [round(x, 2) for x in v] for k, v in times.items()}}
+
+
+def cpu_ms(function, pages: list[tuple[bytes, str]]) -> dict:
+    costs = []
+    for html, url in pages:
+        started = time.process_time()
+        function(html, url)
+        costs.append((time.process_time() - started) * 1000)
+    return {"median_ms": round(statistics.median(costs), 2),
+            "p95_ms": round(statistics.quantiles(costs, n=20)[18], 2)}
+
+
+def extraction(mirror: Mirror, sample: int) -> dict:
+    from lxml import etree
+
+    from newscrawl.pages import extract_article
+
+    files = mirror.pages()
+    chosen = random.Random(3).sample(files, min(sample, len(files)))
+    pages = [(f.read_bytes(), f"{mirror.base}/{str(f.relative_to(mirror.site))[:-5].replace('__', '?', 1)}")
+             for f in chosen]
+    parser = etree.HTMLParser()
+    extractors = {"lxml parse only": lambda html, url: etree.fromstring(html, parser),
+                  "newscrawl": extract_article}
+    try:
+        import trafilatura
+
+        extractors["trafilatura"] = lambda html, url: trafilatura.bare_extraction(
+            html.decode("utf-8"), url=url, with_metadata=True)
+    except ImportError:
+        pass
+    try:
+        import newspaper
+
+        def newspaper4k(html: bytes, url: str) -> None:
+            article = newspaper.Article(url, fetch_images=False)
+            article.download(input_html=html.decode("utf-8"))
+            article.parse()
+
+        extractors["newspaper4k"] = newspaper4k
+    except ImportError:
+        pass
+    for function in extractors.values():  # warm up imports and caches
+        function(*pages[0])
+    results = {name: cpu_ms(function, pages) for name, function in extractors.items()}
+    ours = results["newscrawl"]["median_ms"]
+    results["newscrawl_vs_lxml"] = round(ours / results["lxml parse only"]["median_ms"], 2)
+    if "trafilatura" in results:
+        results["trafilatura_vs_newscrawl"] = round(results["trafilatura"]["median_ms"] / ours, 1)
+    if "newspaper4k" in results:
+        results["newspaper4k_vs_newscrawl"] = round(results["newspaper4k"]["median_ms"] / ours, 1)
+    results["pages"] = len(pages)
+    return results
+
+
+def memory(work: Path, sizes: list[int]) -> dict:
+    rows = []
+    for size in sizes:
+        (work / f"mem-{size}").mkdir()
+        mirror = Mirror(work / f"mem-{size}", size, realistic=False)
+        try:
+            seconds, stats = scrapy_run(["crawl", "tribun", "-a", f"urls={mirror.index()}",
+                                         "-O", str(work / f"mem-{size}.jsonl")], work / f"mem-{size}" / "run")
+        finally:
+            mirror.close()
+        requests = stats.get("downloader/request_count", 0)
+        rows.append({"articles": size, "requests": requests, "seconds": round(seconds, 1),
+                     "peak_rss_mb": round(stats["memusage/max"] / 2**20, 1),
+                     "startup_rss_mb": round(stats["memusage/startup"] / 2**20, 1)})
+        shutil.rmtree(mirror.root, ignore_errors=True)
+    for earlier, later in zip(rows, rows[1:]):
+        growth = later["peak_rss_mb"] - earlier["peak_rss_mb"]
+        per_10k = growth * 10_000 / (later["articles"] - earlier["articles"])
+        # Scrapy's own dupefilter keeps a 20-byte fingerprint per request (~100 bytes in a set).
+        dupefilter = (later["requests"] - earlier["requests"]) * 100 / 2**20 * 10_000 / (
+            later["articles"] - earlier["articles"])
+        later["growth_per_10k_mb"] = round(per_10k, 1)
+        later["growth_per_10k_beyond_dupefilter_mb"] = round(per_10k - dupefilter, 1)
+    return {"crawls": rows}
+
+
+def store(articles: int) -> dict:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "store_bench.py"), "--articles", str(articles)],
+                          env=ENV, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=1000, help="mirror size for throughput and extraction")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=300, help="pages for the extraction timing")
+    parser.add_argument("--memory", default="2000,10000,20000", help="crawl sizes for peak RSS")
+    parser.add_argument("--store-articles", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="400 articles, 1 round, memory 1000,2000,4000, store 10^5")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: throughput,extraction,memory,store")
+    args = parser.parse_args()
+    if args.quick:
+        args.articles, args.rounds, args.memory, args.store_articles = 400, 1, "1000,2000,4000", 100_000
+    skip = set(args.skip.split(","))
+    work = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
+    work.chmod(0o755)  # nginx's workers (user nobody when started as root) read the mirror
+    results: dict = {"machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0]}
+    try:
+        mirror = Mirror(work, args.articles, realistic=True)
+        try:
+            if "throughput" not in skip:
+                results["throughput"] = throughput(mirror, work, args.rounds)
+                print("throughput", json.dumps(results["throughput"]), flush=True)
+            if "extraction" not in skip:
+                results["extraction"] = extraction(mirror, args.sample)
+                print("extraction", json.dumps(results["extraction"]), flush=True)
+        finally:
+            mirror.close()
+        if "memory" not in skip:
+            results["memory"] = memory(work, [int(n) for n in args.memory.split(",")])
+            print("memory", json.dumps(results["memory"]), flush=True)
+        if "store" not in skip:
+            results["store"] = store(args.store_articles)
+            print("store", json.dumps(results["store"]), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
