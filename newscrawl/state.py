@@ -49,8 +49,7 @@ class ArticleState:
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
         self._run_hashes = NearDuplicateIndex()
-        self._simhash_of: dict[str, int] = {}
-        self._pending: list[ExportedArticle] = []
+        self._simhash_of: dict[str, int] = {}  # until the item is exported
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArticleState":
@@ -159,23 +158,30 @@ class ArticleState:
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if isinstance(item, Article) and item.url:
-            article = ExportedArticle(article_keys(item.url, item.site, item.article_id),
-                                      item.url, self._simhash_of.get(item.url))
-            self._pending.append(article)
-            self._write(vars(article))
+            simhash = self._simhash_of.pop(item.url, None)
+            if self.store is not None:  # the journal, not memory, holds the run's exports
+                keys = article_keys(item.url, item.site, item.article_id)
+                self._write(vars(ExportedArticle(keys, item.url, simhash)))
 
     def feed_exporter_closed(self) -> None:
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
+        exported = self._journalled()
         if failed:
             logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
-                         "and will be fetched again next run", failed, len(self._pending))
-            self.stats.set_value("newscrawl/state/not_recorded", len(self._pending))
+                         "and will be fetched again next run", failed, len(exported))
+            self.stats.set_value("newscrawl/state/not_recorded", len(exported))
             self._set_aside_feeds()
         elif self.store is not None:
-            self.stats.set_value("newscrawl/state/recorded", self.store.record(self._pending))
-        self._pending.clear()
+            self.stats.set_value("newscrawl/state/recorded", self.store.record(exported))
         self._end_journal()
         self._close()
+
+    def _journalled(self) -> list[ExportedArticle]:
+        """The articles this run exported, read back from its journal."""
+        if self._journal is None:
+            return []
+        self._journal.flush()
+        return _read_journal(self._journal_path)[1]
 
     def _set_aside_feeds(self) -> None:
         """A run whose output failed leaves no file a consumer would take as complete."""

@@ -68,6 +68,12 @@ def extract_body(page: PageSources) -> Body:
 
 def text_container(page: PageSources):
     """The element holding the article text: ``div.side-article.txt-article`` or a fallback."""
+    if "text_container" not in page.memo:
+        page.memo["text_container"] = _find_text_container(page)
+    return page.memo["text_container"]
+
+
+def _find_text_container(page: PageSources):
     candidates = (
         [e for e in page.with_class("side-article", "txt-article") if e.tag == "div"],
         [e for e in page.with_attribute("itemprop", "articleBody")],

@@ -18,7 +18,7 @@ _PAGING_IN_TEXT = f".//*[{has_class('paging')}]"
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
 # Inside the text container only a line that is nothing but the count counts: prose
 # may say "halaman 5 dari 10" about something else.
-_COUNT_LINES = ".//*[starts-with(normalize-space(.), 'Halaman')]"
+_COUNT_LINES = ".//*[not(*)][starts-with(normalize-space(.), 'Halaman')]"  # leaves: cheap
 
 
 @dataclass

@@ -125,6 +125,8 @@ def compiled(xpath: str) -> etree.XPath:
 _LANDMARK_TAGS = ("div", "h1", "h2", "h4", "h5", "ul", "ol", "time", "meta", "link", "script",
                   "title", "article")
 _LANDMARK_CLASSES = frozenset("side-article txt-article mb5 tagcloud3 paging pagination-wrap hide lsi".split())
+# A C-speed test that rules out most class attributes ("thumb", "item", ...) before any split.
+_MAY_HAVE_LANDMARK_CLASS = re.compile("|".join(sorted(_LANDMARK_CLASSES, key=len, reverse=True))).search
 
 
 class PageSources:
@@ -138,18 +140,29 @@ class PageSources:
         self._classes: dict[str, list] = {}
         self._order: dict[Any, int] = {}
         self._marked: list = []  # elements with itemtype or itemprop (microdata)
+        self.memo: dict[str, Any] = {}  # what several extractors look up once
         for position, element in enumerate(self.tree.iter(*_LANDMARK_TAGS)):
-            self._order[element] = position
             tag, attributes = element.tag, element.attrib
-            if tag != "div" or attributes:
+            kept = tag != "div"
+            if kept:
                 self._tags.setdefault(tag, []).append(element)
+            if not attributes:
+                if kept:
+                    self._order[element] = position
+                continue
             if "id" in attributes:
                 self._ids.setdefault(attributes["id"], element)
+                kept = True
             if "itemtype" in attributes or "itemprop" in attributes:
                 self._marked.append(element)
-            if "class" in attributes:
-                for token in _LANDMARK_CLASSES.intersection(attributes["class"].split()):
+                kept = True
+            classes = attributes.get("class")
+            if classes and _MAY_HAVE_LANDMARK_CLASS(classes):
+                for token in _LANDMARK_CLASSES.intersection(classes.split()):
                     self._classes.setdefault(token, []).append(element)
+                    kept = True
+            if kept:
+                self._order[element] = position
 
     def by_id(self, element_id: str) -> Any:
         """The first element with this id, or None."""

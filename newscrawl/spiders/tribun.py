@@ -38,7 +38,7 @@ class TribunSpider(scrapy.Spider):
         hosts = {urlsplit(u).hostname for u in self.options.urls}
         self.allowed_domains = ["tribunnews.com", "surya.co.id", "tribunsolo.com", *sorted(hosts)]
         self.max_pages = 50
-        self._requested: set[str] = set()
+        self._requested: set[int] = set()
         self._listings: set[int] = set()
         self._days_reached: set[str] = set()
 
@@ -105,10 +105,11 @@ class TribunSpider(scrapy.Spider):
     def _article_request(self, url: str) -> Iterator[scrapy.Request]:
         """Page 1 of an article, once per run whatever URL variant led to it."""
         url = canonical_url(url)
-        if url in self._requested:
+        key = hash(url)  # an int, not the URL: a backfill holds every article of the run
+        if key in self._requested:
             self._count("articles/seen_again")
             return
-        self._requested.add(url)
+        self._requested.add(key)
         if self.state is not None and self.state.exported_before(url):
             self._count("articles/known")
             return
