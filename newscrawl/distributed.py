@@ -23,7 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from newscrawl.extensions import extension_of
+from newscrawl.extensions import Findable
 from newscrawl.neardup import bands, hamming
 from newscrawl.store import ExportedArticle
 
@@ -92,7 +92,7 @@ class RedisArticleStore:
         pass  # the connection pool closes with the process
 
 
-class SharedFrontier:
+class SharedFrontier(Findable):
     """The crawl shared by all workers: seeding once, leaving when idle, clearing at the end."""
 
     def __init__(self, crawler: Crawler, server, worker: str, idle_timeout: float, ttl: float) -> None:
@@ -117,11 +117,6 @@ class SharedFrontier:
         crawler.signals.connect(frontier.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(frontier.spider_closed, signal=signals.spider_closed)
         return frontier
-
-    @classmethod
-    def of(cls, crawler: Crawler) -> "SharedFrontier | None":
-        """The crawl's SharedFrontier extension, if enabled (None before the crawl starts)."""
-        return extension_of(crawler, cls)
 
     def key(self, name: str) -> str:
         return f"{self.prefix % {'spider': self.crawler.spider.name}}:{name}"

@@ -19,6 +19,15 @@ def extension_of(crawler: Any, cls: type) -> Any:
     return next((e for e in getattr(extensions, "middlewares", ()) if isinstance(e, cls)), None)
 
 
+class Findable:
+    """An extension that other components look up with ``TheClass.of(crawler)``."""
+
+    @classmethod
+    def of(cls, crawler: Any) -> Any:
+        """The crawl's instance of this extension if enabled (None before the crawl starts)."""
+        return extension_of(crawler, cls)
+
+
 class StatsFile:
     """Write the final crawl stats as JSON to ``NEWSCRAWL_STATS_FILE`` when the crawl closes."""
 

@@ -25,7 +25,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
-from newscrawl.extensions import extension_of
+from newscrawl.extensions import Findable
 from newscrawl.items import Article
 from newscrawl.neardup import NearDuplicateIndex
 from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 IN_RUN, EARLIER_RUN = "in_run", "earlier_run"
 
 
-class ArticleState:
+class ArticleState(Findable):
     """This run's articles, and (incremental mode) the store of earlier runs' exports."""
 
     def __init__(self, crawler: Crawler, store: SqliteArticleStore | None,
@@ -65,11 +65,6 @@ class ArticleState:
         crawler.signals.connect(state.feed_exporter_closed, signal=signals.feed_exporter_closed)
         crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
         return state
-
-    @classmethod
-    def of(cls, crawler: Crawler) -> "ArticleState | None":
-        """The crawl's ArticleState extension, if enabled (None before the crawl starts)."""
-        return extension_of(crawler, cls)
 
     # ---- questions -------------------------------------------------------------------
 
