@@ -11,7 +11,7 @@ from datetime import timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 from newscrawl.normalize import WIB, ZONES, clean_text, parse_date, slug, split_authors, unique
-from newscrawl.pages.body import extract_body
+from newscrawl.pages.body import extract_body, text_container
 from newscrawl.pages.paging import extract_paging
 from newscrawl.pages.sources import PageSources, compiled, has_class, text_of
 from newscrawl.sites import is_main_site
@@ -37,8 +37,9 @@ def extract_article(html: str | bytes, url: str) -> ArticlePage:
     """Extract one article page: item fields, this page's paragraphs and the page list."""
     page = PageSources(html, url)
     first_page = _canonical(page)
-    paging = extract_paging(page)
-    body = extract_body(page)
+    container = text_container(page)
+    paging = extract_paging(page, container)
+    body = extract_body(page, container)
     authors = unique([*_authors(page), *body.byline_authors])
     fields = {
         "url": first_page,

@@ -49,10 +49,9 @@ class Body:
     syndicated_from: str | None = None
 
 
-def extract_body(page: PageSources) -> Body:
-    """Paragraphs of the article text of this page, with its related links set apart."""
+def extract_body(page: PageSources, container) -> Body:
+    """Paragraphs of the text ``container`` (see text_container), with its related links set apart."""
     body = Body()
-    container = text_container(page)
     if container is None:
         return body
     container = _copy(container)
@@ -68,12 +67,6 @@ def extract_body(page: PageSources) -> Body:
 
 def text_container(page: PageSources):
     """The element holding the article text: ``div.side-article.txt-article`` or a fallback."""
-    if "text_container" not in page.memo:
-        page.memo["text_container"] = _find_text_container(page)
-    return page.memo["text_container"]
-
-
-def _find_text_container(page: PageSources):
     candidates = (
         [e for e in page.with_class("side-article", "txt-article") if e.tag == "div"],
         [e for e in page.with_attribute("itemprop", "articleBody")],

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.pages.body import text_container
 from newscrawl.pages.sources import PageSources, compiled, has_class, text_of
 from newscrawl.urls import page_number_of
 
+_CURRENT = f".//*[@id='pagecurrent'] | .//a[{has_class('active')}]"
 _PAGING_IN_TEXT = f".//*[{has_class('paging')}]"
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
 # Inside the text container only a line that is nothing but the count counts: prose
@@ -29,19 +29,21 @@ class Paging:
     count: int
 
 
-def extract_paging(page: PageSources) -> Paging:
-    """This page's number and the article's page count, from any paging markup present."""
+def extract_paging(page: PageSources, container) -> Paging:
+    """This page's number and the article's page count, from any paging markup present.
+
+    ``container`` is the page's text container (see pages/body.py text_container).
+    """
     number = page_number_of(page.url)
     count = number
     own_path = urlsplit(page.url).path.rstrip("/")
-    container = text_container(page)
     in_text = compiled(_PAGING_IN_TEXT)(container) if container is not None else []
     for pager in [*page.with_class("side-article", "mb5"), *in_text, *page.with_class("pagination-wrap")]:
-        for link in pager.xpath(".//a"):
+        for link in pager.iter("a"):
             linked = _linked_number(link, page.url, own_path)
             if linked:
                 count = max(count, linked)
-        current = pager.xpath(f".//*[@id='pagecurrent'] | .//a[{has_class('active')}]")
+        current = compiled(_CURRENT)(pager)
         if current and text_of(current[0]).isdigit():
             number = int(text_of(current[0]))
         for shown, total in _COUNT_TEXT.findall(text_of(pager)):

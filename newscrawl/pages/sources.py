@@ -140,7 +140,6 @@ class PageSources:
         self._classes: dict[str, list] = {}
         self._order: dict[Any, int] = {}
         self._marked: list = []  # elements with itemtype or itemprop (microdata)
-        self.memo: dict[str, Any] = {}  # what several extractors look up once
         for position, element in enumerate(self.tree.iter(*_LANDMARK_TAGS)):
             tag, attributes = element.tag, element.attrib
             kept = tag != "div"
@@ -187,11 +186,6 @@ class PageSources:
             return None
         position = self._order[anchor]
         return next((c for c in candidates if self._order.get(c, -1) > position), None)
-
-    def first(self, xpath: str) -> Any:
-        """The first XPath result, or None."""
-        found = compiled(xpath)(self.tree)
-        return found[0] if found else None
 
     def all(self, xpath: str) -> list:
         """Every XPath result, in document order."""
