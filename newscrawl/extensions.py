@@ -1,4 +1,4 @@
-"""Crawl-level helpers: finding an extension, the stats file, one-line "Dropped:" log lines."""
+"""Crawl-level helpers: findable extensions, the stats file, one-line "Dropped:" log lines."""
 from __future__ import annotations
 
 import json
@@ -10,22 +10,16 @@ from scrapy.exceptions import NotConfigured
 from scrapy.logformatter import LogFormatter
 
 
-def extension_of(crawler: Any, cls: type) -> Any:
-    """The crawl's enabled extension of this class, or None (also before the crawl starts)."""
-    try:
-        extensions = crawler.extensions
-    except (AttributeError, RuntimeError):
-        return None
-    return next((e for e in getattr(extensions, "middlewares", ()) if isinstance(e, cls)), None)
-
-
 class Findable:
     """An extension that other components look up with ``TheClass.of(crawler)``."""
 
     @classmethod
     def of(cls, crawler: Any) -> Any:
         """The crawl's instance of this extension if enabled (None before the crawl starts)."""
-        return extension_of(crawler, cls)
+        try:
+            return crawler.get_extension(cls)
+        except RuntimeError:  # the extension manager does not exist yet
+            return None
 
 
 class StatsFile:
