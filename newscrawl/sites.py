@@ -21,8 +21,8 @@ REGIONAL_SITES: tuple[str, ...] = (
 
 ALL_SITES: tuple[str, ...] = (MAIN_SITE, *REGIONAL_SITES)
 
-# Other hosts the network serves articles from (image CDN excluded: not pages).
-_EXTRA_NETWORK_DOMAINS = ("tribunnews.com", "surya.co.id", "tribunsolo.com")
+# The domains the network serves articles from (image CDN excluded: not pages).
+NETWORK_DOMAINS = ("tribunnews.com", "surya.co.id", "tribunsolo.com")
 
 
 def site_host(name: str) -> str:
@@ -33,7 +33,7 @@ def site_host(name: str) -> str:
 def is_network_host(host: str) -> bool:
     """True for any host of the Tribun network (www, m., regional, brand domains)."""
     host = host.lower().split(":")[0]
-    return any(host == d or host.endswith("." + d) for d in _EXTRA_NETWORK_DOMAINS)
+    return any(host == d or host.endswith("." + d) for d in NETWORK_DOMAINS)
 
 
 def is_main_site(host: str) -> bool:

@@ -29,7 +29,7 @@ from newscrawl.extensions import Findable
 from newscrawl.items import Article
 from newscrawl.neardup import NearDuplicateIndex
 from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
-from newscrawl.urls import article_id_from_url, canonical_url
+from newscrawl.urls import article_id_from_url
 
 logger = logging.getLogger(__name__)
 IN_RUN, EARLIER_RUN = "in_run", "earlier_run"
@@ -69,13 +69,13 @@ class ArticleState(Findable):
     # ---- questions -------------------------------------------------------------------
 
     def exported_before(self, url: str) -> bool:
-        """True when an earlier run exported the article at this (page-1) URL.
+        """True when an earlier run exported the article at this canonical page-1 URL.
 
-        Asked by the spider before it requests an article, so known ones cost nothing.
+        Asked by the spider before it requests an article (with the URL it canonicalized),
+        so known ones cost nothing.
         """
         if self.store is None:
             return False
-        url = canonical_url(url)
         return self.store.knows(article_keys(url, urlsplit(url).netloc, article_id_from_url(url)))
 
     def claim(self, item: Article) -> str | None:

@@ -21,7 +21,7 @@ from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import decode_html
-from newscrawl.sites import site_host, sitemap_urls
+from newscrawl.sites import NETWORK_DOMAINS, site_host, sitemap_urls
 from newscrawl.state import ArticleState
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
@@ -36,7 +36,7 @@ class TribunSpider(scrapy.Spider):
         self.options: CrawlArguments = self.validate_arguments(kwargs)
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
         hosts = {urlsplit(u).hostname for u in self.options.urls}
-        self.allowed_domains = ["tribunnews.com", "surya.co.id", "tribunsolo.com", *sorted(hosts)]
+        self.allowed_domains = [*NETWORK_DOMAINS, *sorted(hosts)]
         self.max_pages = 50
         self._requested: set[int] = set()
         self._listings: set[int] = set()
