@@ -43,6 +43,15 @@ def start_worker(workdir: Path, site: FixtureSite, redis_url: str, name: str) ->
                             stderr=subprocess.PIPE, text=True)
 
 
+def wait_for_partial_output(worker: subprocess.Popen, workdir: Path, lines: int) -> None:
+    """Wait until the worker's unfinished feed (`.part`) holds `lines` items."""
+    deadline = time.monotonic() + 120
+    while not any(len(p.read_bytes().splitlines()) >= lines for p in workdir.rglob("*.part")):
+        assert worker.poll() is None, f"worker exited early: {worker.communicate()[1][-2000:]}"
+        assert time.monotonic() < deadline, "worker wrote nothing in 120 s"
+        time.sleep(0.05)
+
+
 def union(workdirs: list[Path]) -> Counter:
     return Counter(item["url"] for w in workdirs for item in finalized_items(w))
 
@@ -78,11 +87,11 @@ def test_a_worker_killed_mid_crawl_loses_nothing_after_a_rerun(redis_url, tmp_pa
     articles, site = workers_site(tmp_path)
     with site:
         dirs = [tmp_path / f"w{n}" for n in range(3)]
-        workers = [start_worker(d, site, redis_url, f"w{n}") for n, d in enumerate(dirs)]
-        deadline = time.monotonic() + 60
-        while not any(len(p.read_bytes().splitlines()) >= 5 for p in dirs[0].rglob("*.part")):
-            assert time.monotonic() < deadline, "worker 0 wrote nothing"
-            time.sleep(0.05)
+        # Worker 0 starts alone so it is certainly mid-crawl (not finished, not starved by the
+        # others) when it is killed; the other two join once it has exported a few articles.
+        workers = [start_worker(dirs[0], site, redis_url, "w0")]
+        wait_for_partial_output(workers[0], dirs[0], lines=5)
+        workers += [start_worker(d, site, redis_url, f"w{n}") for n, d in enumerate(dirs) if n]
         workers[0].send_signal(signal.SIGKILL)
         for worker in workers[1:]:
             worker.communicate(timeout=180)
