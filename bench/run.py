@@ -12,7 +12,8 @@ sidebars, ads and scripts; 1-, 2- and 4-page articles), serves it with nginx on
 2. extraction CPU time per page: ours, lxml's parse alone, trafilatura, newspaper4k;
 3. peak RSS of crawls of growing size (Scrapy's MemoryUsage, sampled every second);
 4. the cross-run store at --store-articles (bench/store_bench.py).
-Prints a table per part and, last, one JSON line with every figure.
+Prints each part's figures as it finishes, then a table of all of them and, last, one
+JSON line with every figure (for scripts).
 """
 from __future__ import annotations
 
@@ -207,6 +208,32 @@ def store(articles: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def table(results: dict) -> str:
+    """The figures as a plain-text table, one row per measurement."""
+    rows = [("machine", f"{results['machine']}, Python {results['python']}", "")]
+    if t := results.get("throughput"):
+        rows.append((f"crawl {t['articles']} articles / {t['pages']} pages",
+                     f"tribun {t['tribun_seconds']} s vs null {t['null_seconds']} s = {t['ratio']}x", "<= 1.2x"))
+    if e := results.get("extraction"):
+        for name in ("newscrawl", "lxml parse only", "trafilatura", "newspaper4k"):
+            if name in e:
+                rows.append((f"extraction CPU/page: {name}",
+                             f"median {e[name]['median_ms']} ms, p95 {e[name]['p95_ms']} ms", ""))
+        rows.append(("newscrawl / lxml parse", f"{e['newscrawl_vs_lxml']}x", "<= 2x"))
+        if "trafilatura_vs_newscrawl" in e:
+            rows.append(("trafilatura / newscrawl", f"{e['trafilatura_vs_newscrawl']}x", ">= 5x"))
+    for crawl in (results.get("memory") or {}).get("crawls", []):
+        growth = (f"; +{crawl['growth_per_10k_mb']} MB per 10k "
+                  f"({crawl['growth_per_10k_beyond_dupefilter_mb']} beyond the dupefilter)"
+                  if "growth_per_10k_mb" in crawl else "")
+        rows.append((f"peak RSS, {crawl['articles']} articles", f"{crawl['peak_rss_mb']} MB{growth}", "< 20 MB/10k"))
+    if st := results.get("store"):
+        rows.append((f"store at {st.get('articles')} articles", json.dumps(
+            {k: v for k, v in st.items() if k != "articles"}), "flat memory"))
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name:<{width}}  {value}  {target}".rstrip() for name, value, target in rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=1000, help="mirror size for throughput and extraction")
@@ -242,6 +269,7 @@ def main() -> None:
             print("store", json.dumps(results["store"]), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(table(results))
     print(json.dumps(results))
 
 

@@ -4,12 +4,14 @@
 
 Fills a fresh SQLite store the way crawls do (one transaction per run of --batch
 articles, each with a URL key, an id key and a SimHash), then times lookups of known
-and unknown articles and near-duplicate queries. Prints a table and a JSON line.
+and unknown articles and near-duplicate queries, and the process's memory at a tenth
+and at all of the articles (flat: SQLite pages from disk). Prints a table and a JSON line.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -26,6 +28,12 @@ def url_of(n: int) -> str:
 def article(n: int, rng: random.Random) -> ExportedArticle:
     return ExportedArticle(article_keys(url_of(n), "www.tribunnews.com", str(7000000 + n)),
                            url_of(n), simhash=rng.getrandbits(64))
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
 def timed(fn, samples: list) -> list[float]:
@@ -47,9 +55,13 @@ def main() -> None:
     rng = random.Random(7)
     store = SqliteArticleStore(args.dir / "articles.sqlite3")
     start = time.perf_counter()
+    rss_at_tenth = None
     for first in range(0, args.articles, args.batch):
         store.record(article(n, rng) for n in range(first, min(first + args.batch, args.articles)))
+        if rss_at_tenth is None and first + args.batch >= args.articles // 10:
+            rss_at_tenth = rss_mb()
     insert_us = (time.perf_counter() - start) / args.articles * 1e6
+    rss_at_all = rss_mb()
     store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = sum(p.stat().st_size for p in args.dir.iterdir())
 
@@ -70,6 +82,8 @@ def main() -> None:
         "lookup_unknown_us_median": round(statistics.median(miss), 1),
         "near_duplicate_query_us_median": round(statistics.median(near), 1),
         "near_duplicate_query_us_p99": round(p(near, 99), 1),
+        # SQLite pages the store from disk: memory stays flat as the store grows.
+        "rss_mb_at_10_percent": rss_at_tenth, "rss_mb_at_100_percent": rss_at_all,
     }
     width = max(map(len, result))
     for key, value in result.items():

@@ -32,12 +32,22 @@ def simhash(text: str, shingle: int = 3) -> int:
     """
     words = _WORD.findall(_DATELINE.sub("", text).casefold())
     grams = {" ".join(words[i:i + shingle]) for i in range(max(1, len(words) - shingle + 1))}
-    # One 64-character bit string per shingle; zip(*) then counts each bit column in C.
-    rows = [format(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big"), "064b")
-            for g in grams]
-    threshold = len(rows) / 2
-    bits = "".join("1" if column.count("1") > threshold else "0" for column in zip(*rows))
-    return int(bits, 2) if bits else 0
+    return _simhash_of_digests([_digest(g) for g in grams])
+
+
+def _digest(gram: str) -> bytes:
+    return hashlib.blake2b(gram.encode(), digest_size=8).digest()
+
+
+def _simhash_of_digests(digests: list[bytes]) -> int:
+    """Majority vote of each bit over the 64-bit digests.
+
+    All digests become one bit string (64 characters per digest, in C); bit column i is
+    then every 64th character from i, and str.count tallies it, also in C.
+    """
+    bits = format(int.from_bytes(b"".join(digests), "big"), f"0{64 * len(digests)}b")
+    threshold = len(digests) / 2
+    return int("".join("1" if bits[i::64].count("1") > threshold else "0" for i in range(64)), 2)
 
 
 def hamming(a: int, b: int) -> int:

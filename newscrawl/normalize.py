@@ -17,7 +17,12 @@ ZONES = {"WIB": 7 * 3600, "WITA": 8 * 3600, "WIT": 9 * 3600}
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACE_CHARS = r"\t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"
+# Runs of 2+ spaces or any other space character: a lone " " (most of them) is left
+# alone instead of being replaced by itself.
+_SPACES = re.compile(rf"[ {_SPACE_CHARS}]{{2,}}|[{_SPACE_CHARS}]")
+# ASCII control characters that str.split() does not treat as spaces.
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def clean_text(text: str | None) -> str:
@@ -25,13 +30,18 @@ def clean_text(text: str | None) -> str:
 
     >>> clean_text("  Jakarta\\u00a0-\\u200b  Hujan\\tderas \\n")
     'Jakarta - Hujan deras'
+    >>> clean_text("a\\x01 \\r\\n b") == clean_text("a\\x01  b") == "a b"
+    True
     >>> clean_text(None)
     ''
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
+    if text.isascii():  # already NFC, no invisible characters: the common case, made fast
+        if not _ASCII_CONTROL.search(text):
+            return " ".join(text.split())
+    else:
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = _SPACES.sub(" ", text)
     return _CONTROL.sub("", text).strip()
 

@@ -6,7 +6,7 @@ article (http/https, m., /amp/, trailing slash, tracking parameters) cost one fe
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newscrawl.sites import is_network_host
 
@@ -73,15 +73,18 @@ def article_id_from_url(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-def page_number_of(url: str) -> int:
-    """The ``?page=N`` of a URL (1 when absent or not a positive number).
+def page_number_of(url: str | SplitResult) -> int:
+    """The ``?page=N`` of a URL, or of an already split one (1 when absent or not a positive number).
 
     >>> page_number_of("https://x.tribunnews.com/2020/01/01/a?page=3")
     3
     >>> page_number_of("https://x.tribunnews.com/2020/01/01/a?page=all")
     1
     """
-    for key, value in parse_qsl(urlsplit(url).query):
+    query = (url if isinstance(url, SplitResult) else urlsplit(url)).query
+    if "page" not in query:
+        return 1
+    for key, value in parse_qsl(query):
         if key == "page" and value.isdigit() and int(value) > 0:
             return int(value)
     return 1

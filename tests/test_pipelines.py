@@ -1,12 +1,18 @@
 """Pipelines, called through process_item as the engine calls them, on real components."""
 from __future__ import annotations
 
+import hashlib
+import random
+import re
+import unicodedata
 from datetime import datetime
 
 import pytest
 from scrapy.exceptions import DropItem
 
 from newscrawl.items import Article
+from newscrawl.neardup import simhash
+from newscrawl.normalize import clean_text
 from newscrawl.pipelines import (
     DeduplicatePipeline,
     NearDuplicatePipeline,
@@ -98,6 +104,21 @@ def test_text_fields_tags_section_and_urls_are_normalized(crawler):
     assert item.body == "Caf\u00e9 buka.\n\nParagraf dua." and item.image_caption is None
     assert item.word_count == 4 and len(item.content_hash) == 64
     assert datetime.fromisoformat(item.crawled_at).utcoffset().total_seconds() == 0
+
+
+def test_clean_text_fast_paths_agree_with_the_plain_definition():
+    """clean_text skips work for ASCII text; it must give what the three plain steps give."""
+    def plain(text: str) -> str:
+        text = re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", unicodedata.normalize("NFC", text))
+        text = re.sub(r"[ \t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
+        return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text).strip()
+
+    alphabet = ["a", "B", " ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x01", "\x1c", "\x1f", "\x7f",
+                "\u00a0", "\u200b", "\u2003", "e\u0301", "\u0085", "é", "\u3000"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert clean_text(text) == plain(text), repr(text)
 
 
 def test_boilerplate_in_the_body_is_removed_or_moved_to_its_field(crawler):
@@ -212,6 +233,21 @@ def test_off_mode_disables_the_pipeline(tmp_path):
 
     with pytest.raises(NotConfigured):
         near(project_crawler(tmp_path, NEWSCRAWL_NEAR_DUPLICATES="off"))
+
+
+def test_simhash_is_the_plain_majority_vote_of_shingle_digests():
+    """Stores keep SimHashes across runs: the fast bit counting must not change a value."""
+    def plain(text: str) -> int:
+        words = re.findall(r"\w+", text.casefold())
+        grams = {" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
+        digests = [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams]
+        return sum(1 << bit for bit in range(64)
+                   if sum(d >> bit & 1 for d in digests) > len(digests) / 2)
+
+    rng = random.Random(5)
+    words = "banjir merendam rumah warga di kabupaten kudus pada senin pagi harga emas naik".split()
+    texts = ["", "satu", "dua kata"] + [" ".join(rng.choices(words, k=rng.randint(3, 300))) for _ in range(50)]
+    assert [simhash(t) for t in texts] == [plain(t) for t in texts]
 
 
 def test_short_and_different_bodies_are_not_copies(crawler):

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
-from newscrawl.normalize import WIB, ZONES, clean_text, parse_date, slug, split_authors, unique
+from newscrawl.normalize import (
+    WIB,
+    ZONES,
+    clean_text,
+    parse_date,
+    slug,
+    split_authors,
+    unique,
+)
 from newscrawl.pages.body import extract_body, text_container
 from newscrawl.pages.paging import extract_paging
 from newscrawl.pages.sources import PageSources, compiled, has_class, text_of
@@ -33,9 +41,12 @@ class ArticlePage:
     paragraphs: list[str] = field(default_factory=list)
 
 
-def extract_article(html: str | bytes, url: str) -> ArticlePage:
-    """Extract one article page: item fields, this page's paragraphs and the page list."""
-    page = PageSources(html, url)
+def extract_article(html: str | bytes, url: str, content_type: bytes | str | None = None) -> ArticlePage:
+    """Extract one article page: item fields, this page's paragraphs and the page list.
+
+    ``html`` may be the response's bytes, decoded here with its ``content_type``.
+    """
+    page = PageSources(html, url, content_type)
     first_page = _canonical(page)
     container = text_container(page)
     paging = extract_paging(page, container)
@@ -43,7 +54,7 @@ def extract_article(html: str | bytes, url: str) -> ArticlePage:
     authors = unique([*_authors(page), *body.byline_authors])
     fields = {
         "url": first_page,
-        "article_id": page.datalayer.get("idArticle") or article_id_from_url(first_page),
+        "article_id": page.datalayer("idArticle") or article_id_from_url(first_page),
         "site": urlsplit(first_page).netloc,
         "title": _title(page),
         "description": _description(page),
@@ -102,11 +113,18 @@ def _title(page: PageSources) -> str | None:
 
 
 def _description(page: PageSources) -> str | None:
-    summaries = [e for e in page.with_class("hide") if e.tag in ("h2", "h4")]
-    hidden = text_of(page.after(page.by_id("arttitle"), summaries))
+    hidden = text_of(page.after(page.by_id("arttitle"), ("h2", "h4"), _is_hidden_summary))
     return (hidden or _strip_suffix(page.meta.get("description"))
             or _strip_suffix(page.meta.get("og:description"))
             or _ld_str(page.article_ld.get("description")))
+
+
+def _is_hidden_summary(element) -> bool:
+    return "hide" in (element.get("class") or "").split()
+
+
+def _is_not_timeago(element) -> bool:
+    return "timeago" not in (element.get("class") or "").split()
 
 
 _CREDIT_SPLIT = re.compile(r"\|?\s*\beditor\s*:", re.I)
@@ -124,26 +142,25 @@ def _authors(page: PageSources) -> list[str]:
     ld_names = [_ld_str(a) for a in (ld_author if isinstance(ld_author, list) else [ld_author]) if a]
     if names := unique(n for name in ld_names if name for n in split_authors(name)):
         return names
-    return split_authors(page.datalayer.get("penulis") or page.datalayer.get("author"))
+    return split_authors(page.datalayer("penulis") or page.datalayer("author"))
 
 
 def _editor(page: PageSources) -> str | None:
     parts = _CREDIT_SPLIT.split(_credit_line(page))
     editor = text_of(page.by_id("editor")) or (parts[1] if len(parts) > 1 else "")
     editor = re.sub(r"^\s*editor\s*:\s*", "", clean_text(editor), flags=re.I).strip(" |")
-    return editor or page.datalayer.get("editor") or None
+    return editor or page.datalayer("editor") or None
 
 
 def _published(page: PageSources) -> str | None:
     """JSON-LD wins; then ``time[datetime]``, meta, dataLayer (local time), visible text."""
     # The first time after the headline: sidebars' "5 menit lalu" (time.timeago) are other articles'.
-    times = [t for t in page.tagged("time") if "timeago" not in (t.get("class") or "").split()]
-    time_el = page.after(page.by_id("arttitle"), times)
+    time_el = page.after(page.by_id("arttitle"), ("time",), _is_not_timeago)
     visible = text_of(time_el) if time_el is not None else ""
     return (parse_date(_ld_str(page.article_ld.get("datePublished")))
             or parse_date(time_el.get("datetime") if time_el is not None else None)
             or parse_date(page.meta.get("article:published_time"))
-            or parse_date(page.datalayer.get("publish_date"), default_tz=_local_zone(page, visible))
+            or parse_date(page.datalayer("publish_date"), default_tz=_local_zone(page, visible))
             or parse_date(visible))
 
 
@@ -166,7 +183,7 @@ def _section(page: PageSources, url: str) -> str | None:
             return slug(name)
     first_segment = urlsplit(url).path.strip("/").split("/")[0]
     from_url = first_segment if is_main_site(urlsplit(url).netloc) and not first_segment.isdigit() else None
-    return slug(page.datalayer.get("section") or from_url)
+    return slug(page.datalayer("section") or from_url)
 
 
 def _tags(page: PageSources) -> list[str]:
@@ -204,7 +221,18 @@ def _source(page: PageSources) -> str | None:
     # "Sumber:" sits beside the author and editor lines (2020 template).
     credits = [e.getparent() for e in (page.by_id("penulis"), page.by_id("editor")) if e is not None]
     credit = next((d for box in credits if box is not None for d in box.iterchildren("div")
-                   if text_of(d).startswith("Sumber:")), None)
+                   if _leading_text(d).startswith("Sumber:")), None)
     if credit is not None:
         return text_of(credit.find(".//a")) or re.sub(r"^Sumber:\s*", "", text_of(credit)) or None
-    return page.datalayer.get("source") or None
+    return page.datalayer("source") or None
+
+
+def _leading_text(element, length: int = 16) -> str:
+    """The first characters of an element's text, without reading all of it (a credit
+    line's parent may be the whole page)."""
+    taken = ""
+    for piece in element.itertext():
+        taken += piece
+        if len(taken.strip()) >= length:
+            break
+    return clean_text(taken)

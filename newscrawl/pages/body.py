@@ -85,16 +85,24 @@ def _copy(element: etree._Element) -> etree._Element:
 
 def _take_related_links(container: etree._Element, base_url: str, body: Body) -> None:
     """Move "Baca juga" paragraphs out of the text, keeping their links."""
-    candidates = container.xpath(".//p | .//li | .//h3 | .//h4 | .//*[@class]")
-    for para in candidates:
-        if not (_has_baca_class(para) or (
-                para.tag != "div" and RELATED_LABEL.match(clean_text(text_content(para))))):
+    for para in _RELATED_CANDIDATES(container):
+        if not (_has_baca_class(para) or (para.tag != "div" and _is_related_line(text_content(para)))):
             continue
-        for href in para.xpath(".//a/@href"):
+        for href in _HREFS(para):
             url = canonical_url(urljoin(base_url, href))
             if url not in body.related_urls:
                 body.related_urls.append(url)
         drop_tree(para)
+
+
+_RELATED_CANDIDATES = etree.XPath(".//p | .//li | .//h3 | .//h4 | .//*[@class]")
+_HREFS = etree.XPath(".//a/@href")
+# Every related line names one of these words: a C-speed test before the cleaning.
+_MAY_BE_RELATED = re.compile("baca|simak|lihat", re.I).search
+
+
+def _is_related_line(text: str) -> bool:
+    return bool(_MAY_BE_RELATED(text) and RELATED_LABEL.match(clean_text(text)))
 
 
 def _has_baca_class(element: etree._Element) -> bool:

@@ -57,10 +57,12 @@ def extract_paging(page: PageSources, container) -> Paging:
 def _linked_number(link, base_url: str, own_path: str) -> int | None:
     """The page a paging link points to, when it points into this same article."""
     href = link.get("href")
-    if href and urlsplit(urljoin(base_url, href)).path.rstrip("/") == own_path:
-        number = page_number_of(urljoin(base_url, href))
-        if number > 1 or text_of(link) == "1":
-            return number
+    if href:
+        target = urlsplit(urljoin(base_url, href))
+        if target.path.rstrip("/") == own_path:
+            number = page_number_of(target)
+            if number > 1 or text_of(link) == "1":
+                return number
     rel = link.get("rel") or ""
     if rel.startswith("page-") and rel[5:].isdigit():
         return int(rel[5:])

@@ -9,7 +9,7 @@ import codecs
 import json
 import re
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from lxml import etree
 from w3lib.encoding import html_to_unicode
@@ -54,13 +54,17 @@ def decode_html(body: bytes, content_type: bytes | str | None = None) -> str:
     return text
 
 
-_PARSER = etree.HTMLParser(no_network=True)
+# No ID table (collect_ids): PageSources indexes ids itself, and building it costs ~3%.
+_PARSER = etree.HTMLParser(no_network=True, collect_ids=False)
 
 
-def parse_html(html: str | bytes) -> etree._Element:
-    """An lxml tree of any HTML, however broken (an empty document for empty input)."""
+def parse_html(html: str | bytes, content_type: bytes | str | None = None) -> etree._Element:
+    """An lxml tree of any HTML, however broken (an empty document for empty input).
+
+    Bytes are decoded as decode_html says, with the response's ``Content-Type`` if given.
+    """
     if isinstance(html, bytes):
-        html = decode_html(html)
+        html = decode_html(html, content_type)
     # lxml refuses str input that carries an XML encoding declaration.
     html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
     if not html.strip():
@@ -121,9 +125,11 @@ def compiled(xpath: str) -> etree.XPath:
 # One walk over the elements of these tags (filtered in C, so fast) finds every element
 # extraction starts from; the rest are small local searches under those. A `//*[...]`
 # search per field would test every element of the page (100+ KB of sidebars and
-# scripts) against an XPath predicate a dozen times over.
-_LANDMARK_TAGS = ("div", "h1", "h2", "h4", "h5", "ul", "ol", "time", "meta", "link", "script",
-                  "title", "article")
+# scripts) against an XPath predicate a dozen times over; libxml2's XPath is slower
+# still than this walk. Only elements of _MARKED_TAGS are looked at in Python, and
+# only when they have attributes: the sidebars' hundreds of <a>, <li> and <img> are not.
+_MARKED_TAGS = ("div", "h1", "h2", "h4", "h5", "ul", "ol", "article")
+_KEPT_TAGS = ("meta", "link", "script", "title", "time", "article")
 _LANDMARK_CLASSES = frozenset("side-article txt-article mb5 tagcloud3 paging pagination-wrap hide lsi".split())
 # A C-speed test that rules out most class attributes ("thumb", "item", ...) before any split.
 _MAY_HAVE_LANDMARK_CLASS = re.compile("|".join(sorted(_LANDMARK_CLASSES, key=len, reverse=True))).search
@@ -132,43 +138,33 @@ _MAY_HAVE_LANDMARK_CLASS = re.compile("|".join(sorted(_LANDMARK_CLASSES, key=len
 class PageSources:
     """One parsed page and its structured data, each parsed lazily and at most once."""
 
-    def __init__(self, html: str | bytes, url: str) -> None:
+    def __init__(self, html: str | bytes, url: str, content_type: bytes | str | None = None) -> None:
         self.url = url
-        self.tree = parse_html(html)
+        self.tree = parse_html(html, content_type)
         self._ids: dict[str, Any] = {}
-        self._tags: dict[str, list] = {}
+        self._tags: dict[str, list] = {tag: [] for tag in _KEPT_TAGS}
         self._classes: dict[str, list] = {}
-        self._order: dict[Any, int] = {}
         self._marked: list = []  # elements with itemtype or itemprop (microdata)
-        for position, element in enumerate(self.tree.iter(*_LANDMARK_TAGS)):
-            tag, attributes = element.tag, element.attrib
-            kept = tag != "div"
-            if kept:
-                self._tags.setdefault(tag, []).append(element)
-            if not attributes:
-                if kept:
-                    self._order[element] = position
-                continue
-            if "id" in attributes:
-                self._ids.setdefault(attributes["id"], element)
-                kept = True
-            if "itemtype" in attributes or "itemprop" in attributes:
-                self._marked.append(element)
-                kept = True
-            classes = attributes.get("class")
-            if classes and _MAY_HAVE_LANDMARK_CLASS(classes):
-                for token in _LANDMARK_CLASSES.intersection(classes.split()):
-                    self._classes.setdefault(token, []).append(element)
-                    kept = True
-            if kept:
-                self._order[element] = position
+        for element in self.tree.iter(*_KEPT_TAGS):
+            self._tags[element.tag].append(element)
+        for element in self.tree.iter(*_MARKED_TAGS):
+            for name, value in element.items():  # one C call for all attributes
+                if name == "class":
+                    if _MAY_HAVE_LANDMARK_CLASS(value):
+                        for token in _LANDMARK_CLASSES.intersection(value.split()):
+                            self._classes.setdefault(token, []).append(element)
+                elif name == "id":
+                    self._ids.setdefault(value, element)
+                elif (name == "itemtype" or name == "itemprop") and (
+                        not self._marked or self._marked[-1] is not element):
+                    self._marked.append(element)
 
     def by_id(self, element_id: str) -> Any:
-        """The first element with this id, or None."""
+        """The first element with this id (on a div, heading, list or article), or None."""
         return self._ids.get(element_id)
 
     def tagged(self, tag: str) -> list:
-        """Elements of one of the landmark tags (time, meta, link, script, title, article, ...)."""
+        """Every element of one of _KEPT_TAGS (meta, link, script, title, time, article)."""
         return self._tags.get(tag, [])
 
     def with_class(self, *tokens: str) -> list:
@@ -180,12 +176,18 @@ class PageSources:
         """Landmark elements whose attribute contains ``fragment`` (itemtype, itemprop)."""
         return [e for e in self._marked if fragment in (e.get(name) or "")]
 
-    def after(self, anchor: Any, candidates: list) -> Any:
-        """The first candidate that comes after ``anchor`` in the document, or None."""
-        if anchor is None or anchor not in self._order:
-            return None
-        position = self._order[anchor]
-        return next((c for c in candidates if self._order.get(c, -1) > position), None)
+    @staticmethod
+    def after(anchor: Any, tags: tuple[str, ...], wanted: Callable[[Any], bool] | None = None) -> Any:
+        """The first element of ``tags`` after ``anchor`` in document order that is
+        ``wanted``, or None. Walks forward from the anchor, so a near one is found fast."""
+        node = anchor
+        while node is not None:
+            for sibling in node.itersiblings():
+                for element in sibling.iter(*tags):
+                    if wanted is None or wanted(element):
+                        return element
+            node = node.getparent()
+        return None
 
     def all(self, xpath: str) -> list:
         """Every XPath result, in document order."""
@@ -232,15 +234,19 @@ class PageSources:
         return found
 
     @cached_property
-    def datalayer(self) -> dict[str, str]:
-        """Key/values of the page's ``dataLayer = [{...}]`` script (first value wins)."""
+    def _datalayer(self) -> dict[str, str]:
+        """Raw key/values of the page's ``dataLayer = [{...}]`` script (first value wins)."""
         found: dict[str, str] = {}
         for script in (s.text or "" for s in self.tagged("script")):
             if "dataLayer" not in script:
                 continue
             for key, single, double, number in _DATALAYER_PAIR.findall(script):
-                found.setdefault(key, clean_text(single or double or number))
+                found.setdefault(key, single or double or number)
         return found
+
+    def datalayer(self, key: str) -> str | None:
+        """One cleaned ``dataLayer`` value (cleaned on demand: pages carry dozens, we read a few)."""
+        return clean_text(self._datalayer.get(key)) or None
 
 
 def _load_json(text: str) -> Any:
