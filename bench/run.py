@@ -8,7 +8,9 @@ Builds a local mirror of realistic articles (tests/sitegen.py: ~120 KB pages wit
 sidebars, ads and scripts; 1-, 2- and 4-page articles), serves it with nginx on
 127.0.0.1, and measures:
 1. crawl throughput: `scrapy crawl tribun` (extraction, pipelines, JSONL export,
-   politeness off) against bench/null_spider.py over the same pages, run alternately;
+   politeness off) against bench/null_spider.py over the same pages, run alternately,
+   and against bench/parse_spider.py (the null spider plus lxml's parse of each page,
+   inline or in a worker process): the bound for any spider that reads the pages;
 2. extraction CPU time per page: ours, lxml's parse alone, trafilatura, newspaper4k;
 3. peak RSS of crawls of growing size (Scrapy's MemoryUsage, sampled every second);
 4. the cross-run store at --store-articles (bench/store_bench.py).
@@ -105,7 +107,13 @@ def scrapy_run(args: list[str], cwd: Path) -> tuple[float, dict]:
 def throughput(mirror: Mirror, work: Path, rounds: int) -> dict:
     manifest = work / "urls.txt"
     manifest.write_text("\n".join(mirror.urls()))
-    times: dict[str, list[float]] = {"tribun": [], "null": []}
+    # The parse-only spider bounds any spider that reads the pages: lxml's parse and
+    # nothing else, on the crawl's thread or in a worker process on the other core.
+    baselines = {"null": ["runspider", str(REPO / "bench" / "null_spider.py"), "-a", f"manifest={manifest}"],
+                 "parse_only": ["runspider", str(REPO / "bench" / "parse_spider.py"), "-a", f"manifest={manifest}"],
+                 "parse_only_in_a_worker": ["runspider", str(REPO / "bench" / "parse_spider.py"),
+                                            "-a", f"manifest={manifest}", "-a", "processes=1"]}
+    times: dict[str, list[float]] = {"tribun": [], **{name: [] for name in baselines}}
     items = 0
     for n in range(rounds):
         seconds, stats = scrapy_run(["crawl", "tribun", "-a", f"urls={mirror.index()}",
@@ -114,12 +122,13 @@ def throughput(mirror: Mirror, work: Path, rounds: int) -> dict:
         items = stats.get("item_scraped_count", 0)
         if not items:
             raise RuntimeError(f"the tribun crawl exported nothing: {json.dumps(stats)[:2000]}")
-        seconds, _ = scrapy_run(["runspider", str(REPO / "bench" / "null_spider.py"), "-a", f"manifest={manifest}"],
-                                work / f"null-{n}")
-        times["null"].append(seconds)
-    tribun, null = statistics.median(times["tribun"]), statistics.median(times["null"])
-    return {"pages": len(mirror.urls()), "articles": items, "tribun_seconds": round(tribun, 2),
-            "null_seconds": round(null, 2), "ratio": round(tribun / null, 2),
+        for name, args in baselines.items():
+            times[name].append(scrapy_run(args, work / f"{name}-{n}")[0])
+    median = {name: statistics.median(values) for name, values in times.items()}
+    return {"pages": len(mirror.urls()), "articles": items, "tribun_seconds": round(median["tribun"], 2),
+            "null_seconds": round(median["null"], 2), "ratio": round(median["tribun"] / median["null"], 2),
+            **{f"{name}_seconds": round(median[name], 2) for name in baselines if name != "null"},
+            **{f"{name}_ratio": round(median[name] / median["null"], 2) for name in baselines if name != "null"},
             "runs": {k: [round(x, 2) for x in v] for k, v in times.items()}}
 
 
@@ -214,6 +223,9 @@ def table(results: dict) -> str:
     if t := results.get("throughput"):
         rows.append((f"crawl {t['articles']} articles / {t['pages']} pages",
                      f"tribun {t['tribun_seconds']} s vs null {t['null_seconds']} s = {t['ratio']}x", "<= 1.2x"))
+        rows.append(("  parse-only spider (lxml parse, nothing else)",
+                     f"{t['parse_only_seconds']} s = {t['parse_only_ratio']}x null; in a worker process "
+                     f"{t['parse_only_in_a_worker_seconds']} s = {t['parse_only_in_a_worker_ratio']}x", ""))
     if e := results.get("extraction"):
         for name in ("newscrawl", "lxml parse only", "trafilatura", "newspaper4k"):
             if name in e:

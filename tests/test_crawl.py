@@ -158,3 +158,19 @@ def test_robots_disallowed_paths_are_never_requested(site, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "https://www.tribunnews.com/tag/psbb" not in site.requests
     assert run.stats["robotstxt/forbidden"] == 1 and len(run.items()) == 1
+
+
+def test_articles_of_an_index_page_are_fetched_before_the_next_index_page(tmp_path):
+    """A backfill holds about one index page of article requests, not the whole day's."""
+    from tests.sitegen import build_site, index_url
+
+    articles = build_site(tmp_path / "site", 30, per_index_page=10, pages_mix=(1,))
+    with FixtureSite(tmp_path / "site") as site:
+        run = run_crawl(tmp_path / "run", "-s", "CONCURRENT_REQUESTS=1", "-a", f"urls={site.url(index_url())}")
+        requests = list(site.requests)
+    assert run.returncode == 0, run.stderr
+    assert len(run.items()) == 30
+    order = {url: n for n, url in enumerate(requests)}
+    second_index = min(n for url, n in order.items() if "index-news" in url and "page=2" in url)
+    assert all(order[a.url] < second_index for a in articles[:10])  # site.requests: real URLs
+    assert all(order[a.url] > second_index for a in articles[10:])

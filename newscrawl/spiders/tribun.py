@@ -27,6 +27,10 @@ from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listin
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
+# Index pages go after the articles already found: otherwise Scrapy's LIFO queue follows
+# the pagination first and holds every article request of a backfill in memory at once
+# (measured: ~10 MB per 10k articles); this way it holds about one index page's worth.
+LISTING_PRIORITY = -10
 
 
 class TribunSpider(scrapy.Spider):
@@ -86,7 +90,8 @@ class TribunSpider(scrapy.Spider):
                     yield scrapy.Request(url, callback=self.parse_sitemap)
             for day in self.options.days or [datetime.now(WIB).date()]:
                 for section in self.options.sections or [None]:
-                    yield scrapy.Request(self._index_url(site, day, section), callback=self.parse_listing)
+                    yield scrapy.Request(self._index_url(site, day, section), callback=self.parse_listing,
+                                         priority=LISTING_PRIORITY)
 
     @staticmethod
     def _index_url(site: str, day, section: str | None) -> str:
@@ -100,7 +105,7 @@ class TribunSpider(scrapy.Spider):
         elif is_article_url(url):
             yield from self._article_request(url)
         else:
-            yield scrapy.Request(listing_url(url), callback=self.parse_listing)
+            yield scrapy.Request(listing_url(url), callback=self.parse_listing, priority=LISTING_PRIORITY)
 
     def _article_request(self, url: str) -> Iterator[scrapy.Request]:
         """Page 1 of an article, once per run whatever URL variant led to it."""
@@ -145,7 +150,7 @@ class TribunSpider(scrapy.Spider):
         for url in listing.article_urls:
             yield from self._article_request(url)
         for url in listing.page_urls:
-            yield scrapy.Request(listing_url(url), callback=self.parse_listing)
+            yield scrapy.Request(listing_url(url), callback=self.parse_listing, priority=LISTING_PRIORITY)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         sitemap = parse_sitemap(response.body)
