@@ -41,12 +41,9 @@ class ArticlePage:
     paragraphs: list[str] = field(default_factory=list)
 
 
-def extract_article(html: str | bytes, url: str, content_type: bytes | str | None = None) -> ArticlePage:
-    """Extract one article page: item fields, this page's paragraphs and the page list.
-
-    ``html`` may be the response's bytes, decoded here with its ``content_type``.
-    """
-    page = PageSources(html, url, content_type)
+def extract_article(html: str | bytes, url: str) -> ArticlePage:
+    """Extract one article page: item fields, this page's paragraphs and the page list."""
+    page = PageSources(html, url)
     first_page = _canonical(page)
     container = text_container(page)
     paging = extract_paging(page, container)
@@ -228,11 +225,13 @@ def _source(page: PageSources) -> str | None:
 
 
 def _leading_text(element, length: int = 16) -> str:
-    """The first characters of an element's text, without reading all of it (a credit
-    line's parent may be the whole page)."""
-    taken = ""
+    """The start of ``text_of(element)``, without reading all of it (a credit line's
+    parent may be the whole page)."""
+    pieces: list[str] = []
+    taken = 0
     for piece in element.itertext():
-        taken += piece
-        if len(taken.strip()) >= length:
+        pieces.append(piece)
+        taken += len(piece.strip())
+        if taken >= length:
             break
-    return clean_text(taken)
+    return clean_text(" ".join(pieces))  # joined as text_of joins them

@@ -58,13 +58,10 @@ def decode_html(body: bytes, content_type: bytes | str | None = None) -> str:
 _PARSER = etree.HTMLParser(no_network=True, collect_ids=False)
 
 
-def parse_html(html: str | bytes, content_type: bytes | str | None = None) -> etree._Element:
-    """An lxml tree of any HTML, however broken (an empty document for empty input).
-
-    Bytes are decoded as decode_html says, with the response's ``Content-Type`` if given.
-    """
+def parse_html(html: str | bytes) -> etree._Element:
+    """An lxml tree of any HTML, however broken (an empty document for empty input)."""
     if isinstance(html, bytes):
-        html = decode_html(html, content_type)
+        html = decode_html(html)
     # lxml refuses str input that carries an XML encoding declaration.
     html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
     if not html.strip():
@@ -138,9 +135,9 @@ _MAY_HAVE_LANDMARK_CLASS = re.compile("|".join(sorted(_LANDMARK_CLASSES, key=len
 class PageSources:
     """One parsed page and its structured data, each parsed lazily and at most once."""
 
-    def __init__(self, html: str | bytes, url: str, content_type: bytes | str | None = None) -> None:
+    def __init__(self, html: str | bytes, url: str) -> None:
         self.url = url
-        self.tree = parse_html(html, content_type)
+        self.tree = parse_html(html)
         self._ids: dict[str, Any] = {}
         self._tags: dict[str, list] = {tag: [] for tag in _KEPT_TAGS}
         self._classes: dict[str, list] = {}
