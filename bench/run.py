@@ -163,22 +163,25 @@ def cpu_ms(function, pages: list[tuple[bytes, str]]) -> dict:
             "p95_ms": round(statistics.quantiles(costs, n=20)[18], 2)}
 
 
-def extraction(mirror: Mirror, sample: int) -> dict:
+# The one genuine Tribun page we have (tests/fixtures/REAL-PAGES.md): real markup costs
+# what synthetic pages may not (its sidebars, scripts and pager widgets).
+GENUINE_URL = ("https://www.tribunnews.com/pendidikan/2020/05/04/"
+               "jawaban-soal-apa-dampak-negatif-jika-menunda-pekerjaan-belajar-dari-rumah-sma-di-tvri")
+GENUINE = REPO / "tests" / "fixtures" / "site" / "www.tribunnews.com" / (GENUINE_URL.split(".com/")[1] + ".html")
+
+
+def extractors() -> dict:
+    """Ours, lxml's parse alone, and the peers that are installed."""
     from lxml import etree
 
     from newscrawl.pages import extract_article
 
-    files = mirror.pages()
-    chosen = random.Random(3).sample(files, min(sample, len(files)))
-    pages = [(f.read_bytes(), f"{mirror.base}/{str(f.relative_to(mirror.site))[:-5].replace('__', '?', 1)}")
-             for f in chosen]
     parser = etree.HTMLParser()
-    extractors = {"lxml parse only": lambda html, url: etree.fromstring(html, parser),
-                  "newscrawl": extract_article}
+    found = {"lxml parse only": lambda html, url: etree.fromstring(html, parser), "newscrawl": extract_article}
     try:
         import trafilatura
 
-        extractors["trafilatura"] = lambda html, url: trafilatura.bare_extraction(
+        found["trafilatura"] = lambda html, url: trafilatura.bare_extraction(
             html.decode("utf-8"), url=url, with_metadata=True)
     except ImportError:
         pass
@@ -190,12 +193,18 @@ def extraction(mirror: Mirror, sample: int) -> dict:
             article.download(input_html=html.decode("utf-8"))
             article.parse()
 
-        extractors["newspaper4k"] = newspaper4k
+        found["newspaper4k"] = newspaper4k
     except ImportError:
         pass
-    for function in extractors.values():  # warm up imports and caches
+    return found
+
+
+def compare(pages: list[tuple[bytes, str]]) -> dict:
+    """CPU per page of every extractor on these pages, and the ratios to ours."""
+    functions = extractors()
+    for function in functions.values():  # warm up imports and caches
         function(*pages[0])
-    results = {name: cpu_ms(function, pages) for name, function in extractors.items()}
+    results = {name: cpu_ms(function, pages) for name, function in functions.items()}
     ours = results["newscrawl"]["median_ms"]
     results["newscrawl_vs_lxml"] = round(ours / results["lxml parse only"]["median_ms"], 2)
     if "trafilatura" in results:
@@ -203,6 +212,17 @@ def extraction(mirror: Mirror, sample: int) -> dict:
     if "newspaper4k" in results:
         results["newspaper4k_vs_newscrawl"] = round(results["newspaper4k"]["median_ms"] / ours, 1)
     results["pages"] = len(pages)
+    return results
+
+
+def extraction(mirror: Mirror, sample: int) -> dict:
+    """On a sample of the mirror's synthetic pages, and on the genuine page (repeated)."""
+    files = mirror.pages()
+    chosen = random.Random(3).sample(files, min(sample, len(files)))
+    pages = [(f.read_bytes(), f"{mirror.base}/{str(f.relative_to(mirror.site))[:-5].replace('__', '?', 1)}")
+             for f in chosen]
+    results = compare(pages)
+    results["genuine_page"] = compare([(GENUINE.read_bytes(), GENUINE_URL)] * sample)
     return results
 
 
@@ -254,6 +274,10 @@ def table(results: dict) -> str:
         rows.append(("newscrawl / lxml parse", f"{e['newscrawl_vs_lxml']}x", "<= 2x"))
         if "trafilatura_vs_newscrawl" in e:
             rows.append(("trafilatura / newscrawl", f"{e['trafilatura_vs_newscrawl']}x", ">= 5x"))
+        if g := e.get("genuine_page"):
+            rows.append(("genuine 2020 page: newscrawl, lxml parse",
+                         f"{g['newscrawl']['median_ms']} ms, {g['lxml parse only']['median_ms']} ms", ""))
+            rows.append(("genuine 2020 page: newscrawl / lxml parse", f"{g['newscrawl_vs_lxml']}x", "<= 2x"))
     for crawl in (results.get("memory") or {}).get("crawls", []):
         growth = (f"; +{crawl['growth_per_10k_mb']} MB per 10k "
                   f"({crawl['growth_per_10k_beyond_dupefilter_mb']} beyond the dupefilter)"

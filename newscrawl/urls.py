@@ -126,10 +126,23 @@ def page_url(first_page_url: str, number: int) -> str:
     >>> page_url("https://www.tribunnews.com/nasional/2020/05/04/a", 1)
     'https://www.tribunnews.com/nasional/2020/05/04/a'
     """
+    return _numbered(canonical_url(first_page_url), number)
+
+
+def page_urls(first_page_url: str, count: int) -> list[str]:
+    """URLs of pages 1..count, page 1 canonicalized once.
+
+    >>> page_urls("http://127.0.0.1:8/a?id=1", 2)
+    ['http://127.0.0.1:8/a?id=1', 'http://127.0.0.1:8/a?id=1&page=2']
+    """
     base = canonical_url(first_page_url)
+    return [_numbered(base, n) for n in range(1, count + 1)]
+
+
+def _numbered(base: str, number: int) -> str:
     if number <= 1:
         return base
-    return f"{base}{'&' if urlsplit(base).query else '?'}page={number}"
+    return f"{base}{'&' if '?' in base else '?'}page={number}"
 
 
 def listing_url(url: str) -> str:

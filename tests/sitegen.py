@@ -1,8 +1,11 @@
 """Generate a synthetic Tribun site of N articles for crawl-scale tests and benchmarks.
 
 Pages follow the 2024-26 template of tribun-site.md (JSON-LD ``@graph``, ``h5#penulis``,
-``pagination-wrap``) with ads and scripts in the body, so extraction does its real work;
-``padding_kb`` adds script weight to reach real page sizes (100-150 KB) for benchmarks.
+``pagination-wrap``) with the quirks of the genuine page in tests/fixtures/REAL-PAGES.md:
+the 16-pixel lightbox icon before the photo in ``#artimg``, ads, scripts and "Baca:"
+lines inside the body, a ``side-article mb5`` box of tags, recommendations and credits
+after it; bodies of 3-5 KB like real articles. ``realistic`` adds the menus, sidebars and
+scripts of a real page (~120 KB); ``padding_kb`` adds plain script weight.
 Served by tests/fixture_site.py like the hand-written fixtures.
 """
 from __future__ import annotations
@@ -29,7 +32,7 @@ class GeneratedArticle:
 
 
 def _paragraph(rng: random.Random, tag: str) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(18, 40))]
+    words = [rng.choice(WORDS) for _ in range(rng.randint(30, 60))]
     return f"{tag} " + " ".join(words).capitalize() + "."
 
 
@@ -62,16 +65,17 @@ def _page_html(host: str, article: GeneratedArticle, index: int, number: int, pa
               f'{number}/{len(article.pages)}</span><div class="page-number">{links}</div></div></div>'
               if len(article.pages) > 1 else "")
     paragraphs = article.pages[number - 1]
-    body = "\n".join(f"<p>{p}</p>" + ('<div id="div-gpt-ad-inarticle" class="ads-placeholder"><script>'
-                                       'googletag.cmd.push(function(){});</script></div>' if i == 1 else "")
+    body = "\n".join(f"<p>{p}</p>" + _BODY_QUIRKS.get(i, "").format(host=host, index=index)
                      for i, p in enumerate(paragraphs))
     title = f"Artikel Nomor {index} tentang Pembangunan Daerah"
     header, footer = _chrome(url.split("/nasional/")[0], index) if realistic else ("", "")
+    photo = f"https://cdn2.tstatic.net/tribunnews/foto/bank/images/artikel-{index}-{900000000 + index}.jpg"
     return f"""<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8"><title>{title} | Tribunnews.com</title>
 <meta name="description" content="Ringkasan artikel nomor {index}.">
+<meta property="og:image" content="{photo}">
 <link rel="canonical" href="{url}">
-<script type="application/ld+json">{{"@context":"https://schema.org","@graph":[{{"@type":"NewsArticle","headline":"{title}","datePublished":"2024-05-01T{index % 24:02d}:{index % 60:02d}:00+07:00","author":[{{"@type":"Person","name":"Penulis {index % 7}"}}],"keywords":["daerah","nomor {index % 5}"]}},{{"@type":"BreadcrumbList","itemListElement":[{{"@type":"ListItem","position":1,"name":"Home"}},{{"@type":"ListItem","position":2,"name":"Nasional"}}]}}]}}</script>
+<script type="application/ld+json">{{"@context":"https://schema.org","@graph":[{{"@type":"NewsArticle","headline":"{title}","datePublished":"2024-05-01T{index % 24:02d}:{index % 60:02d}:00+07:00","author":[{{"@type":"Person","name":"Penulis {index % 7}"}}],"image":{{"@type":"ImageObject","url":"{photo}"}},"keywords":["daerah","nomor {index % 5}"]}},{{"@type":"BreadcrumbList","itemListElement":[{{"@type":"ListItem","position":1,"name":"Home"}},{{"@type":"ListItem","position":2,"name":"Nasional"}}]}}]}}</script>
 <script>window.dataLayer=window.dataLayer||[];window.dataLayer.push({{'idArticle':'{8000000 + index}','section':'nasional'}});</script>
 <script>{padding}</script>
 </head><body class="article-page">{header}
@@ -79,14 +83,44 @@ def _page_html(host: str, article: GeneratedArticle, index: int, number: int, pa
 <h2 class="hide">Ringkasan artikel nomor {index}.</h2>
 <div class="grey bdr3 pb10 pt10"><time><strong>Tayang:</strong> <span>Rabu, 1 Mei 2024 10:00 WIB</span></time></div>
 <h5 id="penulis">Penulis: <b><a href="https://{host}/penulis/p">Penulis {index % 7}</a></b><span>|</span>Editor: <b><a>Editor</a></b></h5>
+<div id="artimg"><div class="pb20 ovh"><div class="ovh imgfull_div" style="position:relative;">
+<a class="icon_zoom glightbox" href="{photo}" data-descPosition="bottom"><img src="https://cdn1.tstatic.net/img/zoom-in.svg" width="16" height="16" alt="zoom-in"/><small>lihat foto</small></a>
+<a href="{photo}" class="glightbox"><img style="float:none;height:auto" class="imgfull" src="{photo}" width="700" height="393" alt="{title}"/></a>
+</div><div class="f11 white pa3 fr pos_rel ar">Tribunnews.com/Fotografer</div><div class="arial f12 pt5 grey2">{title}&nbsp;</div></div></div>
+<div id="div-BelowImages" class="mb20"><script>googletag.cmd.push(function() {{ googletag.display('div-BelowImages'); }});</script></div>
 <div class="side-article txt-article multi-fontsize editcontent">
 {body}
 <p class="baca">Baca juga: <a href="https://{host}/nasional/7000001/lain">Berita lain</a></p>
 </div>
-<div class="side-article mb5">{paging}<div class="rekomendasi"><h3>Rekomendasi untuk Anda</h3></div></div>
+<div class="side-article mb5">{paging}{_after_body(host, index)}</div>
 {footer or '<footer>&copy; 2024 TRIBUNnews.com Network</footer>'}
 </body></html>
 """
+
+
+# Inside the body after paragraph N, as on the genuine page: an ad slot, a "Baca:" line,
+# a bare third-party script.
+_BODY_QUIRKS = {
+    0: ('<div id="div-Inside-MediumRectangle" style="text-align:center;margin:auto"><script type="text/javascript">'
+        "googletag.cmd.push(function() {{ googletag.display('div-Inside-MediumRectangle'); }});</script></div>"),
+    1: ('<p class="baca"><strong>Baca: <a title="Berita terkait {index}" href="https://{host}/nasional/'
+        '7000002/terkait-{index}">Berita terkait {index}</a></strong></p>'),
+    2: "<script src='//a.teads.tv/page/73726/tag' async='true'></script>",
+}
+
+
+def _after_body(host: str, index: int) -> str:
+    """The box after the text on the genuine page: tags, "Baca Juga" list, credits, a video widget."""
+    tags = "".join(f"<h5 class='tagcloud3'><a class='rd2' href='https://{host}/tag/{w}' title='{w}'>{w}</a></h5>"
+                   for w in WORDS[index % 10: index % 10 + 5])
+    related = "".join(f'<li><a href="https://{host}/nasional/{7100000 + n}/bacaan-{n}">Bacaan lain nomor {n}'
+                      f'</a></li>' for n in range(index, index + 8))
+    return (f'<div class="mb10 f16 ln24"><div class="fbo2 pr10 grey fl">Tags</div>{tags}</div>'
+            f'<div class="rekomendasi"><h3>Baca Juga</h3><ul>{related}</ul></div>'
+            f'<div class="f12 grey mb15"><div>Sumber: <a href="https://{host}" title="Tribunnews.com">'
+            f'Tribunnews.com</a></div></div>'
+            '<style>.tribun-video-pilihan{border:1px solid #ececec;border-radius:3px}</style>'
+            '<div class="tribun-video-pilihan">Video Pilihan</div>')
 
 
 def _index_html(origin: str, day: date, urls: list[str], number: int, last: int) -> str:
@@ -118,8 +152,10 @@ def build_site(root: Path, articles: int, *, host: str = "www.tribunnews.com",
     generated = []
     for index in range(articles):
         url = f"{origin}/nasional/{8000000 + index}/artikel-nomor-{index}"
-        pages = [[_paragraph(rng, f"A{index}P{n}Q{q}") for q in range(4)]
-                 for n in range(1, pages_mix[index % len(pages_mix)] + 1)]
+        count = pages_mix[index % len(pages_mix)]
+        # About 12 paragraphs of 30-60 words: 3-5 KB of text per article, as real ones.
+        pages = [[_paragraph(rng, f"A{index}P{n}Q{q}") for q in range(max(3, 12 // count))]
+                 for n in range(1, count + 1)]
         article = GeneratedArticle(url, pages)
         generated.append(article)
         folder = site / "nasional" / str(8000000 + index)

@@ -21,9 +21,9 @@ from newscrawl.normalize import (
 )
 from newscrawl.pages.body import extract_body, text_container
 from newscrawl.pages.paging import extract_paging
-from newscrawl.pages.sources import PageSources, compiled, has_class, text_of
+from newscrawl.pages.sources import PageSources, compiled, has_class, leading_text, text_of
 from newscrawl.sites import is_main_site
-from newscrawl.urls import article_id_from_url, canonical_url, is_article_url, page_url
+from newscrawl.urls import article_id_from_url, canonical_url, is_article_url, page_urls
 
 _TITLE_SUFFIX = re.compile(
     r"\s+[-|–]\s+(halaman\s+\d+|[^-|–]*(tribun|\.com|\.co\.id)[^-|–]*)$", re.I)
@@ -71,7 +71,7 @@ def extract_article(html: str | bytes, url: str) -> ArticlePage:
     }
     return ArticlePage(
         url=first_page, page_number=paging.number,
-        page_urls=[page_url(first_page, n) for n in range(1, paging.count + 1)],
+        page_urls=page_urls(first_page, paging.count),
         fields=fields, paragraphs=body.paragraphs)
 
 
@@ -194,12 +194,50 @@ def _tags(page: PageSources) -> list[str]:
 
 
 def _image(page: PageSources) -> str | None:
+    """The lead photo: the article box's photo, else ``og:image``, JSON-LD ``image``,
+    ``link[rel=image_src]``; never an icon, logo, SVG or tracking pixel.
+
+    The 2020 template puts a 16-pixel lightbox icon (``zoom-in.svg``) before the photo in
+    ``#artimg``: the first ``<img>`` of the box is not the photo.
+    """
     box = page.by_id("artimg")
-    img = next(box.iter("img"), None) if box is not None else None
-    src = img is not None and (img.get("data-src") or img.get("src"))
-    ld_image = _ld_str(page.article_ld.get("image"))
-    found = src or page.meta.get("og:image") or ld_image
-    return urljoin(page.url, found) if found else None
+    images = list(box.iter("img")) if box is not None else []
+    # The template marks its photo (img.imgfull); any other image of the box comes after it.
+    images.sort(key=lambda img: "imgfull" not in (img.get("class") or "").split())
+    in_box = (_photo_src(img) for img in images)
+    image_src = next((e.get("href") for e in page.tagged("link") if e.get("rel") == "image_src"), None)
+    candidates = [*in_box, page.meta.get("og:image"), _ld_str(page.article_ld.get("image")), image_src]
+    return next((url for c in candidates if c and (url := urljoin(page.url, c.strip())) and is_photo_url(url)),
+                None)
+
+
+def _photo_src(img) -> str | None:
+    """An ``<img>``'s source unless its size says it is an icon or a pixel (<= 50 px)."""
+    for size in (img.get("width"), img.get("height")):
+        if size and size.strip().rstrip("px").isdigit() and int(size.strip().rstrip("px")) <= 50:
+            return None
+    return img.get("data-src") or img.get("src")
+
+
+# Icons and logos by folder or file name; pixels and spacers by their whole file name
+# (a photo's slug may well contain "pixel": a phone review).
+_NOT_A_PHOTO = re.compile(r"\.(svg|ico)$|/(icons?|logos?)/|/(logo|icon|favicon|zoom-in)[^/]*$|"
+                          r"/(pixel|blank|spacer|1x1|transparent|tracking)\.\w+$", re.I)
+
+
+def is_photo_url(url: str) -> bool:
+    """False for URLs that name an icon, a logo, an SVG, a data: URI or a tracking pixel.
+
+    >>> is_photo_url("https://cdn2.tstatic.net/tribunnews/foto/bank/images/belajar-dari-rumah-990932567.jpg")
+    True
+    >>> [is_photo_url(u) for u in ("https://cdn1.tstatic.net/img/zoom-in.svg", "data:image/gif;base64,R0lG",
+    ...  "https://cdn.tstatic.net/tribunnews/img/logo-tribunnews.png", "https://x.net/pixel.gif?id=1")]
+    [False, False, False, False]
+    >>> is_photo_url("https://cdn2.tstatic.net/tribunnews/foto/bank/images/google-pixel-9-review.jpg")
+    True
+    """
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and not _NOT_A_PHOTO.search(parts.path)
 
 
 def _in_image_box(page: PageSources, xpath: str) -> str | None:
@@ -218,20 +256,7 @@ def _source(page: PageSources) -> str | None:
     # "Sumber:" sits beside the author and editor lines (2020 template).
     credits = [e.getparent() for e in (page.by_id("penulis"), page.by_id("editor")) if e is not None]
     credit = next((d for box in credits if box is not None for d in box.iterchildren("div")
-                   if _leading_text(d).startswith("Sumber:")), None)
+                   if leading_text(d).startswith("Sumber:")), None)
     if credit is not None:
         return text_of(credit.find(".//a")) or re.sub(r"^Sumber:\s*", "", text_of(credit)) or None
     return page.datalayer("source") or None
-
-
-def _leading_text(element, length: int = 16) -> str:
-    """The start of ``text_of(element)``, without reading all of it (a credit line's
-    parent may be the whole page)."""
-    pieces: list[str] = []
-    taken = 0
-    for piece in element.itertext():
-        pieces.append(piece)
-        taken += len(piece.strip())
-        if taken >= length:
-            break
-    return clean_text(" ".join(pieces))  # joined as text_of joins them

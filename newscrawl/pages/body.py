@@ -22,19 +22,29 @@ from newscrawl.normalize import (
     clean_text,
     split_authors,
 )
-from newscrawl.pages.sources import PageSources, drop_tree, has_class, text_content
+from newscrawl.pages.sources import PageSources, drop_tree, leading_text, text_content
 from newscrawl.urls import canonical_url
 
-_NOISE = etree.XPath(" | ".join([
-    ".//script", ".//style", ".//noscript", ".//iframe", ".//ins", ".//form", ".//button",
-    ".//svg", ".//figure", ".//figcaption", ".//img", ".//table[.//img]",
-    ".//*[starts-with(@id, 'div-')]", ".//*[starts-with(@id, 'popIn')]",
-    f".//*[{has_class('ads-placeholder')}]", f".//*[{has_class('summary-article')}]",
-    f".//*[{has_class('paging')}]", f".//*[{has_class('pagination-wrap')}]",
-    f".//*[{has_class('tagcloud3')}]",
-    ".//*[contains(@class, 'share') or contains(@class, 'follow') or contains(@class, 'rekomendasi')"
-    " or contains(@class, 'popin') or contains(@class, 'recommend')]",
-]))
+# Noise inside the text container. Tested in one Python walk over the container's few
+# dozen elements: an XPath union of these tests walks the container once per test.
+_NOISE_TAGS = frozenset("script style noscript iframe ins form button svg figure figcaption img".split())
+_NOISE_ID_STARTS = ("div-", "popIn")  # ad slots (div-Inside-MediumRectangle), popIn widgets
+_NOISE_CLASSES = frozenset("ads-placeholder summary-article paging pagination-wrap tagcloud3".split())
+_NOISE_CLASS_PARTS = ("share", "follow", "rekomendasi", "popin", "recommend")
+
+
+def _is_noise(element: etree._Element) -> bool:
+    """Ads, scripts, media, paging, tags, share and recommendation widgets."""
+    tag = element.tag
+    if tag in _NOISE_TAGS or (tag == "table" and next(element.iter("img"), None) is not None):
+        return True
+    if (element.get("id") or "").startswith(_NOISE_ID_STARTS):
+        return True
+    classes = element.get("class")
+    return bool(classes) and (not _NOISE_CLASSES.isdisjoint(classes.split())
+                              or any(part in classes for part in _NOISE_CLASS_PARTS))
+
+
 _BLOCKS = frozenset("p div section article blockquote ul ol li dl dt dd table tr h1 h2 h3 h4 h5 h6 "
                     "pre center header footer aside".split())
 _BR = "\x00"
@@ -56,7 +66,7 @@ def extract_body(page: PageSources, container) -> Body:
         return body
     container = _copy(container)
     _take_related_links(container, page.url, body)
-    for element in _NOISE(container):
+    for element in [e for e in container.iterdescendants(etree.Element) if _is_noise(e)]:
         drop_tree(element)
     raw: list[str] = []
     _walk(container, raw, [])
@@ -85,24 +95,27 @@ def _copy(element: etree._Element) -> etree._Element:
 
 def _take_related_links(container: etree._Element, base_url: str, body: Body) -> None:
     """Move "Baca juga" paragraphs out of the text, keeping their links."""
-    for para in _RELATED_CANDIDATES(container):
-        if not (_has_baca_class(para) or (para.tag != "div" and _is_related_line(text_content(para)))):
+    candidates = [e for e in container.iterdescendants(etree.Element)
+                  if e.tag in _RELATED_TAGS or e.get("class") is not None]
+    for para in candidates:
+        if not (_has_baca_class(para) or (para.tag != "div" and _is_related_line(leading_text(para, 24)))):
             continue
-        for href in _HREFS(para):
+        for href in (a.get("href") for a in para.iter("a") if a.get("href") is not None):
             url = canonical_url(urljoin(base_url, href))
             if url not in body.related_urls:
                 body.related_urls.append(url)
         drop_tree(para)
 
 
-_RELATED_CANDIDATES = etree.XPath(".//p | .//li | .//h3 | .//h4 | .//*[@class]")
-_HREFS = etree.XPath(".//a/@href")
+# "Baca juga" lines are paragraphs, list items, small headings or classed boxes.
+_RELATED_TAGS = frozenset(("p", "li", "h3", "h4"))
 # Every related line names one of these words: a C-speed test before the cleaning.
 _MAY_BE_RELATED = re.compile("baca|simak|lihat", re.I).search
 
 
-def _is_related_line(text: str) -> bool:
-    return bool(_MAY_BE_RELATED(text) and RELATED_LABEL.match(clean_text(text)))
+def _is_related_line(start: str) -> bool:
+    """Whether a line starting with ``start`` (cleaned) is a "Baca juga:" line."""
+    return bool(_MAY_BE_RELATED(start) and RELATED_LABEL.match(start))
 
 
 def _has_baca_class(element: etree._Element) -> bool:

@@ -102,6 +102,20 @@ def text_of(element: Any) -> str:
     return clean_text(" ".join(element.itertext()))
 
 
+def leading_text(element: Any, length: int = 16) -> str:
+    """The start of ``text_of(element)`` (at least ``length`` characters of text when it
+    has them), without reading all of it: labels such as "Sumber:" or "Baca juga:" stand
+    at the start, and the element may be a long paragraph or the whole page."""
+    pieces: list[str] = []
+    taken = 0
+    for piece in element.itertext():
+        pieces.append(piece)
+        taken += len(piece.strip())
+        if taken >= length:
+            break
+    return clean_text(" ".join(pieces))  # joined as text_of joins them
+
+
 def has_class(*names: str) -> str:
     """XPath predicate matching elements that carry all these CSS classes.
 

@@ -58,8 +58,12 @@ class TribunSpider(scrapy.Spider):
         return spider
 
     @cached_property
-    def state(self) -> ArticleState | None:
-        """What earlier runs exported (extensions exist only once the crawl runs)."""
+    def articles(self) -> ArticleState | None:
+        """What earlier runs exported (extensions exist only once the crawl runs).
+
+        Not ``state``: Scrapy's SpiderState extension (on with ``JOBDIR``, as under Scrapyd's
+        ``jobs_dir``) assigns ``spider.state`` a dict of its own.
+        """
         return ArticleState.of(self.crawler)
 
     def backfill_progress(self) -> tuple[int, int]:
@@ -115,7 +119,7 @@ class TribunSpider(scrapy.Spider):
             self._count("articles/seen_again")
             return
         self._requested.add(key)
-        if self.state is not None and self.state.exported_before(url):
+        if self.articles is not None and self.articles.exported_before(url):
             self._count("articles/known")
             return
         self._count("articles/discovered")
