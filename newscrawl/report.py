@@ -1,8 +1,9 @@
 """The run's verdict and report: is the site still what we parse, did the crawl work?
 
-At close, ``RunReport`` judges the run from its stats (thresholds are settings), logs a
-one-screen summary, writes ``<output>.report.json`` beside the run's output file and
-leaves the verdict in the stats, from which the crawl command sets the exit status.
+When the engine has stopped (every feed stored and its articles recorded), ``RunReport``
+judges the run from its stats (thresholds are settings), logs a one-screen summary,
+writes ``<output>.report.json`` beside the run's output file and leaves the verdict in
+the stats, from which the crawl command sets the exit status.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from newscrawl.items import ARTICLE_FIELDS, Article
 
 logger = logging.getLogger(__name__)
 
-OK, SITE_CHANGED, FAILED, BLOCKED, INTERRUPTED = "ok", "site_changed", "failed", "blocked", "interrupted"
-EXIT_STATUS = {OK: 0, SITE_CHANGED: 3, FAILED: 4, BLOCKED: 5, INTERRUPTED: 6}
+OK, SITE_CHANGED, FAILED, BLOCKED, INTERRUPTED, ERRORS = (
+    "ok", "site_changed", "failed", "blocked", "interrupted", "errors")
+EXIT_STATUS = {OK: 0, SITE_CHANGED: 3, FAILED: 4, BLOCKED: 5, INTERRUPTED: 6, ERRORS: 7}
 
 
 @dataclass
@@ -87,7 +89,23 @@ def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
         judgement.flag(INTERRUPTED, "stopped by a signal before the end; the rest is left for the next run")
     _judge_transport(stats, counts, limits, judgement)
     _judge_extraction(counts, limits, judgement)
+    _judge_errors(stats, judgement)
     return judgement
+
+
+def _judge_errors(stats: dict[str, Any], judgement: Judgement) -> None:
+    """Exceptions are never ok: in a callback, in the item pipelines, recording the exports."""
+    causes = ", ".join(f"{k.split('/', 1)[1]}: {v}" for k, v in sorted(stats.items())
+                       if k.startswith("spider_exceptions/") and k != "spider_exceptions/count")
+    if spider := stats.get("spider_exceptions/count"):
+        judgement.flag(ERRORS, f"{spider} exception(s) in the spider's callbacks ({causes}): "
+                               "see the ERROR lines of the log")
+    if items := stats.get("newscrawl/errors/item"):
+        judgement.flag(ERRORS, f"{items} article(s) failed in the item pipelines with an exception "
+                               "(not exported): see the ERROR lines of the log")
+    if stats.get("newscrawl/state/record_failed"):
+        judgement.flag(ERRORS, "the exported articles could not be recorded in the state store "
+                               f"({stats['newscrawl/state/record_failed']}): the next run exports them again")
 
 
 def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
@@ -137,7 +155,9 @@ class RunReport:
     def from_crawler(cls, crawler: Crawler) -> "RunReport":
         report = cls(crawler)
         crawler.signals.connect(report.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(report.item_error, signal=signals.item_error)
         crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(report.engine_stopped, signal=signals.engine_stopped)
         return report
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
@@ -147,7 +167,17 @@ class RunReport:
                 if value not in (None, "", []):
                     self.filled[name] = self.filled.get(name, 0) + 1
 
+    def item_error(self, item: Any = None, response: Any = None, spider: Any = None, failure: Any = None) -> None:
+        self.crawler.stats.inc_value("newscrawl/errors/item")
+
     def spider_closed(self, spider: Any, reason: str) -> None:
+        self.spider, self.reason = spider, reason
+
+    def engine_stopped(self) -> None:
+        """Judge once everything is settled: feeds stored, exports recorded (or not)."""
+        spider, reason = getattr(self, "spider", None), getattr(self, "reason", None)
+        if spider is None:
+            return  # the spider never opened
         stats = self.crawler.stats
         judgement = judge({**stats.get_stats(), "finish_reason": reason}, self.limits)
         stats.set_value("newscrawl/verdict", judgement.verdict)

@@ -167,7 +167,15 @@ class ArticleState(Findable):
             self.stats.set_value("newscrawl/state/not_recorded", len(exported))
             self._set_aside_feeds()
         elif self.store is not None:
-            self.stats.set_value("newscrawl/state/recorded", self.store.record(exported))
+            try:
+                self.stats.set_value("newscrawl/state/recorded", self.store.record(exported))
+            except Exception as error:  # a full disk, a read-only or vanished store, Redis gone
+                logger.exception("Could not record %d exported articles in the state store: %s. The "
+                                 "journal is kept: the next run records them.", len(exported), error)
+                self.stats.set_value("newscrawl/state/record_failed", len(exported))
+                self._close_journal()
+                self._close()
+                return
         self._end_journal()
         self._close()
 
@@ -188,8 +196,13 @@ class ArticleState(Findable):
 
     def _end_journal(self) -> None:
         if self._journal is not None:
-            self._journal.close()
+            self._close_journal()
             self._journal_path.unlink()
+
+    def _close_journal(self) -> None:
+        """Close (and unlock) the journal; left on disk, the next run settles it."""
+        if self._journal is not None:
+            self._journal.close()
             self._journal = None
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:

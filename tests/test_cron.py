@@ -135,6 +135,53 @@ def test_a_run_killed_after_its_file_was_finalized_is_recorded_not_repeated(site
     assert SqliteArticleStore(tmp_path / ".newscrawl" / "articles.sqlite3").count() == 2
 
 
+def test_jobdir_pause_with_ctrl_c_and_resume_exports_every_article_once(slow_site, tmp_path):
+    # Scrapyd sets JOBDIR for every job; its SpiderState extension once overwrote spider.state.
+    crawl = start(tmp_path, slow_site, "-s", "JOBDIR=crawls/run1")
+    wait_for_lines(tmp_path / "output", "*.part", 8)
+    crawl.send_signal(signal.SIGINT)
+    _, stderr = crawl.communicate(timeout=60)
+    assert crawl.returncode == 6, stderr
+    first = finalized_items(tmp_path)
+    assert 8 <= len(first) < len(slow_site.articles)
+    assert list((tmp_path / "crawls" / "run1").glob("requests.*"))  # the queue was kept
+
+    resumed = run_crawl(tmp_path, "-s", "JOBDIR=crawls/run1", "-a", f"urls={slow_site.url(index_url())}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming crawl" in resumed.stderr
+    assert resumed.stats["newscrawl/verdict"] == "ok" and "spider_exceptions/count" not in resumed.stats
+    # Multi-page drafts travelled pickled in the queue and were finished by the resumed run.
+    assert resumed.stat("pages/merged") > 0
+    assert_each_article_exactly_once(tmp_path, slow_site)
+
+
+def test_an_exception_in_a_callback_is_never_ok(tmp_path):
+    from tests.chaos import chaos_settings
+
+    articles = build_site(tmp_path / "site", 6)
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", *chaos_settings("FailingCallback"),
+                        "-a", f"urls={running.url(index_url())}")
+    assert run.returncode == 7, run.stderr
+    assert run.stats["newscrawl/verdict"] == "errors"
+    assert "problem: 1 exception(s) in the spider's callbacks (KeyError: 1)" in run.stderr
+    assert len(run.items()) == len(articles) - 1  # the others are exported as usual
+
+
+def test_exports_that_could_not_be_recorded_are_an_error_and_recorded_next_run(site, tmp_path):
+    from tests.chaos import chaos_settings
+
+    run = run_crawl(tmp_path, *chaos_settings("BreakStore"), "-a", f"urls={site.url(INDEX)}")
+    assert run.returncode == 7, run.stderr
+    assert run.stat("state/record_failed") == 4 and "could not be recorded" in run.stderr
+    assert len(run.feed_files()) == 1 and list((tmp_path / ".newscrawl").glob("journal-*.jsonl"))
+
+    again = run_crawl(tmp_path, "-a", f"urls={site.url(INDEX)}")
+    assert again.returncode == 0, again.stderr
+    assert again.stat("state/recovered") == 4 and again.stat("articles/known") == 4
+    assert len(finalized_items(tmp_path)) == 4
+
+
 # ---- verdicts, report, progress ----------------------------------------------------------------
 
 def test_a_healthy_run_writes_its_report_beside_the_output(site, tmp_path):

@@ -24,6 +24,9 @@ LIMITS = Thresholds()
     ({"newscrawl/listings/parsed": 3, "newscrawl/listings/empty": 3, "newscrawl/articles/discovered": 1}, "ok"),
     ({"finish_reason": "output_error"}, "failed"),
     ({"newscrawl/blocked_hosts": 1}, "blocked"),
+    ({"spider_exceptions/count": 1, "spider_exceptions/AttributeError": 1}, "errors"),
+    ({"newscrawl/errors/item": 2}, "errors"),
+    ({"newscrawl/state/record_failed": 3}, "errors"),
 ])
 def test_verdicts(stats, verdict):
     judgement = judge(stats, LIMITS)
@@ -35,3 +38,12 @@ def test_every_problem_is_reported_the_first_decides():
     judgement = judge({"finish_reason": "shutdown", "newscrawl/listings/parsed": 1,
                        "newscrawl/listings/empty": 1}, LIMITS)
     assert judgement.verdict == "interrupted" and len(judgement.problems) == 2
+
+
+def test_an_exception_names_its_type_even_in_a_run_of_two_requests():
+    # The JOBDIR failure: 2 requests, one AttributeError, 0 articles; was judged ok.
+    judgement = judge({"downloader/request_count": 2, "spider_exceptions/count": 1,
+                       "spider_exceptions/AttributeError": 1}, LIMITS)
+    assert judgement.verdict == "errors"
+    assert judgement.problems == ["1 exception(s) in the spider's callbacks (AttributeError: 1): "
+                                  "see the ERROR lines of the log"]

@@ -1,0 +1,53 @@
+"""Test-only extensions that break things from inside a real crawl (never in the project's settings).
+
+Enabled by a test with ``-s EXTENSIONS=...`` (see ``chaos_settings``).
+"""
+from __future__ import annotations
+
+import json
+
+from scrapy import signals
+
+import newscrawl.settings as project
+
+
+def chaos_settings(*names: str) -> list[str]:
+    """``-s EXTENSIONS=...``: the project's extensions plus the named ones of this module."""
+    extensions = {**project.EXTENSIONS, **{f"tests.chaos.{name}": 900 for name in names}}
+    return ["-s", f"EXTENSIONS={json.dumps(extensions)}"]
+
+
+class BreakStore:
+    """Closes the state store's database before the run records its exports."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        extension.crawler = crawler
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider, reason):
+        from newscrawl.state import ArticleState
+
+        ArticleState.of(self.crawler).store.db.close()
+
+
+class FailingCallback:
+    """Page 1 of sitegen's article 1 (``…/artikel-nomor-1``) raises in the spider's callback."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self, spider):
+        original = spider.parse_article
+
+        def parse_article(response, **kwargs):
+            if response.url.endswith("/artikel-nomor-1"):
+                raise KeyError("planted by tests.chaos")
+            return original(response, **kwargs)
+
+        spider.parse_article = parse_article
