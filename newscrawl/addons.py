@@ -1,7 +1,8 @@
 """Settings derived from newscrawl's own settings (a Scrapy add-on, run before the crawl).
 
 - ``NEWSCRAWL_PROFILE=fast``: politeness off, for a local mirror or a test server.
-- ``NEWSCRAWL_CSV_FEED=1``: a CSV file beside each run's JSONL file.
+- ``NEWSCRAWL_CSV_FEED=1``: a CSV file beside each run's JSONL file (the default feed,
+  ``-O FILE.jsonl``, or Scrapyd's items file alike).
 - ``REDIS_URL`` (setting or environment): distributed mode, scrapy-redis' scheduler and
   dupefilter on a shared, persistent frontier (newscrawl/distributed.py).
 
@@ -9,6 +10,8 @@ Values are set at "spider" priority: above settings.py, below ``-s`` on the comm
 line, so a single ``-s`` still overrides what a profile sets.
 """
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from scrapy.settings import Settings
 
@@ -42,6 +45,30 @@ class NewscrawlAddon:
                 settings.set(name, value, priority="spider")
         if settings.getbool("NEWSCRAWL_CSV_FEED"):
             feeds = dict(settings.getdict("FEEDS"))
-            feeds[CSV_FEED] = {"format": "csv", "encoding": "utf-8"}
-            settings.set("FEEDS", feeds, priority=max(settings.getpriority("FEEDS") or 0, 30))
+            uri, options = csv_beside(feeds)
+            if uri is not None:
+                feeds[uri] = options
+                settings.set("FEEDS", feeds, priority=max(settings.getpriority("FEEDS") or 0, 30))
+
+
+def csv_beside(feeds: dict) -> tuple[str | None, dict]:
+    """The CSV feed beside the first local JSON Lines/JSON feed: same name, ``.csv``.
+
+    >>> csv_beside({"output/%(name)s/%(name)s-%(run)s.jsonl": {"format": "jsonlines"}})[0]
+    'output/%(name)s/%(name)s-%(run)s.csv'
+    >>> csv_beside({"file:///var/lib/scrapyd/items/newscrawl/tribun/job1.jl": {"format": "jsonlines"}})[0]
+    'file:///var/lib/scrapyd/items/newscrawl/tribun/job1.csv'
+    >>> csv_beside({"articles.csv": {"format": "csv"}})
+    (None, {})
+    """
+    for uri, options in feeds.items():
+        uri = str(uri)
+        format_ = (options or {}).get("format")
+        if format_ == "csv":
+            return None, {}  # there is a CSV already
+        if format_ in ("jsonlines", "jsonl", "json") and urlsplit(uri).scheme in ("", "file"):
+            stem = uri.rsplit(".", 1)[0] if "." in uri.rsplit("/", 1)[-1] else uri
+            keep = {k: v for k, v in options.items() if k in ("overwrite", "store_empty")}
+            return f"{stem}.csv", {"format": "csv", "encoding": "utf-8", **keep}
+    return CSV_FEED, {"format": "csv", "encoding": "utf-8"}
 

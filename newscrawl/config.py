@@ -60,6 +60,7 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS": _whole(0),
     "NEWSCRAWL_CSV_FEED": _boolean,
     "NEWSCRAWL_CSV_LIST_SEPARATOR": lambda v: None if str(v) else "must not be empty",
+    "NEWSCRAWL_CSV_BOM": _boolean,
     "NEWSCRAWL_PROFILE": _choice("polite", "fast"),
     "NEWSCRAWL_PROGRESS_INTERVAL": _number(0),
     "NEWSCRAWL_HEALTH_MAX_FAILURE_SHARE": _number(0, 1),

@@ -24,7 +24,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
 from newscrawl.extensions import Findable
-from newscrawl.neardup import bands, hamming
+from newscrawl.neardup import UNKNOWN, Copy, bands, earliest, hamming
 from newscrawl.store import ExportedArticle
 
 logger = logging.getLogger(__name__)
@@ -60,22 +60,25 @@ class RedisArticleStore:
         keys = list(keys)
         return bool(keys) and any(self.server.smismember(self.exported, keys))
 
-    def near_duplicate_of(self, simhash: int, max_distance: int) -> str | None:
+    def near_duplicate_of(self, simhash: int, max_distance: int) -> Copy | None:
+        """The earliest-published body of any worker within ``max_distance`` bits, or None."""
         pipe = self.server.pipeline()
         for band in bands(simhash):
             pipe.smembers(self.band % band)
+        matches = []
         for members in pipe.execute():
             for member in sorted(members):
-                other, _, url = member.decode().partition(" ")
+                other, url, *published = member.decode().split(" ")
                 if hamming(simhash, int(other)) <= max_distance:
-                    return url
-        return None
+                    matches.append(Copy(url, int(published[0]) if published else UNKNOWN))
+        return earliest(matches)
 
-    def add_fingerprint(self, simhash: int, url: str) -> None:
+    def add_fingerprint(self, simhash: int, url: str, published: int | None = None) -> None:
         """Index a body at once, so every worker sees it (even before it is exported)."""
+        member = f"{simhash} {url}" if published is None else f"{simhash} {url} {published}"
         pipe = self.server.pipeline()
         for band in bands(simhash):
-            pipe.sadd(self.band % band, f"{simhash} {url}")
+            pipe.sadd(self.band % band, member)
         pipe.execute()
 
     def record(self, articles: Iterable[ExportedArticle]) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 from array import array
+from dataclasses import dataclass
+from typing import Iterable
 
 BANDS = 4
 BAND_BITS = 64 // BANDS
@@ -69,17 +71,33 @@ def bands(value: int) -> list[int]:
     return [(i << BAND_BITS) | ((value >> (BAND_BITS * i)) & mask) for i in range(BANDS)]
 
 
+UNKNOWN = 1 << 62  # publication time of a body whose date is unknown: after every known one
+
+
+@dataclass(frozen=True)
+class Copy:
+    """An indexed body: its URL and publication time (epoch seconds, UNKNOWN if none)."""
+
+    url: str
+    published: int = UNKNOWN
+
+
+def earliest(matches: Iterable[Copy]) -> Copy | None:
+    """The earliest-published of the matches (the first given among equals), or None."""
+    return min(matches, key=lambda match: match.published, default=None)
+
+
 class NearDuplicateIndex:
-    """In-memory index of (simhash, first-seen URL) for the bodies of one run.
+    """In-memory index of (simhash, URL, publication time) for the bodies of one run.
 
     Compact, since a backfill holds every article of the run: per band a 65536-slot
-    table of chain heads, and per article its hash, its URL and one chain link per band
-    (about 30 bytes plus the URL, instead of four dict entries and tuples).
+    table of chain heads, and per article its hash, time, URL and one chain link per
+    band (about 40 bytes plus the URL, instead of four dict entries and tuples).
 
     >>> index = NearDuplicateIndex()
-    >>> index.add(0xF0F0_1234_ABCD_0001, "https://a.tribunnews.com/2020/01/01/a")
+    >>> index.add(0xF0F0_1234_ABCD_0001, "https://a.tribunnews.com/2020/01/01/a", 1588550400)
     >>> index.find(0xF0F0_1234_ABCD_0007, 3)
-    'https://a.tribunnews.com/2020/01/01/a'
+    Copy(url='https://a.tribunnews.com/2020/01/01/a', published=1588550400)
     >>> index.find(0x0F0F_0000_0000_0000, 3) is None
     True
     """
@@ -88,23 +106,26 @@ class NearDuplicateIndex:
         self._heads = [array("i", [-1]) * (1 << BAND_BITS) for _ in range(BANDS)]
         self._next = [array("i") for _ in range(BANDS)]
         self._hashes = array("Q")
+        self._published = array("q")
         self._urls: list[str] = []
 
-    def find(self, value: int, max_distance: int) -> str | None:
-        """The URL of an indexed hash within ``max_distance`` bits, or None."""
+    def find(self, value: int, max_distance: int) -> Copy | None:
+        """The earliest-published indexed body within ``max_distance`` bits, or None."""
         mask = (1 << BAND_BITS) - 1
+        found: set[int] = set()
         for band in range(BANDS):
             position = self._heads[band][(value >> (BAND_BITS * band)) & mask]
             while position >= 0:
-                if hamming(value, self._hashes[position]) <= max_distance:
-                    return self._urls[position]
+                if position not in found and hamming(value, self._hashes[position]) <= max_distance:
+                    found.add(position)
                 position = self._next[band][position]
-        return None
+        return earliest(Copy(self._urls[p], self._published[p]) for p in sorted(found))
 
-    def add(self, value: int, url: str) -> None:
+    def add(self, value: int, url: str, published: int | None = None) -> None:
         mask = (1 << BAND_BITS) - 1
         position = len(self._hashes)
         self._hashes.append(value)
+        self._published.append(UNKNOWN if published is None else published)
         self._urls.append(url)
         for band in range(BANDS):
             slot = (value >> (BAND_BITS * band)) & mask

@@ -5,6 +5,7 @@ normalize (100) -> validate (200) -> deduplicate (300) -> near-duplicates (400).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from newscrawl.normalize import (
     unique,
     word_count,
 )
+from newscrawl.sites import is_network_host
 from newscrawl.state import ArticleState
 from newscrawl.urls import canonical_url
 
@@ -74,6 +76,37 @@ class NormalizePipeline(_CountingPipeline):
             self.stats.inc_value(f"newscrawl/normalize/unparseable_date/{name}")
             logger.info("%s: %s %r is not a date I can read; set to null", item.url, name, raw)
         setattr(item, name, value)
+
+
+def epoch_seconds(iso: str | None) -> int | None:
+    """Seconds since the epoch of an ISO 8601 time with offset (None without one).
+
+    >>> epoch_seconds("2020-05-04T08:00:00+07:00"), epoch_seconds(None)
+    (1588554000, None)
+    """
+    try:
+        moment = datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
+    return int(moment.timestamp()) if moment is not None and moment.tzinfo is not None else None
+
+
+def names_another_site(source: str | None, site: str | None) -> bool:
+    """True when an article's source ("Artikel ini telah tayang di X", "Sumber: X") is
+    another site than its own: it is a republished copy by its own account.
+
+    >>> names_another_site("TribunSolo.com", "jateng.tribunnews.com")
+    True
+    >>> [names_another_site(s, h) for s, h in (("TribunSolo.com", "solo.tribunnews.com"),
+    ...  ("Tribunnews.com", "www.tribunnews.com"), (None, "solo.tribunnews.com"))]
+    [False, False, False]
+    """
+    if not source or not site or not is_network_host(site):
+        return False  # a mirror's host (a test server) says nothing of the brand
+    brand = re.sub(r"[^a-z]", "", source.lower())
+    names = [part for part in site.lower().split(":")[0].split(".")
+             if part not in ("www", "m", "com", "co", "id", "tribunnews")] or ["tribunnews"]
+    return not any(name.replace("-", "") in brand for name in names)
 
 
 def _text(value) -> str | None:
@@ -131,8 +164,9 @@ class DeduplicatePipeline:
 class NearDuplicatePipeline:
     """Syndicated copies: a body within a few SimHash bits of an earlier one.
 
-    ``NEWSCRAWL_NEAR_DUPLICATES``: ``mark`` sets ``duplicate_of`` to the first-seen URL,
-    ``drop`` drops the copy, ``off`` does nothing.
+    ``NEWSCRAWL_NEAR_DUPLICATES``: ``mark`` sets ``duplicate_of`` to the original's URL
+    (the earliest-published copy seen: ArticleState.near_duplicate_of), ``drop`` drops
+    the copy, ``off`` does nothing. The original itself is never marked or dropped.
     """
 
     MODES = ("mark", "drop", "off")
@@ -156,7 +190,9 @@ class NearDuplicatePipeline:
     def process_item(self, item: Article) -> Article:
         if not item.body or (item.word_count or 0) < self.min_words:
             return item  # too short to tell a copy from a similar brief
-        first = self.state.near_duplicate_of(item.url, simhash(item.body), self.distance)
+        first = self.state.near_duplicate_of(item.url, simhash(item.body), self.distance,
+                                             published=epoch_seconds(item.published_at),
+                                             attributed=names_another_site(item.source, item.site))
         if first is None or first == item.url:
             return item
         self.stats.inc_value("newscrawl/near_duplicates")

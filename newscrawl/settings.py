@@ -104,6 +104,8 @@ NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS = 50
 # CSV: also write output/tribun/tribun-<time>.csv; how list fields are joined.
 NEWSCRAWL_CSV_FEED = False
 NEWSCRAWL_CSV_LIST_SEPARATOR = " | "
+# CSV starts with a UTF-8 byte-order mark: spreadsheets then read it as UTF-8.
+NEWSCRAWL_CSV_BOM = True
 # "polite" (this file as it is) or "fast" (no AutoThrottle or delay, more
 # concurrency: for local mirrors and tests). newscrawl/addons.py applies it.
 NEWSCRAWL_PROFILE = "polite"

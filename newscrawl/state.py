@@ -27,7 +27,7 @@ from scrapy.crawler import Crawler
 from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
 from newscrawl.extensions import Findable
 from newscrawl.items import Article
-from newscrawl.neardup import NearDuplicateIndex
+from newscrawl.neardup import NearDuplicateIndex, earliest
 from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
 from newscrawl.urls import article_id_from_url
 
@@ -49,7 +49,7 @@ class ArticleState(Findable):
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
         self._run_hashes = NearDuplicateIndex()
-        self._simhash_of: dict[str, int] = {}  # until the item is exported
+        self._simhash_of: dict[str, tuple[int, int | None]] = {}  # until the item is exported
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArticleState":
@@ -91,20 +91,29 @@ class ArticleState(Findable):
         self._run_keys.update(keys)
         return None
 
-    def near_duplicate_of(self, url: str, simhash: int, max_distance: int) -> str | None:
-        """First-seen URL of a body within ``max_distance`` bits (this run first), else None.
+    def near_duplicate_of(self, url: str, simhash: int, max_distance: int,
+                          published: int | None = None, attributed: bool = False) -> str | None:
+        """The URL of the original this body copies, or None when it is (so far) the original.
 
-        A body with no near duplicate is indexed under ``url``.
+        The original is the earliest-published of the near-identical bodies (within
+        ``max_distance`` bits) seen in this run or earlier ones; a body published strictly
+        earlier than every one of them is itself the original, unless it names another
+        site as its source (``attributed``: "Artikel ini telah tayang di ..."). An original
+        is indexed under ``url`` so later copies point to it.
         """
-        first = self._run_hashes.find(simhash, max_distance)
-        if first is None and self.store is not None:
-            first = self.store.near_duplicate_of(simhash, max_distance)
-        if first is None:
-            self._run_hashes.add(simhash, url)
-            self._simhash_of[url] = simhash
-            if getattr(self.store, "shared", False):
-                self.store.add_fingerprint(simhash, url)  # other workers see it now
-        return first
+        candidates = [self._run_hashes.find(simhash, max_distance)]
+        if self.store is not None:
+            candidates.append(self.store.near_duplicate_of(simhash, max_distance))
+        first = earliest(c for c in candidates if c is not None)
+        if first is not None and (attributed or published is None or published >= first.published):
+            return first.url
+        if first is not None:
+            self.stats.inc_value("newscrawl/near_duplicates/original_after_copy")
+        self._run_hashes.add(simhash, url, published)
+        self._simhash_of[url] = (simhash, published)
+        if getattr(self.store, "shared", False):
+            self.store.add_fingerprint(simhash, url, published)  # other workers see it now
+        return None
 
     # ---- the journal -----------------------------------------------------------------
 
@@ -153,10 +162,10 @@ class ArticleState(Findable):
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if isinstance(item, Article) and item.url:
-            simhash = self._simhash_of.pop(item.url, None)
+            simhash, published = self._simhash_of.pop(item.url, (None, None))
             if self.store is not None:  # the journal, not memory, holds the run's exports
                 keys = article_keys(item.url, item.site, item.article_id)
-                self._write(vars(ExportedArticle(keys, item.url, simhash)))
+                self._write(vars(ExportedArticle(keys, item.url, simhash, published)))
 
     def feed_exporter_closed(self) -> None:
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))

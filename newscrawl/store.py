@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from newscrawl.neardup import bands, hamming
+from newscrawl.neardup import UNKNOWN, Copy, bands, earliest, hamming
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exported (key INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS fingerprints (id INTEGER PRIMARY KEY, simhash INTEGER NOT NULL,
-                                         url TEXT NOT NULL);
+                                         url TEXT NOT NULL, published INTEGER);
 CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, fingerprint INTEGER NOT NULL,
                                   PRIMARY KEY (band, fingerprint)) WITHOUT ROWID;
 """
@@ -53,6 +53,7 @@ class ExportedArticle:
     keys: list[int]
     url: str
     simhash: int | None = None
+    published: int | None = None  # epoch seconds: which of two copies is the original
 
 
 class SqliteArticleStore:
@@ -64,22 +65,24 @@ class SqliteArticleStore:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
+        columns = [row[1] for row in self.db.execute("PRAGMA table_info(fingerprints)")]
+        if "published" not in columns:  # a store written before publication times were kept
+            self.db.execute("ALTER TABLE fingerprints ADD COLUMN published INTEGER")
 
     def knows(self, keys: Iterable[int]) -> bool:
         """True when any of the keys belongs to an article exported before."""
         return any(self.db.execute("SELECT 1 FROM exported WHERE key = ?", (k,)).fetchone()
                    for k in keys)
 
-    def near_duplicate_of(self, simhash: int, max_distance: int) -> str | None:
-        """URL of a stored article whose SimHash is within ``max_distance`` bits."""
+    def near_duplicate_of(self, simhash: int, max_distance: int) -> Copy | None:
+        """The earliest-published stored body within ``max_distance`` bits, or None."""
         keys = [_signed(b) for b in bands(simhash)]
         rows = self.db.execute(
-            "SELECT f.simhash, f.url FROM bands b JOIN fingerprints f ON f.id = b.fingerprint "
-            f"WHERE b.band IN ({','.join('?' * len(keys))}) ORDER BY f.id", keys)
-        for other, url in rows:
-            if hamming(simhash, other % (1 << 64)) <= max_distance:
-                return url
-        return None
+            "SELECT DISTINCT f.id, f.simhash, f.url, f.published FROM bands b JOIN fingerprints f "
+            f"ON f.id = b.fingerprint WHERE b.band IN ({','.join('?' * len(keys))}) ORDER BY f.id", keys)
+        return earliest(Copy(url, UNKNOWN if published is None else published)
+                        for _, other, url, published in rows
+                        if hamming(simhash, other % (1 << 64)) <= max_distance)
 
     def record(self, articles: Iterable[ExportedArticle]) -> int:
         """Add exported articles in one transaction; returns how many were given."""
@@ -90,8 +93,9 @@ class SqliteArticleStore:
                 self.db.executemany("INSERT OR IGNORE INTO exported (key) VALUES (?)",
                                     [(k,) for k in article.keys])
                 if article.simhash is not None:
-                    cursor = self.db.execute("INSERT INTO fingerprints (simhash, url) VALUES (?, ?)",
-                                             (_signed(article.simhash), article.url))
+                    cursor = self.db.execute(
+                        "INSERT INTO fingerprints (simhash, url, published) VALUES (?, ?, ?)",
+                        (_signed(article.simhash), article.url, article.published))
                     self.db.executemany("INSERT OR IGNORE INTO bands (band, fingerprint) VALUES (?, ?)",
                                         [(_signed(b), cursor.lastrowid) for b in bands(article.simhash)])
         return count

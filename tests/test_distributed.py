@@ -24,7 +24,7 @@ def test_redis_store_knows_recorded_articles_and_near_duplicates(redis_url):
     store.record([ExportedArticle(article_keys(A, "www.tribunnews.com", "1"), A)])
     assert store.knows(article_keys(A)) and store.count() == 2
     store.add_fingerprint(0xABCDEF, A)
-    assert store.near_duplicate_of(0xABCDEF ^ 0b101, 3) == A
+    assert store.near_duplicate_of(0xABCDEF ^ 0b101, 3).url == A
     assert store.near_duplicate_of(0xABCDEF ^ 0b1111, 3) is None
 
 

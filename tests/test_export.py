@@ -1,11 +1,18 @@
 """What reaches the user's files: JSONL against the schema, CSV, atomic files, bad settings."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
+import duckdb
 import jsonschema
+import pandas
 import pytest
 
 from newscrawl.feeds import AtomicFileFeedStorage
@@ -13,6 +20,7 @@ from newscrawl.items import ARTICLE_FIELDS
 from tests.conftest import REPO, run_crawl
 
 INDEX = "https://www.tribunnews.com/index-news?date=2020-5-4"
+EMAS = "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik"
 SCHEMA = json.loads((REPO / "schema" / "article.schema.json").read_text())
 
 
@@ -29,6 +37,24 @@ def test_jsonl_output_matches_the_json_schema(site, tmp_path):
     assert not list(feed.parent.glob("*.part"))
 
 
+def test_jsonl_loads_in_pandas_and_duckdb_as_the_readme_says(site, tmp_path):
+    cabai = "https://makassar.tribunnews.com/2022/08/19/harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu"
+    out = tmp_path / "articles.jsonl"
+    run = run_crawl(tmp_path, "-O", str(out), "-a", f"urls={site.url(EMAS)},{site.url(cabai)}")
+    assert run.returncode == 0, run.stderr
+    # README "Loading the output": pandas
+    frame = pandas.read_json(out, lines=True, dtype={"article_id": str})
+    frame["published_at"] = pandas.to_datetime(frame["published_at"], utc=True, format="ISO8601")
+    assert str(frame["published_at"].dtype).endswith(", UTC]")  # +07:00 and +08:00 in one column
+    assert sorted(str(t) for t in frame["published_at"]) == ["2020-05-04 01:55:01+00:00", "2022-08-19 02:15:00+00:00"]
+    assert set(frame["article_id"]) == {"4962377", "773412"}  # text: leading zeros would survive
+    # README "Loading the output": DuckDB (timestamps come back in UTC)
+    duckdb.sql("SET TimeZone = 'UTC'")
+    rows = duckdb.sql(f"SELECT article_id, published_at FROM read_json_auto('{out}') ORDER BY published_at").fetchall()
+    assert [(a, t.isoformat()) for a, t in rows] == [
+        ("4962377", "2020-05-04T01:55:01+00:00"), ("773412", "2022-08-19T02:15:00+00:00")]
+
+
 def test_jsonl_is_utf8_without_escapes(site, tmp_path):
     korut = ("https://www.tribunnews.com/internasional/7712345/"
              "ukraina-dan-nato-dalam-masalah-serius-korea-utara-buka-opsi-kirim-senjata-mematikan-ke-rusia")
@@ -41,7 +67,8 @@ def test_csv_opens_with_the_right_columns_and_keeps_paragraphs(site, tmp_path):
     out = tmp_path / "articles.csv"
     run = run_crawl(tmp_path, "-O", str(out), "-a", f"urls={site.url(INDEX)}")
     assert run.returncode == 0, run.stderr
-    with out.open(newline="", encoding="utf-8") as handle:
+    assert out.read_bytes().startswith(codecs.BOM_UTF8 + b"url,article_id,")  # spreadsheets see UTF-8
+    with out.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == list(ARTICLE_FIELDS)
     records = [dict(zip(rows[0], row)) for row in rows[1:]]
@@ -53,14 +80,41 @@ def test_csv_opens_with_the_right_columns_and_keeps_paragraphs(site, tmp_path):
     assert psbb["updated_at"] == "2020-05-04T06:10:02+07:00"
     emas = next(r for r in records if "emas" in r["url"])
     assert emas["image_url"] == "" and emas["related_urls"] == ""
+    # The readers users load it with find the same header and text.
+    frame = pandas.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == list(ARTICLE_FIELDS) and len(frame) == 4
+    assert set(frame["body"]) == {r["body"] for r in records}
+    assert duckdb.sql(f"SELECT * FROM read_csv('{out}', header = true, all_varchar = true)").columns \
+        == list(ARTICLE_FIELDS)
+    assert spreadsheet_rows(out, tmp_path)[0] == list(ARTICLE_FIELDS)
 
 
-def test_csv_feed_setting_writes_csv_beside_jsonl(site, tmp_path):
-    run = run_crawl(tmp_path, "-s", "NEWSCRAWL_CSV_FEED=1", "-a", f"urls={site.url(INDEX)}")
-    [jsonl] = run.feed_files()
-    [csv_file] = sorted((tmp_path / "output" / "tribun").glob("*.csv"))
-    assert csv_file.stem == jsonl.stem
-    assert len(list(csv.reader(io.StringIO(csv_file.read_text(encoding="utf-8"))))) == 5
+def spreadsheet_rows(path: Path, tmp_path: Path) -> list[list[str]]:
+    """The cells LibreOffice Calc reads from a CSV (imported as UTF-8, as the BOM says), saved back."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice is missing: .ci/run must install it (apt-get install -y libreoffice-calc-nogui)")
+        pytest.skip("LibreOffice is not installed: apt-get install -y --no-install-recommends libreoffice-calc-nogui")
+    out = tmp_path / "calc"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+                    "--infilter=CSV:44,34,76", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76",
+                    "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=120)
+    with (out / path.name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_an_empty_run_with_dash_o_replaces_the_file_with_an_empty_one(site, tmp_path):
+    out, table = tmp_path / "latest.jsonl", tmp_path / "latest.csv"
+    first = run_crawl(tmp_path, "-O", str(out), "-s", "NEWSCRAWL_CSV_FEED=1", "-a", f"urls={site.url(EMAS)}")
+    assert first.returncode == 0, first.stderr
+    assert len(out.read_text().splitlines()) == 1
+    assert len(list(csv.reader(io.StringIO(table.read_text(encoding="utf-8-sig"))))) == 2  # CSV beside -O
+    again = run_crawl(tmp_path, "-O", str(out), "-s", "NEWSCRAWL_CSV_FEED=1", "-a", f"urls={site.url(EMAS)}")
+    assert again.returncode == 0 and again.stat("articles/known") == 1
+    assert out.read_bytes() == b""  # not the previous run's line, which a load would ingest again
+    assert table.read_bytes() == codecs.BOM_UTF8 + (",".join(ARTICLE_FIELDS) + "\r\n").encode()
+    assert not list(tmp_path.glob("*.part")) and not (tmp_path / "output").exists()
 
 
 def test_csv_cells_that_start_like_a_formula_are_neutralised(tmp_path):

@@ -70,3 +70,26 @@ def test_a_dropped_article_is_one_info_line_and_the_crawl_goes_on(site, tmp_path
     assert "Pemprov DKI" not in copy_run.stderr  # the body is not logged
     exported = map(json.loads, copy_run.feed_files()[-1].read_text().splitlines())
     assert [item["url"] for item in exported] == [site.url(EMAS)]
+
+
+def test_the_original_is_never_called_a_copy_of_its_earlier_crawled_republication(site, tmp_path):
+    # Surabaya republished the 04:25 www article at 06:02 ("Artikel ini telah tayang di
+    # Tribunnews.com"); the crawl meets the republication first, the original a run later.
+    run_crawl(tmp_path, "-a", f"urls={site.url(COPY)}")
+    later = run_crawl(tmp_path, "-s", "NEWSCRAWL_NEAR_DUPLICATES=drop", "-a", f"urls={site.url(PSBB)}")
+    assert later.returncode == 0, later.stderr
+    [original] = map(json.loads, later.feed_files()[-1].read_text().splitlines())
+    assert original["url"] == site.url(PSBB) and original["duplicate_of"] is None  # not dropped
+    assert later.stat("near_duplicates/original_after_copy") == 1 and later.stat("dropped/near_duplicate") == 0
+
+
+def test_within_one_run_drop_mode_keeps_the_earliest_published_copy(site, tmp_path):
+    run = run_crawl(tmp_path, "-s", "NEWSCRAWL_NEAR_DUPLICATES=drop", "-a",
+                    f"urls={site.url(COPY)},{site.url(PSBB)}")
+    assert run.returncode == 0, run.stderr
+    items = {item["url"]: item for item in run.items()}
+    assert items[site.url(PSBB)]["duplicate_of"] is None  # the original is always kept
+    if site.url(COPY) in items:  # the republication came first: exported before the original was seen
+        assert run.stat("near_duplicates/original_after_copy") == 1
+    else:
+        assert run.stat("dropped/near_duplicate") == 1

@@ -219,6 +219,32 @@ def test_a_syndicated_copy_is_marked_with_the_first_seen_url(crawler):
     assert crawler.stats.get_value("newscrawl/near_duplicates") == 1
 
 
+def test_the_earliest_published_copy_is_the_original_whatever_the_crawl_met_first(tmp_path):
+    crawler = project_crawler(tmp_path, NEWSCRAWL_NEAR_DUPLICATES="drop")
+    pipeline = near(crawler)
+    jateng = normalize(crawler, url="https://jateng.tribunnews.com/2020/05/04/judul", body=LONG,
+                       published_at="2020-05-04T09:00:00+07:00")
+    solo = normalize(crawler, url="https://solo.tribunnews.com/2020/05/04/judul", body=LONG,
+                     published_at="2020-05-04T08:00:00+07:00")
+    later = normalize(crawler, url="https://jogja.tribunnews.com/2020/05/04/judul", body=LONG,
+                      published_at="2020-05-04T10:00:00+07:00")
+    assert pipeline.process_item(jateng).duplicate_of is None  # nothing else seen yet
+    assert pipeline.process_item(solo).duplicate_of is None  # earlier: the original, kept
+    with pytest.raises(DropItem, match="near duplicate of https://solo"):
+        pipeline.process_item(later)  # a later copy points to the original
+    assert crawler.stats.get_value("newscrawl/near_duplicates/original_after_copy") == 1
+
+
+def test_a_copy_that_names_another_site_as_its_source_is_never_the_original(crawler):
+    pipeline = near(crawler)
+    solo = normalize(crawler, url="https://solo.tribunnews.com/2020/05/04/judul", body=LONG,
+                     published_at="2020-05-04T08:00:00+07:00")
+    jateng = normalize(crawler, url="https://jateng.tribunnews.com/2020/05/04/judul", body=LONG,
+                       published_at="2020-05-04T08:00:00+07:00", source="TribunSolo.com")
+    pipeline.process_item(solo)
+    assert pipeline.process_item(jateng).duplicate_of == "https://solo.tribunnews.com/2020/05/04/judul"
+
+
 def test_drop_mode_drops_the_copy(tmp_path):
     crawler = project_crawler(tmp_path, NEWSCRAWL_NEAR_DUPLICATES="drop")
     pipeline = near(crawler)

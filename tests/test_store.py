@@ -21,7 +21,7 @@ def test_near_duplicates_are_found_within_the_distance_only(tmp_path):
     store = SqliteArticleStore(tmp_path / "s.sqlite3")
     value = 0xF0F0_1234_ABCD_0001
     store.record([ExportedArticle(article_keys(A), A, simhash=value)])
-    assert store.near_duplicate_of(value ^ 0b111, max_distance=3) == A  # 3 bits differ
+    assert store.near_duplicate_of(value ^ 0b111, max_distance=3).url == A  # 3 bits differ
     assert store.near_duplicate_of(value ^ 0b1111, max_distance=3) is None  # 4 bits
     assert store.near_duplicate_of(~value & (2**64 - 1), max_distance=3) is None
 
@@ -31,3 +31,17 @@ def test_recording_the_same_article_twice_is_harmless(tmp_path):
     article = ExportedArticle(article_keys(A), A)
     assert store.record([article, article]) == 2
     assert store.count() == 1
+
+
+def test_the_earliest_published_copy_is_the_one_found_and_old_stores_are_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "s.sqlite3"
+    old = sqlite3.connect(path)  # a store written before publication times were kept
+    old.executescript("CREATE TABLE fingerprints (id INTEGER PRIMARY KEY, simhash INTEGER NOT NULL, url TEXT NOT NULL);")
+    old.close()
+    store = SqliteArticleStore(path)
+    value = 0xF0F0_1234_ABCD_0001
+    store.record([ExportedArticle(article_keys(A + "-copy"), A + "-copy", simhash=value, published=1_000_100),
+                  ExportedArticle(article_keys(A), A, simhash=value ^ 1, published=1_000_000)])
+    assert store.near_duplicate_of(value, 3).url == A

@@ -46,6 +46,11 @@ class Command(ScrapyCrawlCommand):
                                                   overwrite_output=opts.overwrite_output)
             explicit = {uri: options for uri, options in merged.items()
                         if any(value.startswith(uri) for value in given)}
+            for options in explicit.values():
+                # -O FILE is this run's output: replaced (atomically) even by an empty
+                # run, or a load of FILE would ingest the previous run's lines again.
+                if options.get("overwrite"):
+                    options["store_empty"] = True
             self.settings.delete("FEEDS", priority="cmdline")
             self.settings.set("FEEDS", explicit, priority="cmdline")
         try:
