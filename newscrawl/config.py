@@ -6,9 +6,11 @@ The crawl command runs the check before anything starts, so a typo such as
 from __future__ import annotations
 
 from difflib import get_close_matches
+from pathlib import Path
 from typing import Callable
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.utils.conf import closest_scrapy_cfg
 
 
 class SettingError(ValueError):
@@ -103,3 +105,39 @@ def check_settings(settings: BaseSettings) -> None:
         value = settings.get(name)
         if value is not None and (problem := KNOWN[name](value)):
             raise SettingError(f"-s {name}={value}: {problem}")
+
+
+def anchor_to_project(settings: BaseSettings, root: Path | None) -> None:
+    """Make the default (not command-line) output and state folders relative to ``root``,
+    the folder of ``scrapy.cfg``, as Scrapy places its own ``.scrapy`` folder there.
+
+    A run started from a subfolder of the checkout then uses the same ``output/`` and
+    ``.newscrawl/`` as one started beside ``scrapy.cfg``, instead of a fresh state that
+    exports everything again. ``-s``/``-O`` paths stay relative to where you are.
+    """
+    if root is None:
+        return
+    cmdline = SETTINGS_PRIORITIES["cmdline"]
+    state_dir = settings.get("NEWSCRAWL_STATE_DIR")
+    if (settings.getpriority("NEWSCRAWL_STATE_DIR") or 0) < cmdline and not Path(state_dir).is_absolute():
+        settings.set("NEWSCRAWL_STATE_DIR", str(root / state_dir), priority=settings.getpriority("NEWSCRAWL_STATE_DIR"))
+    if (settings.getpriority("FEEDS") or 0) < cmdline:
+        feeds = {_anchored(str(uri), root): options for uri, options in settings.getdict("FEEDS").items()}
+        settings.set("FEEDS", feeds, priority=settings.getpriority("FEEDS"))
+
+
+def _anchored(uri: str, root: Path) -> str:
+    """A relative local feed path made absolute under ``root``; other URIs unchanged.
+
+    >>> _anchored("output/%(name)s/x.jsonl", Path("/srv/newscrawl")), _anchored("s3://b/x.jsonl", Path("/r"))
+    ('/srv/newscrawl/output/%(name)s/x.jsonl', 's3://b/x.jsonl')
+    """
+    if "://" in uri or Path(uri).is_absolute():
+        return uri
+    return str(root / uri)
+
+
+def project_root() -> Path | None:
+    """The folder of the closest ``scrapy.cfg`` above the current one, or None."""
+    found = closest_scrapy_cfg()
+    return Path(found).parent if found else None

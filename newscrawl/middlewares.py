@@ -4,7 +4,10 @@
   (``RETRY_TIMES``, ``RETRY_HTTP_CODES``), but each one waits, exponentially longer,
   and a 429/503 with ``Retry-After`` waits as told, up to ``NEWSCRAWL_RETRY_AFTER_MAX``.
 - ``BlockedHostMiddleware`` stops requesting a host that answered 403 to
-  ``NEWSCRAWL_BLOCKED_AFTER`` requests in a row, instead of hammering it.
+  ``NEWSCRAWL_BLOCKED_AFTER`` requests in a row, instead of hammering it, and a host
+  whose name does not resolve (after the retries): one log line, not one per request.
+- ``QuietRobotsTxtMiddleware``: Scrapy's robots.txt handling, without a traceback for
+  a robots.txt that failed on DNS (the line above says it).
 """
 from __future__ import annotations
 
@@ -14,13 +17,17 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.http import Response
+from twisted.internet.error import DNSLookupError
 
 logger = logging.getLogger(__name__)
+# A host name that does not resolve, as Scrapy's download handlers and Twisted raise it.
+UNRESOLVED = (CannotResolveHostError, DNSLookupError)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -83,13 +90,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 class BlockedHostMiddleware:
-    """After N 403s in a row from a host, requests to it are dropped (and counted)."""
+    """After N 403s in a row from a host, or a DNS failure that outlived the retries,
+    requests to it are dropped (and counted)."""
 
     def __init__(self, crawler: Crawler, threshold: int) -> None:
         self.stats = crawler.stats
         self.threshold = threshold
         self.in_a_row: dict[str, int] = {}
         self.blocked: set[str] = set()
+        self.unreachable: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "BlockedHostMiddleware":
@@ -100,6 +109,18 @@ class BlockedHostMiddleware:
         if host in self.blocked:
             self.stats.inc_value("newscrawl/skipped/blocked_host")
             raise IgnoreRequest(f"{host} refuses us (HTTP 403); not requested this run")
+        if host in self.unreachable:
+            self.stats.inc_value("newscrawl/skipped/unreachable_host")
+            raise IgnoreRequest(f"DNS lookup failed for {host}; not requested this run")
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """Called once Scrapy's retries gave up (this middleware sits before them)."""
+        host = urlsplit(request.url).netloc
+        if isinstance(exception, UNRESOLVED) and host not in self.unreachable:
+            self.unreachable.add(host)
+            self.stats.set_value(f"newscrawl/dns_failed/{urlsplit(request.url).hostname}", 1)
+            logger.error("DNS lookup failed for %s: is this machine online? No more requests to it "
+                         "this run", urlsplit(request.url).hostname)
 
     def process_response(self, request: Request, response: Response) -> Response:
         host = urlsplit(request.url).netloc
@@ -113,3 +134,23 @@ class BlockedHostMiddleware:
             logger.error("%s answered 403 to %d requests in a row: it refuses us; "
                          "no more requests to it this run", host, self.in_a_row[host])
         return response
+
+
+class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, minus its traceback when robots.txt failed on DNS
+    (BlockedHostMiddleware says that in one line per host)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._filter = _NoUnresolvedHostTraceback()
+        logging.getLogger(RobotsTxtMiddleware.__module__).addFilter(self._filter)
+        crawler.signals.connect(self._remove_filter, signal=signals.engine_stopped)
+
+    def _remove_filter(self) -> None:
+        logging.getLogger(RobotsTxtMiddleware.__module__).removeFilter(self._filter)
+
+
+class _NoUnresolvedHostTraceback(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, UNRESOLVED)

@@ -110,6 +110,9 @@ def _judge_errors(stats: dict[str, Any], judgement: Judgement) -> None:
 
 def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
     """Did the requests work, and could the output be written?"""
+    unresolved = sorted(k.split("/", 2)[2] for k in stats if k.startswith("newscrawl/dns_failed/"))
+    if unresolved:
+        judgement.flag(FAILED, f"DNS lookup failed for {', '.join(unresolved)}: is this machine online?")
     if stats.get("newscrawl/blocked_hosts"):
         judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
                                 f"in a row and were left alone ({c['http_403']} x 403, "

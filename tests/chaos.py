@@ -51,3 +51,28 @@ class FailingCallback:
             return original(response, **kwargs)
 
         spider.parse_article = parse_article
+
+
+class NoDNS:
+    """A DNS resolver that fails every lookup at once, as on a machine with no network
+    (``-s TWISTED_DNS_RESOLVER=tests.chaos.NoDNS``); no query leaves the machine."""
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        from twisted.internet.interfaces import IResolverSimple
+        from zope.interface import directlyProvides
+
+        resolver = cls()
+        directlyProvides(resolver, IResolverSimple)
+        return resolver
+
+    def install_on_reactor(self):
+        from twisted.internet import reactor
+
+        reactor.installResolver(self)
+
+    def getHostByName(self, name, timeout=()):
+        from twisted.internet import defer
+        from twisted.internet.error import DNSLookupError
+
+        return defer.fail(DNSLookupError(f"no address associated with hostname {name}"))

@@ -89,3 +89,34 @@ def test_given_urls_are_the_only_seeds_and_their_hosts_are_allowed():
     assert "127.0.0.1" in spider.allowed_domains and "x.example" in spider.allowed_domains
     assert seeds(urls="http://127.0.0.1:8000/2020/01/01/a?page=2&utm_source=x,https://x.example/index-news") == [
         "http://127.0.0.1:8000/2020/01/01/a", "https://x.example/index-news"]
+
+
+def test_scrapy_parse_routes_a_url_and_writes_nothing(site, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import crawl_env
+
+    url = site.url("https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik")
+    done = subprocess.run([sys.executable, "-m", "scrapy", "parse", "--spider", "tribun", "-a", f"urls={url}", url],
+                          cwd=tmp_path, env=crawl_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "# Scraped Items" in done.stdout and "Harga Emas Antam Naik Rp 3.000" in done.stdout
+    assert "parse callback is not defined" not in done.stderr and "Run " not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no output, report, state or journal
+
+
+def test_a_run_from_a_subfolder_uses_the_output_and_state_beside_scrapy_cfg(site, tmp_path):
+    import shutil
+
+    from tests.conftest import REPO, run_crawl
+
+    shutil.copy(REPO / "scrapy.cfg", tmp_path / "scrapy.cfg")  # a checkout: tmp_path is its root
+    url = site.url("https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik")
+    first = run_crawl(tmp_path, "-a", f"urls={url}")
+    assert first.returncode == 0, first.stderr
+    again = run_crawl(tmp_path / "notebooks", "-a", f"urls={url}")  # cd notebooks && scrapy crawl ...
+    assert again.returncode == 0, again.stderr
+    assert again.stat("articles/known") == 1  # the same state: nothing exported twice
+    assert sorted(p.name for p in (tmp_path / "notebooks").iterdir()) == ["stats.json"]
+    assert len(list((tmp_path / "output" / "tribun").glob("*.report.json"))) == 2

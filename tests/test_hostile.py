@@ -227,3 +227,15 @@ def test_the_crawl_writes_only_in_its_output_and_state_folders(site, tmp_path):
     run_crawl(tmp_path, "-s", "NEWSCRAWL_STATS_FILE=", "-a", f"urls={site.url(PSBB)}")
     top = {p.name for p in tmp_path.iterdir()}
     assert top == {"output", ".newscrawl"}
+
+
+def test_an_offline_machine_gets_one_line_per_host_and_the_cause_in_the_report(tmp_path):
+    # The README's first command with no network: no resolver answers (tests.chaos.NoDNS
+    # fails every lookup without sending one).
+    run = run_crawl(tmp_path, "-s", "TWISTED_DNS_RESOLVER=tests.chaos.NoDNS")
+    assert run.returncode == 4, run.stderr
+    assert "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if "DNS lookup failed for www.tribunnews.com" in line]
+    assert len([line for line in lines if "[newscrawl.middlewares] ERROR" in line]) == 1
+    assert "  problem: DNS lookup failed for www.tribunnews.com: is this machine online?" in run.stderr
+    assert run.stat("dns_failed/www.tribunnews.com") == 1 and run.stat("listings/failed") == 2

@@ -27,6 +27,7 @@ LIMITS = Thresholds()
     ({"spider_exceptions/count": 1, "spider_exceptions/AttributeError": 1}, "errors"),
     ({"newscrawl/errors/item": 2}, "errors"),
     ({"newscrawl/state/record_failed": 3}, "errors"),
+    ({"newscrawl/dns_failed/www.tribunnews.com": 1}, "failed"),
 ])
 def test_verdicts(stats, verdict):
     judgement = judge(stats, LIMITS)

@@ -18,7 +18,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import feed_process_params_from_cli
 
 from newscrawl.arguments import ArgumentError
-from newscrawl.config import SettingError, check_settings
+from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
 from newscrawl.distributed import redis_url, worker_name
 from newscrawl.feeds import check_writable
 from newscrawl.report import EXIT_STATUS
@@ -53,6 +53,7 @@ class Command(ScrapyCrawlCommand):
                     options["store_empty"] = True
             self.settings.delete("FEEDS", priority="cmdline")
             self.settings.set("FEEDS", explicit, priority="cmdline")
+        anchor_to_project(self.settings, project_root())
         try:
             check_settings(self.settings)
         except SettingError as error:

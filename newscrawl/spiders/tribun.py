@@ -91,11 +91,10 @@ class TribunSpider(scrapy.Spider):
         for site in self.options.sites:
             if not self.options.since:
                 for url in sitemap_urls(site):
-                    yield scrapy.Request(url, callback=self.parse_sitemap)
+                    yield self._sitemap_request(url)
             for day in self.options.days or [datetime.now(WIB).date()]:
                 for section in self.options.sections or [None]:
-                    yield scrapy.Request(self._index_url(site, day, section), callback=self.parse_listing,
-                                         priority=LISTING_PRIORITY)
+                    yield self._listing_request(self._index_url(site, day, section))
 
     @staticmethod
     def _index_url(site: str, day, section: str | None) -> str:
@@ -105,11 +104,23 @@ class TribunSpider(scrapy.Spider):
     def _route(self, url: str) -> Iterator[scrapy.Request]:
         """A request for a given URL, by what its path says it is."""
         if is_sitemap_url(url):
-            yield scrapy.Request(url, callback=self.parse_sitemap)
+            yield self._sitemap_request(url)
         elif is_article_url(url):
             yield from self._article_request(url)
         else:
-            yield scrapy.Request(listing_url(url), callback=self.parse_listing, priority=LISTING_PRIORITY)
+            yield self._listing_request(listing_url(url))
+
+    def _listing_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                              priority=LISTING_PRIORITY)
+
+    def _sitemap_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_failed)
+
+    def listing_failed(self, failure: Failure) -> None:
+        """An index page or sitemap that failed after retries: one line, counted, go on."""
+        self.logger.info("%s failed: %s", failure.request.url, failure.getErrorMessage())
+        self._count("listings/failed")
 
     def _article_request(self, url: str) -> Iterator[scrapy.Request]:
         """Page 1 of an article, once per run whatever URL variant led to it."""
@@ -124,6 +135,16 @@ class TribunSpider(scrapy.Spider):
             return
         self._count("articles/discovered")
         yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Any URL, routed by what its path says it is, as ``-a urls`` routes it (so
+        ``scrapy parse --spider tribun URL`` works for an article, a listing or a sitemap)."""
+        if is_sitemap_url(response.url):
+            yield from self.parse_sitemap(response)
+        elif is_article_url(response.url):
+            yield from self.parse_article(response)
+        else:
+            yield from self.parse_listing(response)
 
     # ---- listings and sitemaps ---------------------------------------------------
 
@@ -154,14 +175,14 @@ class TribunSpider(scrapy.Spider):
         for url in listing.article_urls:
             yield from self._article_request(url)
         for url in listing.page_urls:
-            yield scrapy.Request(listing_url(url), callback=self.parse_listing, priority=LISTING_PRIORITY)
+            yield self._listing_request(listing_url(url))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         sitemap = parse_sitemap(response.body)
         self._count(f"sitemaps/{sitemap.kind}")
         for entry in sitemap.entries:
             if sitemap.kind == "index" and self._wanted_sitemap(entry.url):
-                yield scrapy.Request(entry.url, callback=self.parse_sitemap)
+                yield self._sitemap_request(entry.url)
             elif sitemap.kind == "urlset" and is_article_url(entry.url):
                 yield from self._article_request(entry.url)
 
