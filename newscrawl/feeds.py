@@ -26,6 +26,8 @@ from newscrawl.state import ArticleState
 
 logger = logging.getLogger(__name__)
 PART_SUFFIX = ".part"
+# The run's own output file (settings.py FEEDS), one per run.
+RUN_FEED = "output/%(name)s/%(name)s-%(run)s.jsonl"
 # Characters that make a spreadsheet treat a cell as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,5 +1,6 @@
 """Settings that differ from Scrapy's defaults; each says why and what the default was."""
 
+from newscrawl.feeds import RUN_FEED
 from newscrawl.items import ARTICLE_FIELDS
 
 BOT_NAME = "newscrawl"
@@ -51,9 +52,7 @@ LOG_FORMATTER = "newscrawl.extensions.OneLineLogFormatter"
 # UTF-8 without \u escapes in JSONL. Default: None (JSON with \u escapes).
 FEED_EXPORT_ENCODING = "utf-8"
 # Default: no feed. One JSONL file per run (newscrawl/feeds.py adds CSV on request).
-FEEDS = {
-    "output/%(name)s/%(name)s-%(run)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"},
-}
+FEEDS = {RUN_FEED: {"format": "jsonlines", "encoding": "utf-8"}}
 # Adds %(run)s, the run's start to the microsecond: two runs never share a file.
 # Default: None (%(time)s has whole seconds only).
 FEED_URI_PARAMS = "newscrawl.feeds.uri_params"

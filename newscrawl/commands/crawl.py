@@ -11,16 +11,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import datetime
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import feed_process_params_from_cli
 
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
 from newscrawl.distributed import redis_url, worker_name
-from newscrawl.feeds import check_writable
+from newscrawl.feeds import RUN_FEED, check_writable
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LOCK_NAME, LockHeld, RunLock
 
@@ -39,20 +41,13 @@ class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if opts.output or opts.overwrite_output:
-            # -o/-O FILE means that file instead of output/tribun/; Scrapy would merge
-            # it into settings.py's FEEDS and write both.
-            given = [*(opts.output or []), *(opts.overwrite_output or [])]
-            merged = feed_process_params_from_cli(self.settings, opts.output,
-                                                  overwrite_output=opts.overwrite_output)
-            explicit = {uri: options for uri, options in merged.items()
-                        if any(value.startswith(uri) for value in given)}
-            for options in explicit.values():
-                # -O FILE is this run's output: replaced (atomically) even by an empty
-                # run, or a load of FILE would ingest the previous run's lines again.
-                if options.get("overwrite"):
-                    options["store_empty"] = True
-            self.settings.delete("FEEDS", priority="cmdline")
-            self.settings.set("FEEDS", explicit, priority="cmdline")
+            self._only_explicit_feeds(opts)
+        elif "_job" in opts.spargs and self.settings.getpriority("FEEDS") == SETTINGS_PRIORITIES["cmdline"]:
+            # Scrapyd (it passes -a _job=...) gave its items file: written too, but the
+            # run's own output stays, outside Scrapyd's rotation (jobs_to_keep), which
+            # would otherwise delete files whose articles the store marks as exported.
+            own = {RUN_FEED: {"format": "jsonlines", "encoding": "utf-8"}}
+            self.settings.set("FEEDS", {**own, **self.settings.getdict("FEEDS")}, priority="cmdline")
         anchor_to_project(self.settings, project_root())
         try:
             check_settings(self.settings)
@@ -83,10 +78,31 @@ class Command(ScrapyCrawlCommand):
             self.lock.release()
             self._fail(args, error, CANT_WRITE_EXIT)
 
-    @staticmethod
-    def _fail(args: list[str], error: Exception, status: int = USAGE_EXIT) -> None:
-        name = args[0] if args else ""
-        print(f"scrapy crawl {name}: error: {error}", file=sys.stderr)
+    def _only_explicit_feeds(self, opts: argparse.Namespace) -> None:
+        """-o/-O FILE means that file instead of output/tribun/ (Scrapy would merge it into
+        settings.py's FEEDS and write both)."""
+        given = [*(opts.output or []), *(opts.overwrite_output or [])]
+        merged = feed_process_params_from_cli(self.settings, opts.output, overwrite_output=opts.overwrite_output)
+        explicit = {uri: options for uri, options in merged.items() if any(value.startswith(uri) for value in given)}
+        for options in explicit.values():
+            # -O FILE is this run's output: replaced (atomically) even by an empty run,
+            # or a load of FILE would ingest the previous run's lines again.
+            if options.get("overwrite"):
+                options["store_empty"] = True
+        self.settings.delete("FEEDS", priority="cmdline")
+        self.settings.set("FEEDS", explicit, priority="cmdline")
+
+    def _fail(self, args: list[str], error: Exception, status: int = USAGE_EXIT) -> None:
+        """One line on stderr, and in the log file if there is one (Scrapyd's job log)."""
+        line = f"scrapy crawl {args[0] if args else ''}: error: {error}"
+        print(line, file=sys.stderr)
+        if log_file := self.settings.get("LOG_FILE"):
+            try:
+                with open(log_file, "a", encoding="utf-8") as log:
+                    log.write(f"{datetime.now():%Y-%m-%d %H:%M:%S} [newscrawl] ERROR: {line} "
+                              f"(exit status {status})\n")
+            except OSError:
+                pass  # stderr has it
         sys.exit(status)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
