@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from datetime import timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -204,9 +205,9 @@ def _image(page: PageSources) -> str | None:
     images = list(box.iter("img")) if box is not None else []
     # The template marks its photo (img.imgfull); any other image of the box comes after it.
     images.sort(key=lambda img: "imgfull" not in (img.get("class") or "").split())
-    in_box = (_photo_src(img) for img in images)
-    image_src = next((e.get("href") for e in page.tagged("link") if e.get("rel") == "image_src"), None)
-    candidates = [*in_box, page.meta.get("og:image"), _ld_str(page.article_ld.get("image")), image_src]
+    candidates = chain((_photo_src(img) for img in images), (source() for source in (
+        lambda: page.meta.get("og:image"), lambda: _ld_str(page.article_ld.get("image")),
+        lambda: next((e.get("href") for e in page.tagged("link") if e.get("rel") == "image_src"), None))))
     return next((url for c in candidates if c and (url := urljoin(page.url, c.strip())) and is_photo_url(url)),
                 None)
 

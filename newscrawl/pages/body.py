@@ -6,7 +6,6 @@ between the paragraphs (tribun-site.md section 1, Body); they are removed here, 
 """
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -22,7 +21,7 @@ from newscrawl.normalize import (
     clean_text,
     split_authors,
 )
-from newscrawl.pages.sources import PageSources, drop_tree, leading_text, text_content
+from newscrawl.pages.sources import PageSources, leading_text, text_content
 from newscrawl.urls import canonical_url
 
 # Noise inside the text container. Tested in one Python walk over the container's few
@@ -48,6 +47,7 @@ def _is_noise(element: etree._Element) -> bool:
 _BLOCKS = frozenset("p div section article blockquote ul ol li dl dt dd table tr h1 h2 h3 h4 h5 h6 "
                     "pre center header footer aside".split())
 _BR = "\x00"
+_BREAKS = re.compile(_BR + r"\s*" + _BR + "+")  # <br><br>: a paragraph break
 
 @dataclass
 class Body:
@@ -60,16 +60,19 @@ class Body:
 
 
 def extract_body(page: PageSources, container) -> Body:
-    """Paragraphs of the text ``container`` (see text_container), with its related links set apart."""
+    """Paragraphs of the text ``container`` (see text_container), with its related links set apart.
+
+    The page's tree is not changed (other fields read it too): related lines and noise
+    are skipped by the walk, their tails kept, instead of being cut out of a copy.
+    """
     body = Body()
     if container is None:
         return body
-    container = _copy(container)
-    _take_related_links(container, page.url, body)
-    for element in [e for e in container.iterdescendants(etree.Element) if _is_noise(e)]:
-        drop_tree(element)
+    skipped = _related_lines(container, page.url, body)
+    skipped.update(e for e in container.iterdescendants(etree.Element) if _is_noise(e))
+    holding = {a for e in skipped for a in e.iterancestors()}  # elements with skipped parts
     raw: list[str] = []
-    _walk(container, raw, [])
+    _walk(container, raw, [], skipped, holding)
     for paragraph in raw:
         _keep_or_move(paragraph, body)
     return body
@@ -86,17 +89,11 @@ def text_container(page: PageSources):
     return next((found[0] for found in candidates if found), None)
 
 
-def _copy(element: etree._Element) -> etree._Element:
-    """A detached copy, so removing noise leaves the page's tree intact for other fields."""
-    clone = copy.deepcopy(element)
-    clone.tail = None
-    return clone
-
-
-def _take_related_links(container: etree._Element, base_url: str, body: Body) -> None:
-    """Move "Baca juga" paragraphs out of the text, keeping their links."""
+def _related_lines(container: etree._Element, base_url: str, body: Body) -> set:
+    """The "Baca juga" lines of the text; their links go to ``body.related_urls``."""
     candidates = [e for e in container.iterdescendants(etree.Element)
                   if e.tag in _RELATED_TAGS or e.get("class") is not None]
+    related = set()
     for para in candidates:
         if not (_has_baca_class(para) or (para.tag != "div" and _is_related_line(leading_text(para, 24)))):
             continue
@@ -104,7 +101,8 @@ def _take_related_links(container: etree._Element, base_url: str, body: Body) ->
             url = canonical_url(urljoin(base_url, href))
             if url not in body.related_urls:
                 body.related_urls.append(url)
-        drop_tree(para)
+        related.add(para)
+    return related
 
 
 # "Baca juga" lines are paragraphs, list items, small headings or classed boxes.
@@ -122,21 +120,37 @@ def _has_baca_class(element: etree._Element) -> bool:
     return "baca" in (element.get("class") or "").split()
 
 
-def _walk(element: etree._Element, out: list[str], buf: list[str]) -> None:
-    """Split an element into paragraphs: block children and ``<br><br>`` end one."""
+def _walk(element: etree._Element, out: list[str], buf: list[str], skipped: set, holding: set) -> None:
+    """Split an element into paragraphs: block children and ``<br><br>`` end one.
+
+    Elements in ``skipped`` give only their tail; ``holding`` are those with a skipped
+    element inside (their text is not taken in one piece)."""
     if element.text:
         buf.append(element.text)
     for child in element:
-        if not isinstance(child.tag, str):
-            pass  # comment or processing instruction: only its tail is text
+        if not isinstance(child.tag, str) or child in skipped:
+            pass  # a comment, a processing instruction, noise or a related line: only its tail
         elif child.tag == "br":
             buf.append(_BR)
         elif child.tag in _BLOCKS:
             _flush(buf, out)
-            _walk(child, out, buf)
+            _walk(child, out, buf, skipped, holding)
             _flush(buf, out)
+        elif child in holding:
+            _inline(child, buf, skipped)
         else:
             buf.append(text_content(child))  # inline markup: links keep their words
+        if child.tail:
+            buf.append(child.tail)
+
+
+def _inline(element: etree._Element, buf: list[str], skipped: set) -> None:
+    """The text of inline markup, without what is skipped inside it."""
+    if element.text:
+        buf.append(element.text)
+    for child in element:
+        if isinstance(child.tag, str) and child not in skipped:
+            _inline(child, buf, skipped)
         if child.tail:
             buf.append(child.tail)
 
@@ -144,7 +158,7 @@ def _walk(element: etree._Element, out: list[str], buf: list[str]) -> None:
 def _flush(buf: list[str], out: list[str]) -> None:
     text = "".join(buf)
     buf.clear()
-    for part in re.split(_BR + r"\s*" + _BR + "+", text):
+    for part in _BREAKS.split(text) if _BR in text else (text,):
         part = clean_text(part.replace(_BR, " "))
         if part:
             out.append(part)

@@ -17,6 +17,8 @@ from newscrawl.pages.sources import PageSources, text_of
 from newscrawl.urls import page_number_of
 
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
+# The same with the spaces between elements' texts gone: true wherever _COUNT_TEXT is.
+_MAY_HOLD_COUNT = re.compile(r"halaman\s*\d+\s*(?:dari|/|of)\s*\d", re.I).search
 
 
 @dataclass
@@ -50,8 +52,11 @@ def extract_paging(page: PageSources, container) -> Paging:
                 current = link
         if current is not None and text_of(current).isdigit():
             number = int(text_of(current))
-        for shown, total in _COUNT_TEXT.findall(" ".join(pager.itertext())):
-            number, count = int(shown), max(count, int(total))
+        # libxml2 joins the pager's text without a Python object per piece: most pagers
+        # hold no count at all, and the slower spaced join is only needed when one does.
+        if _MAY_HOLD_COUNT(etree.tostring(pager, method="text", encoding=str, with_tail=False)):
+            for shown, total in _COUNT_TEXT.findall(" ".join(pager.itertext())):
+                number, count = int(shown), max(count, int(total))
     for line in _count_lines(container):
         if match := _COUNT_TEXT.fullmatch(clean_text(line.text)):
             number, count = int(match.group(1)), max(count, int(match.group(2)))

@@ -79,20 +79,6 @@ def text_content(element: etree._Element) -> str:
     return "".join(element.itertext())
 
 
-def drop_tree(element: etree._Element) -> None:
-    """Remove an element and its children, keeping the text that follows it."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
-
-
 def text_of(element: Any) -> str:
     """Clean one-line text of an element (or a string from an XPath), '' for None."""
     if element is None:
