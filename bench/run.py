@@ -153,14 +153,18 @@ def throughput(mirror: Mirror, work: Path, rounds: int) -> dict:
             "runs": {k: [round(x, 2) for x in v] for k, v in times.items()}}
 
 
-def cpu_ms(function, pages: list[tuple[bytes, str]]) -> dict:
-    costs = []
+def cpu_ms(functions: dict, pages: list[tuple[bytes, str]]) -> dict:
+    """CPU per page of each function, median and p95. Interleaved (every function on a page,
+    then the next page), so a machine whose speed drifts (a shared or throttled CPU) skews
+    no function against another: the ratios stay fair."""
+    costs: dict[str, list[float]] = {name: [] for name in functions}
     for html, url in pages:
-        started = time.process_time()
-        function(html, url)
-        costs.append((time.process_time() - started) * 1000)
-    return {"median_ms": round(statistics.median(costs), 2),
-            "p95_ms": round(statistics.quantiles(costs, n=20)[18], 2)}
+        for name, function in functions.items():
+            started = time.process_time()
+            function(html, url)
+            costs[name].append((time.process_time() - started) * 1000)
+    return {name: {"median_ms": round(statistics.median(c), 2),
+                   "p95_ms": round(statistics.quantiles(c, n=20)[18], 2)} for name, c in costs.items()}
 
 
 # The one genuine Tribun page we have (tests/fixtures/REAL-PAGES.md): real markup costs
@@ -204,7 +208,7 @@ def compare(pages: list[tuple[bytes, str]]) -> dict:
     functions = extractors()
     for function in functions.values():  # warm up imports and caches
         function(*pages[0])
-    results = {name: cpu_ms(function, pages) for name, function in functions.items()}
+    results = cpu_ms(functions, pages)
     ours = results["newscrawl"]["median_ms"]
     results["newscrawl_vs_lxml"] = round(ours / results["lxml parse only"]["median_ms"], 2)
     if "trafilatura" in results:

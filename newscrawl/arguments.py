@@ -69,10 +69,36 @@ def _items(raw: dict[str, str], name: str) -> list[str]:
 
 
 def _url(url: str) -> str:
-    parts = urlsplit(url)
+    """An http(s) URL without credentials, its host name in ASCII (punycode).
+
+    >>> _url("https://berita.contoh.id/a"), _url("http://bücher.example/2020/01/01/x?page=2")
+    ('https://berita.contoh.id/a', 'http://xn--bcher-kva.example/2020/01/01/x?page=2')
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ArgumentError(f"-a urls: {_masked(url)!r} is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ArgumentError(f"-a urls: {url!r} is not an http(s) URL")
-    return url
+        raise ArgumentError(f"-a urls: {_masked(url)!r} is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        # Never fetched with them, never logged: the crawl has no business with logins.
+        raise ArgumentError(f"-a urls: {_masked(url)!r} holds a user name or password; give the URL without them")
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ArgumentError(f"-a urls: {url!r} has a host name that cannot be written in ASCII") from None
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _masked(url: str) -> str:
+    """The URL with any credentials replaced by ``***``.
+
+    >>> _masked("https://user:secret@www.tribunnews.com/a")
+    'https://***@www.tribunnews.com/a'
+    """
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1***@", url.strip())
 
 
 def _date(raw: dict[str, str], name: str) -> date | None:

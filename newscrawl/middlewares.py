@@ -6,6 +6,9 @@
 - ``BlockedHostMiddleware`` stops requesting a host that answered 403 to
   ``NEWSCRAWL_BLOCKED_AFTER`` requests in a row, instead of hammering it, and a host
   whose name does not resolve (after the retries): one log line, not one per request.
+- ``AllowedHostsMiddleware``: no request of any kind (page 2..N and redirects
+  included, which Scrapy's offsite check lets through with ``dont_filter``) reaches a
+  host outside the network and the ``-a urls`` hosts (their port included).
 - ``QuietRobotsTxtMiddleware``: Scrapy's robots.txt handling, without a traceback for
   a robots.txt that failed on DNS (the line above says it).
 """
@@ -134,6 +137,32 @@ class BlockedHostMiddleware:
             logger.error("%s answered 403 to %d requests in a row: it refuses us; "
                          "no more requests to it this run", host, self.in_a_row[host])
         return response
+
+
+class AllowedHostsMiddleware:
+    """Drops (and counts) every request to a host outside the network and the ``-a urls``
+    hosts, whatever its ``dont_filter``: a redirect of page 2 to another site must not
+    merge that site's text into the article (its errback counts the page as failed)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.told: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "AllowedHostsMiddleware":
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        allowed = getattr(self.crawler.spider, "allows", None)
+        if allowed is None or allowed(request.url):
+            return
+        netloc = urlsplit(request.url).netloc
+        self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+        if netloc not in self.told:
+            self.told.add(netloc)
+            logger.info("Not requesting %s: %s is outside the network and the -a urls hosts",
+                        request.url, netloc)
+        raise IgnoreRequest(f"{netloc} is not an allowed host")
 
 
 class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -39,10 +39,21 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
     "newscrawl.middlewares.BlockedHostMiddleware": 50,
+    # First of all: nothing leaves the allowed hosts, redirects and dont_filter included.
+    "newscrawl.middlewares.AllowedHostsMiddleware": 40,
     # Without the traceback per request when this machine is offline. Default: Scrapy's at 100.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newscrawl.middlewares.QuietRobotsTxtMiddleware": 100,
 }
+
+# The crawl opens no door on the machine it runs on: no telnet console (Default: on,
+# 127.0.0.1:6023) and no remote-control HTTP endpoint (Default: on, with token files in
+# the home folder). It writes only in its output and state folders.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+# Only http and https, anywhere (URLs, canonicals, redirects): a file:// or ftp:// link on
+# a page must never read the local disk or another service. Default: file, data, s3, ftp on.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 
 # Default: "DEBUG", far too chatty for cron mail.
 LOG_LEVEL = "INFO"

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import stat
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import feed_process_params_from_cli
+from w3lib.url import file_uri_to_path
 
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
@@ -37,11 +41,34 @@ def lock_name(settings) -> str:
     return f"run-{worker_name(settings)}.lock" if redis_url(settings) else LOCK_NAME
 
 
+def not_a_regular_file(feeds: dict) -> str | None:
+    """Why an explicit output path cannot be used, or None.
+
+    Only a regular file (or nothing yet) is written: the crawl writes ``NAME.part`` and
+    renames it over ``NAME``, which would replace a symlink, a FIFO or a device by a file.
+    """
+    for uri in feeds:
+        path = Path(file_uri_to_path(str(uri)) if str(uri).startswith("file:") else str(uri))
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            return f"cannot use {path}: {error.strerror}"
+        if not stat.S_ISREG(mode):
+            kind = ("a symlink" if stat.S_ISLNK(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                    else "a directory" if stat.S_ISDIR(mode) else "a device or socket")
+            return f"{path} is {kind}, not a regular file: give a file name"
+    return None
+
+
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if opts.output or opts.overwrite_output:
             self._only_explicit_feeds(opts)
+            if problem := not_a_regular_file(self.settings.getdict("FEEDS")):
+                self._fail(args, problem, CANT_WRITE_EXIT)
         elif "_job" in opts.spargs and self.settings.getpriority("FEEDS") == SETTINGS_PRIORITIES["cmdline"]:
             # Scrapyd (it passes -a _job=...) gave its items file: written too, but the
             # run's own output stays, outside Scrapyd's rotation (jobs_to_keep), which

@@ -40,12 +40,14 @@ class ArticlePage:
     page_urls: list[str]
     fields: dict = field(default_factory=dict)
     paragraphs: list[str] = field(default_factory=list)
+    # A rel=canonical naming another article, not trusted for identity (see _canonical).
+    ignored_canonical: str | None = None
 
 
 def extract_article(html: str | bytes, url: str) -> ArticlePage:
     """Extract one article page: item fields, this page's paragraphs and the page list."""
     page = PageSources(html, url)
-    first_page = _canonical(page)
+    first_page, ignored_canonical = _canonical(page)
     container = text_container(page)
     paging = extract_paging(page, container)
     body = extract_body(page, container)
@@ -73,17 +75,32 @@ def extract_article(html: str | bytes, url: str) -> ArticlePage:
     return ArticlePage(
         url=first_page, page_number=paging.number,
         page_urls=page_urls(first_page, paging.count),
-        fields=fields, paragraphs=body.paragraphs)
+        fields=fields, paragraphs=body.paragraphs, ignored_canonical=ignored_canonical)
 
 
-def _canonical(page: PageSources) -> str:
-    """Page-1 URL: ``rel=canonical`` when it names this article on this host, else ours."""
+def _canonical(page: PageSources) -> tuple[str, str | None]:
+    """Page-1 URL, and a canonical link that was not trusted (or None).
+
+    ``rel=canonical`` wins when it names this same article on this host (same slug: the
+    requested URL may be a variant, or the old dated form of a new numeric-id URL). A
+    canonical naming another article is not trusted: A's text exported under B's URL
+    would make B a "duplicate" and lose it, on every later run too.
+    """
+    ours = canonical_url(page.url)
     link = next((e.get("href") for e in page.tagged("link") if e.get("rel") == "canonical"), None)
-    if link:
-        link = urljoin(page.url, link)
-        if urlsplit(link).netloc == urlsplit(page.url).netloc and is_article_url(link):
-            return canonical_url(link)
-    return canonical_url(page.url)
+    if not link:
+        return ours, None
+    link = urljoin(page.url, link.strip())
+    if urlsplit(link).netloc != urlsplit(page.url).netloc or not is_article_url(link):
+        return ours, None  # another host, or not an article URL: only our own form counts
+    theirs = canonical_url(link)
+    if _slug(theirs) != _slug(ours):
+        return ours, theirs
+    return theirs, None
+
+
+def _slug(url: str) -> str:
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _ld_str(value) -> str | None:

@@ -21,7 +21,7 @@ from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import decode_html
-from newscrawl.sites import NETWORK_DOMAINS, site_host, sitemap_urls
+from newscrawl.sites import NETWORK_DOMAINS, is_network_host, site_host, sitemap_urls
 from newscrawl.state import ArticleState
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
@@ -39,12 +39,25 @@ class TribunSpider(scrapy.Spider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.options: CrawlArguments = self.validate_arguments(kwargs)
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
+        self.given_hosts = frozenset(urlsplit(u).netloc.lower() for u in self.options.urls)
         hosts = {urlsplit(u).hostname for u in self.options.urls}
         self.allowed_domains = [*NETWORK_DOMAINS, *sorted(hosts)]
         self.max_pages = 50
         self._requested: set[int] = set()
         self._listings: set[int] = set()
         self._days_reached: set[str] = set()
+
+    def allows(self, url: str) -> bool:
+        """Whether a request may go to this URL: http(s), to a network host on its default
+        port, or to a host (and port) of the ``-a urls``."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        netloc = parts.netloc.lower()
+        if netloc in self.given_hosts:
+            return True
+        default_port = netloc == parts.hostname or netloc.endswith((":80", ":443"))
+        return default_port and is_network_host(parts.hostname or "")
 
     @staticmethod
     def validate_arguments(kwargs: dict[str, Any]) -> CrawlArguments:
@@ -201,6 +214,10 @@ class TribunSpider(scrapy.Spider):
             return
         self._count("articles/fetched")
         first = extract_article(html, response.url)
+        if first.ignored_canonical:
+            self.logger.info("%s declares %s as its canonical URL: another article; kept under its own URL",
+                             first.url, first.ignored_canonical)
+            self._count("articles/canonical_ignored")
         draft = ArticleDraft.start(first, self.max_pages)
         if draft.capped:
             self.logger.info("%s announces %d pages; fetching the first %d",
