@@ -31,7 +31,7 @@ class ArticleDraft:
     @classmethod
     def start(cls, first: ArticlePage, max_pages: int) -> "ArticleDraft":
         draft = cls(fields={**first.fields, "related_urls": []},
-                    page_count=len(first.page_urls), max_pages=max_pages)
+                    page_count=first.page_count, max_pages=max_pages)
         draft.add(1, first)
         return draft
 
@@ -62,7 +62,7 @@ class ArticleDraft:
             self.stopped = True
             return REPEATED
         self.fingerprints.add(fingerprint)
-        self.page_count = max(self.page_count, len(page.page_urls))
+        self.page_count = max(self.page_count, page.page_count)
         previous = self.pages.get(number - 1)
         paragraphs = list(page.paragraphs)
         if previous and paragraphs and paragraphs[0] == previous[-1]:

@@ -22,8 +22,8 @@ def page_record(html: str | bytes, url: str) -> dict:
     """The JSON-ready record of one page: item fields, then page_number and page_urls."""
     page = extract_article(html, url)
     body = join_paragraphs(page.paragraphs) or None
-    item = Article(**page.fields, body=body, page_count=len(page.page_urls),
-                   complete=len(page.page_urls) == 1,
+    item = Article(**page.fields, body=body, page_count=page.page_count,
+                   complete=page.page_count == 1,
                    word_count=word_count(body), content_hash=content_hash(body))
     return {**asdict(item), "page_number": page.page_number, "page_urls": page.page_urls}
 

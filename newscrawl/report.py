@@ -100,6 +100,9 @@ def _judge_errors(stats: dict[str, Any], judgement: Judgement) -> None:
     if spider := stats.get("spider_exceptions/count"):
         judgement.flag(ERRORS, f"{spider} exception(s) in the spider's callbacks ({causes}): "
                                "see the ERROR lines of the log")
+    if pages := stats.get("newscrawl/errors/extraction"):
+        judgement.flag(ERRORS, f"extraction raised on {pages} page(s) (counted as failed pages; their "
+                               "articles came out incomplete): see the ERROR lines of the log")
     if items := stats.get("newscrawl/errors/item"):
         judgement.flag(ERRORS, f"{items} article(s) failed in the item pipelines with an exception "
                                "(not exported): see the ERROR lines of the log")

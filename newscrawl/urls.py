@@ -6,7 +6,7 @@ article (http/https, m., /amp/, trailing slash, tracking parameters) cost one fe
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from newscrawl.sites import is_network_host
 
@@ -88,6 +88,24 @@ def page_number_of(url: str | SplitResult) -> int:
         if key == "page" and value.isdigit() and int(value) > 0:
             return int(value)
     return 1
+
+
+def absolute_url(base: str, href: str | None) -> str | None:
+    """``href`` resolved against ``base``, or None when it is no URL at all (hostile markup:
+    ``http://[::1``, a port that is not a number). Pages hold such links; extraction must
+    not raise on them.
+
+    >>> absolute_url("https://www.tribunnews.com/a/b", "../c?x=1"), absolute_url("https://x.id/", "http://[::1")
+    ('https://www.tribunnews.com/c?x=1', None)
+    """
+    if not href or not href.strip():
+        return None
+    try:
+        url = urljoin(base, href.strip())
+        urlsplit(url).port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    return url
 
 
 def canonical_url(url: str) -> str:

@@ -76,3 +76,21 @@ class NoDNS:
         from twisted.internet.error import DNSLookupError
 
         return defer.fail(DNSLookupError(f"no address associated with hostname {name}"))
+
+
+class FailingPageTwo:
+    """Extraction raises on every page 2 (a bug in extraction, simulated in the crawl process)."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        import newscrawl.spiders.tribun as spider_module
+
+        original = spider_module.extract_article
+
+        def extract_article(html, url):
+            if url.endswith("?page=2"):
+                raise ValueError("planted by tests.chaos")
+            return original(html, url)
+
+        spider_module.extract_article = extract_article
+        return cls()

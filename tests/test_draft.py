@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from newscrawl.draft import ADDED, REPEATED, ArticleDraft
 from newscrawl.pages import ArticlePage
-from newscrawl.urls import page_url
 
 URL = "https://www.tribunnews.com/nasional/2020/05/04/judul"
 
 
 def page(number: int, count: int, *paragraphs: str, related: tuple[str, ...] = ()) -> ArticlePage:
     return ArticlePage(url=URL, page_number=number,
-                       page_urls=[page_url(URL, n) for n in range(1, count + 1)],
+                       page_count=count,
                        fields={"url": URL, "title": "Judul", "related_urls": list(related)},
                        paragraphs=list(paragraphs))
 

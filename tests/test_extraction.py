@@ -132,3 +132,55 @@ def test_gzipped_sitemap_is_read():
 
     raw = (FIXTURE_ROOT / "www.tribunnews.com" / "sitemap.xml").read_bytes()
     assert parse_sitemap(gzip.compress(raw)).kind == "index"
+
+
+def hostile_pages(count: int = 40):
+    """Seeded hostile HTML: deep nesting, huge attributes, broken JSON-LD of every kind, junk."""
+    import random
+
+    rng = random.Random(11)
+    broken_ld = ["{", "[" * 3000 + "]" * 3000, '{"@graph": ' * 900 + "1" + "}" * 900, "1e99999", "NaN",
+                 '"just a string"', '{"@type": ["NewsArticle"], "datePublished": {"x": [1, 2]}, "author": 5}',
+                 '{"@type": "NewsArticle", "headline": null, "image": [[[]]], "keywords": 7}',
+                 '[{"@graph": [{"@type": "BreadcrumbList", "itemListElement": "x"}]}]', "\x00\x01\x02", "{}" * 5000]
+    for n in range(count):
+        depth = rng.choice([10, 300, 1500, 3000])
+        tag = rng.choice(["div", "b", "p", "table", "span", "li"])
+        parts = ["<html><head>",
+                 f'<script type="application/ld+json">{rng.choice(broken_ld)}</script>',
+                 f"<script>dataLayer = [{{'idArticle': '{'9' * rng.randint(1, 5000)}', 'publish_date': 'x'}}];</script>",
+                 f'<meta property="og:image" content="{"x" * rng.randint(0, 300_000)}">',
+                 f'<link rel="canonical" href="{rng.choice(["file:///etc/passwd", "javascript:1", "http://[::1", ""])}">',
+                 '</head><body><h1 id="arttitle">Judul</h1>',
+                 f'<time datetime="{rng.choice(["99999-99-99", "2020-13-45T99:99", "", "x" * 1000])}">',
+                 rng.choice(["Senin, 31 Februari 2020 25:61 WIB", "\ufffd" * 100, ""]), "</time>",
+                 f'<div id="artimg"><img src="{rng.choice(["data:,", "http://", "//" * 1000])}" width="-1"></div>',
+                 '<div class="side-article txt-article"><p>awal</p>',
+                 f"<div class='{'c ' * rng.randint(0, 100_000)}' id='{'i' * rng.randint(0, 100_000)}'>",
+                 f"<{tag} class='side-article'>" * depth, "<p>tengah</p>",
+                 "<a href='?page=999999999999999999999'>2</a>" * rng.randint(0, 50),
+                 "<div class='paging'>Halaman 1 dari 99999999999999999999</div>",
+                 bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 2000))).decode("latin-1"),
+                 "</div></body></html>"]
+        yield "".join(parts)
+
+
+def test_extraction_never_raises_on_hostile_html():
+    url = "https://www.tribunnews.com/nasional/2020/05/04/x?page=2"
+    for html in hostile_pages():
+        for data in (html, html.encode("utf-8", "surrogatepass")):
+            record = page_record(data, url)  # no exception, whatever the input
+            assert record["url"] and isinstance(record["authors"], list)
+            extract_listing(data, url)
+            parse_sitemap(data.encode() if isinstance(data, str) else data)
+
+
+@pytest.mark.parametrize("inner, paragraphs", [
+    ("Para satu.<br><br>Para dua.", ["Para satu.", "Para dua."]),  # text in <br><br> lines, no <p>
+    ("<p>Awal.</p>Ekor tanpa tag.", ["Awal.", "Ekor tanpa tag."]),  # text after the last block
+    ("<p>awal</p>" + "<b>" * 1500 + "<p>tengah</p><p>akhir</p>", ["awal", "tengah", "akhir"]),  # libxml2's 255
+    ("<p>awal</p>" + "<div>" * 1500 + "<p>tengah</p>" + "</div>" * 1500 + "<p>akhir</p>", ["awal", "tengah", "akhir"]),
+])
+def test_the_whole_text_survives_whatever_its_markup(inner, paragraphs):
+    html = f'<html><body><h1 id="arttitle">T</h1><div class="side-article txt-article">{inner}</div></body></html>'
+    assert extract_article(html, "https://www.tribunnews.com/nasional/2020/05/04/x").paragraphs == paragraphs

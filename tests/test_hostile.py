@@ -239,3 +239,37 @@ def test_an_offline_machine_gets_one_line_per_host_and_the_cause_in_the_report(t
     assert len([line for line in lines if "[newscrawl.middlewares] ERROR" in line]) == 1
     assert "  problem: DNS lookup failed for www.tribunnews.com: is this machine online?" in run.stderr
     assert run.stat("dns_failed/www.tribunnews.com") == 1 and run.stat("listings/failed") == 2
+
+
+# ---- round 2: nothing lost silently ------------------------------------------------------------
+
+def test_hostile_markup_on_page_two_loses_nothing(tmp_path):
+    articles = build_site(tmp_path / "site", 4)  # article 3 has 4 pages
+    four = articles[3]
+    folder = tmp_path / "site" / "www.tribunnews.com" / "nasional" / "8000003"
+    page2 = folder / "artikel-nomor-3__page=2.html"
+    deep_ld = '<script type="application/ld+json">' + "[" * 2000 + "]" * 2000 + "</script>"
+    page2.write_text(page2.read_text().replace("</head>", deep_ld + "</head>"))
+    page1 = folder / "artikel-nomor-3.html"  # 1,500 unclosed tags after the first paragraph
+    page1.write_text(page1.read_text().replace("</p>", "</p>" + "<b>" * 1500, 1))
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", "-a", f"urls={running.url(four.url)}")
+    assert run.returncode == 0, run.stderr
+    [item] = run.items()
+    assert item["complete"] and item["body"] == four.body
+    assert "spider_exceptions/count" not in run.stats
+
+
+def test_a_page_whose_extraction_raises_is_a_failed_page_not_a_lost_article(tmp_path):
+    from tests.chaos import chaos_settings
+
+    articles = build_site(tmp_path / "site", 4)
+    four = articles[3]
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", *chaos_settings("FailingPageTwo"), "-a", f"urls={running.url(four.url)}")
+    assert run.returncode == 7, run.stderr  # never ok: extraction must not raise
+    [item] = run.items()
+    assert (item["page_count"], item["complete"]) == (4, False)
+    assert item["body"] == "\n\n".join(p for n in (0, 2, 3) for p in four.pages[n])
+    assert run.stat("errors/extraction") == 1 and run.stat("pages/failed") == 1
+    assert "problem: extraction raised on 1 page(s)" in run.stderr

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import chain
 from datetime import timedelta, timezone
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from newscrawl.normalize import (
     WIB,
@@ -24,11 +24,13 @@ from newscrawl.pages.body import extract_body, text_container
 from newscrawl.pages.paging import extract_paging
 from newscrawl.pages.sources import PageSources, compiled, has_class, leading_text, text_of
 from newscrawl.sites import is_main_site
-from newscrawl.urls import article_id_from_url, canonical_url, is_article_url, page_urls
+from newscrawl.urls import absolute_url, article_id_from_url, canonical_url, is_article_url, page_urls
 
 _TITLE_SUFFIX = re.compile(
     r"\s+[-|–]\s+(halaman\s+\d+|[^-|–]*(tribun|\.com|\.co\.id)[^-|–]*)$", re.I)
 _HOME = {"home", "beranda", "tribunnews.com", "index"}
+# Page URLs listed for an article at most: NEWSCRAWL_MAX_PAGES cannot exceed this either.
+LISTED_PAGES = 1000
 
 
 @dataclass
@@ -37,11 +39,16 @@ class ArticlePage:
 
     url: str
     page_number: int
-    page_urls: list[str]
+    page_count: int  # as the page announces it: a hostile page may announce billions
     fields: dict = field(default_factory=dict)
     paragraphs: list[str] = field(default_factory=list)
     # A rel=canonical naming another article, not trusted for identity (see _canonical).
     ignored_canonical: str | None = None
+
+    @property
+    def page_urls(self) -> list[str]:
+        """URLs of the article's pages, page 1 first (at most the first LISTED_PAGES)."""
+        return page_urls(self.url, min(self.page_count, LISTED_PAGES))
 
 
 def extract_article(html: str | bytes, url: str) -> ArticlePage:
@@ -74,7 +81,7 @@ def extract_article(html: str | bytes, url: str) -> ArticlePage:
     }
     return ArticlePage(
         url=first_page, page_number=paging.number,
-        page_urls=page_urls(first_page, paging.count),
+        page_count=paging.count,
         fields=fields, paragraphs=body.paragraphs, ignored_canonical=ignored_canonical)
 
 
@@ -90,8 +97,8 @@ def _canonical(page: PageSources) -> tuple[str, str | None]:
     link = next((e.get("href") for e in page.tagged("link") if e.get("rel") == "canonical"), None)
     if not link:
         return ours, None
-    link = urljoin(page.url, link.strip())
-    if urlsplit(link).netloc != urlsplit(page.url).netloc or not is_article_url(link):
+    link = absolute_url(page.url, link)
+    if link is None or urlsplit(link).netloc != urlsplit(page.url).netloc or not is_article_url(link):
         return ours, None  # another host, or not an article URL: only our own form counts
     theirs = canonical_url(link)
     if _slug(theirs) != _slug(ours):
@@ -208,7 +215,9 @@ def _tags(page: PageSources) -> list[str]:
     if keywords := page.meta.get("news_keywords") or page.meta.get("keywords"):
         return unique(keywords.split(","))
     ld = page.article_ld.get("keywords") or []
-    return unique(ld.split(",") if isinstance(ld, str) else [str(k) for k in ld])
+    if isinstance(ld, str):
+        return unique(ld.split(","))
+    return unique(str(k) for k in ld if isinstance(k, (str, int))) if isinstance(ld, list) else []
 
 
 def _image(page: PageSources) -> str | None:
@@ -225,8 +234,7 @@ def _image(page: PageSources) -> str | None:
     candidates = chain((_photo_src(img) for img in images), (source() for source in (
         lambda: page.meta.get("og:image"), lambda: _ld_str(page.article_ld.get("image")),
         lambda: next((e.get("href") for e in page.tagged("link") if e.get("rel") == "image_src"), None))))
-    return next((url for c in candidates if c and (url := urljoin(page.url, c.strip())) and is_photo_url(url)),
-                None)
+    return next((url for c in candidates if (url := absolute_url(page.url, c)) and is_photo_url(url)), None)
 
 
 def _photo_src(img) -> str | None:

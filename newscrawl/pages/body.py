@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -22,7 +21,7 @@ from newscrawl.normalize import (
     split_authors,
 )
 from newscrawl.pages.sources import PageSources, leading_text, text_content
-from newscrawl.urls import canonical_url
+from newscrawl.urls import absolute_url, canonical_url
 
 # Noise inside the text container. Tested in one Python walk over the container's few
 # dozen elements: an XPath union of these tests walks the container once per test.
@@ -72,7 +71,7 @@ def extract_body(page: PageSources, container) -> Body:
     skipped.update(e for e in container.iterdescendants(etree.Element) if _is_noise(e))
     holding = {a for e in skipped for a in e.iterancestors()}  # elements with skipped parts
     raw: list[str] = []
-    _walk(container, raw, [], skipped, holding)
+    _walk(container, raw, skipped, holding)
     for paragraph in raw:
         _keep_or_move(paragraph, body)
     return body
@@ -98,7 +97,9 @@ def _related_lines(container: etree._Element, base_url: str, body: Body) -> set:
         if not (_has_baca_class(para) or (para.tag != "div" and _is_related_line(leading_text(para, 24)))):
             continue
         for href in (a.get("href") for a in para.iter("a") if a.get("href") is not None):
-            url = canonical_url(urljoin(base_url, href))
+            if (absolute := absolute_url(base_url, href)) is None:
+                continue
+            url = canonical_url(absolute)
             if url not in body.related_urls:
                 body.related_urls.append(url)
         related.add(para)
@@ -120,39 +121,39 @@ def _has_baca_class(element: etree._Element) -> bool:
     return "baca" in (element.get("class") or "").split()
 
 
-def _walk(element: etree._Element, out: list[str], buf: list[str], skipped: set, holding: set) -> None:
-    """Split an element into paragraphs: block children and ``<br><br>`` end one.
+def _walk(container: etree._Element, out: list[str], skipped: set, holding: set) -> None:
+    """Split the container into paragraphs: block elements and ``<br><br>`` end one.
 
-    Elements in ``skipped`` give only their tail; ``holding`` are those with a skipped
-    element inside (their text is not taken in one piece)."""
-    if element.text:
-        buf.append(element.text)
-    for child in element:
-        if not isinstance(child.tag, str) or child in skipped:
-            pass  # a comment, a processing instruction, noise or a related line: only its tail
-        elif child.tag == "br":
-            buf.append(_BR)
-        elif child.tag in _BLOCKS:
-            _flush(buf, out)
-            _walk(child, out, buf, skipped, holding)
-            _flush(buf, out)
-        elif child in holding:
-            _inline(child, buf, skipped)
+    Elements in ``skipped`` give only their tail; ``holding`` are inline elements with a
+    skipped element inside (their text is gathered piece by piece, not in one). A loop
+    with its own stack, not recursion: hostile pages nest thousands of elements deep.
+    """
+    buf = [container.text or ""]
+    stack: list[tuple] = [(iter(container), False)]  # (children, inside inline markup)
+    while stack:
+        frame = stack[-1]
+        if len(frame) == 3:  # an element is done: its block ends, its tail follows
+            stack.pop()
+            if frame[1]:
+                _flush(buf, out)
+            buf.append(frame[0].tail or "")
+            continue
+        child = next(frame[0], None)
+        if child is None:
+            stack.pop()
+        elif not isinstance(child.tag, str) or child in skipped:
+            buf.append(child.tail or "")  # a comment, noise or a related line: only its tail
+        elif child.tag == "br" and not frame[1]:
+            buf.extend((_BR, child.tail or ""))
+        elif frame[1] or child.tag in _BLOCKS or child in holding:
+            block = not frame[1] and child.tag in _BLOCKS
+            if block:
+                _flush(buf, out)
+            buf.append(child.text or "")
+            stack.extend(((child, block, "done"), (iter(child), not block)))
         else:
-            buf.append(text_content(child))  # inline markup: links keep their words
-        if child.tail:
-            buf.append(child.tail)
-
-
-def _inline(element: etree._Element, buf: list[str], skipped: set) -> None:
-    """The text of inline markup, without what is skipped inside it."""
-    if element.text:
-        buf.append(element.text)
-    for child in element:
-        if isinstance(child.tag, str) and child not in skipped:
-            _inline(child, buf, skipped)
-        if child.tail:
-            buf.append(child.tail)
+            buf.extend((text_content(child), child.tail or ""))  # inline markup: links keep their words
+    _flush(buf, out)  # text after the last block is text too
 
 
 def _flush(buf: list[str], out: list[str]) -> None:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from newscrawl.pages.sources import PageSources, compiled
-from newscrawl.urls import is_article_url
+from newscrawl.urls import absolute_url, is_article_url
 
 _ITEMS = compiled("./li//h3/a/@href")
 _PAGER_LINKS = compiled(".//a/@href")
@@ -26,14 +25,14 @@ def extract_listing(html: str | bytes, url: str) -> Listing:
     hrefs = [h for ul in page.with_class("lsi") if ul.tag == "ul" for h in _ITEMS(ul)] or page.all("//a/@href")
     listing = Listing()
     for href in hrefs:
-        absolute = urljoin(url, href.strip())
-        if is_article_url(absolute) and absolute not in listing.article_urls:
+        absolute = absolute_url(url, href)
+        if absolute and is_article_url(absolute) and absolute not in listing.article_urls:
             listing.article_urls.append(absolute)
     pager = page.by_id("paginga")
     pager_links = [*(_PAGER_LINKS(pager) if pager is not None else []),
                    *(h for div in page.with_class("paging") if div.tag == "div" for h in _NUMBERED_LINKS(div))]
     for href in pager_links:
-        absolute = urljoin(url, href.strip())
-        if absolute != url and absolute not in listing.page_urls and not is_article_url(absolute):
+        absolute = absolute_url(url, href)
+        if absolute and absolute != url and absolute not in listing.page_urls and not is_article_url(absolute):
             listing.page_urls.append(absolute)
     return listing

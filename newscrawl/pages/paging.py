@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from newscrawl.normalize import clean_text
 from newscrawl.pages.sources import PageSources, text_of
-from newscrawl.urls import page_number_of
+from newscrawl.urls import absolute_url, page_number_of
 
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
 # The same with the spaces between elements' texts gone: true wherever _COUNT_TEXT is.
@@ -86,8 +86,12 @@ def _linked_number(link, base_url: str, own_path: str, own_slug: str) -> int | N
     # A link into this article names its slug or is a bare query: a substring test rules
     # out the recommendations and tags around the pager before any URL parsing.
     if href and (own_slug in href or href.startswith("?")):
-        target = urlsplit(href if href.startswith(("https://", "http://")) else urljoin(base_url, href))
-        if target.path.rstrip("/") == own_path:
+        absolute = href if href.startswith(("https://", "http://")) else absolute_url(base_url, href)
+        try:
+            target = urlsplit(absolute) if absolute else None
+        except ValueError:
+            target = None  # "http://[::1": no URL at all
+        if target is not None and target.path.rstrip("/") == own_path:
             number = page_number_of(target)
             if number > 1 or text_of(link) == "1":
                 return number

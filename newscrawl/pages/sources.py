@@ -55,7 +55,9 @@ def decode_html(body: bytes, content_type: bytes | str | None = None) -> str:
 
 
 # No ID table (collect_ids): PageSources indexes ids itself, and building it costs ~3%.
-_PARSER = etree.HTMLParser(no_network=True, collect_ids=False)
+# huge_tree: libxml2 otherwise stops at 255 nested elements and silently drops the rest
+# of the page (tag soup with hundreds of unclosed <b> does that).
+_PARSER = etree.HTMLParser(no_network=True, collect_ids=False, huge_tree=True)
 
 
 def parse_html(html: str | bytes) -> etree._Element:
@@ -252,6 +254,6 @@ def _load_json(text: str) -> Any:
     for candidate in (text, _TRAILING_COMMA.sub(r"\1", text)):
         try:
             return json.loads(candidate, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             continue
     return None

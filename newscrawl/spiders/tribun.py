@@ -19,7 +19,7 @@ from newscrawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.distributed import SharedFrontier
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
-from newscrawl.pages import extract_article, extract_listing, parse_sitemap
+from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import decode_html
 from newscrawl.sites import NETWORK_DOMAINS, is_network_host, site_host, sitemap_urls
 from newscrawl.state import ArticleState
@@ -213,7 +213,10 @@ class TribunSpider(scrapy.Spider):
         if (html := self._html(response, "articles")) is None:
             return
         self._count("articles/fetched")
-        first = extract_article(html, response.url)
+        if (first := self._extract(html, response.url)) is None:
+            self._count("articles/failed")
+            self._count("articles/failed/extraction")
+            return
         if first.ignored_canonical:
             self.logger.info("%s declares %s as its canonical URL: another article; kept under its own URL",
                              first.url, first.ignored_canonical)
@@ -229,12 +232,28 @@ class TribunSpider(scrapy.Spider):
         """Page 2..N: add its text to the draft."""
         if (html := self._html(response, "pages")) is None:
             draft.fail(number)
-        elif draft.add(number, extract_article(html, response.url)) == REPEATED:
+        elif (page := self._extract(html, response.url)) is None:
+            self._count("pages/failed")
+            draft.fail(number)
+        elif draft.add(number, page) == REPEATED:
             self.logger.info("%s: page %d repeats an earlier page; pagination stops", draft.url, number)
             self._count("pages/repeated")
         else:
             self._count("pages/merged")
         yield from self._next(draft)
+
+    def _extract(self, html: str, url: str) -> ArticlePage | None:
+        """The page's fields, or None when extraction raised (a bug: it should never).
+
+        The page then counts as failed, the rest of its article goes on, and the run's
+        verdict is ``errors``: a page never loses its whole article.
+        """
+        try:
+            return extract_article(html, url)
+        except Exception:
+            self.logger.exception("Extraction failed on %s; the page counts as failed", url)
+            self._count("errors/extraction")
+            return None
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         """A page that failed after retries: keep what the draft has, go on."""
