@@ -69,7 +69,7 @@ class ArticleDraft:
             paragraphs.pop(0)
         self.pages[number] = paragraphs
         related = self.fields.setdefault("related_urls", [])
-        related.extend(u for u in page.fields.get("related_urls", []) if u not in related)
+        related[:] = dict.fromkeys([*related, *page.fields.get("related_urls", [])])  # linear, in order
         return ADDED
 
     def fail(self, number: int) -> None:

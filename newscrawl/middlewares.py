@@ -59,6 +59,8 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, each after a wait: ``base * 2**n`` seconds, or what Retry-After says."""
 
+    STOP_CHECK_SECONDS = 0.25  # how soon a graceful stop ends a wait
+
     def __init__(self, settings) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_BASE")
@@ -89,7 +91,20 @@ class BackoffRetryMiddleware(RetryMiddleware):
             if asked > self.max_retry_after:
                 stats.inc_value("newscrawl/throttled/retry_after_capped")
         stats.inc_value("newscrawl/retries/wait_seconds", round(delay, 3))
-        await asyncio.sleep(delay)
+        await self._sleep_unless_stopping(delay)
+
+    async def _sleep_unless_stopping(self, delay: float) -> None:
+        """Sleep, but not past a graceful stop (SIGTERM, Ctrl-C): the engine waits for this
+        request before it can close, and systemd kills after 90 s, Docker after 10. The
+        retry is then dropped by the closing engine and left for the next run."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        while (remaining := deadline - loop.time()) > 0:
+            engine = self.crawler.engine
+            if engine is not None and not engine.running:
+                self.crawler.stats.inc_value("newscrawl/retries/abandoned_at_stop")
+                return
+            await asyncio.sleep(min(self.STOP_CHECK_SECONDS, remaining))
 
 
 class BlockedHostMiddleware:

@@ -103,6 +103,12 @@ EXTENSIONS = {
 # ---- newscrawl's own settings (not Scrapy's) -----------------------------------------
 # Pages fetched per article at most; an article announcing more is capped and counted.
 NEWSCRAWL_MAX_PAGES = 50
+# Bounds against pages that never end: index pages followed per site, section and date
+# (a busy day on www has about 40); sitemaps read per run (indexes may chain to new
+# URLs forever); links taken from one page (article links, pager, "Baca juga").
+NEWSCRAWL_MAX_INDEX_PAGES = 200
+NEWSCRAWL_MAX_SITEMAPS = 2000
+NEWSCRAWL_MAX_LINKS_PER_PAGE = 2000
 # Path of a JSON file to write the final crawl stats to (for monitoring and tests).
 NEWSCRAWL_STATS_FILE = None
 # Incremental runs: skip articles an earlier run exported (store in NEWSCRAWL_STATE_DIR).

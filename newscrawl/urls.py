@@ -100,8 +100,9 @@ def absolute_url(base: str, href: str | None) -> str | None:
     """
     if not href or not href.strip():
         return None
+    href = href.strip()
     try:
-        url = urljoin(base, href.strip())
+        url = href if href.startswith(("https://", "http://")) else urljoin(base, href)
         urlsplit(url).port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return None

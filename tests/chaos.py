@@ -87,10 +87,10 @@ class FailingPageTwo:
 
         original = spider_module.extract_article
 
-        def extract_article(html, url):
+        def extract_article(html, url, *args):
             if url.endswith("?page=2"):
                 raise ValueError("planted by tests.chaos")
-            return original(html, url)
+            return original(html, url, *args)
 
         spider_module.extract_article = extract_article
         return cls()

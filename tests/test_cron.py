@@ -251,3 +251,24 @@ def test_backfill_progress_estimates_the_time_left(tmp_path):
     progress.started -= 120  # two minutes in
     line = progress.line(spider)
     assert "backfill: 2 of 4 days reached, about 2 min left" in line
+
+
+def test_sigterm_does_not_wait_out_a_long_retry_after(site, tmp_path):
+    # Page 2 answers 429 "come back in 100 s"; systemd kills after 90 s, Docker after 10.
+    cabai = "https://makassar.tribunnews.com/2022/08/19/harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu"
+    site.faults[f"{cabai}?page=2"] = [("retry-after", "100")]
+    stats_file = tmp_path / "stats.json"
+    crawl = subprocess.Popen(crawl_command("-s", f"NEWSCRAWL_STATS_FILE={stats_file}", "-a", f"urls={site.url(cabai)}"),
+                             cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while f"{cabai}?page=2" not in site.requests:
+        assert crawl.poll() is None and time.monotonic() < deadline, "page 2 was never requested"
+        time.sleep(0.05)
+    time.sleep(0.5)  # the crawl is now waiting on Retry-After
+    crawl.send_signal(signal.SIGTERM)
+    _, stderr = crawl.communicate(timeout=20)  # not 100 s
+    assert crawl.returncode == 6, stderr
+    stats = json.loads(stats_file.read_text())
+    assert stats["newscrawl/retries/abandoned_at_stop"] == 1
+    assert finalized_items(tmp_path) == []  # the half-fetched article is left for the next run
+    assert not list((tmp_path / ".newscrawl").glob("journal-*"))

@@ -15,6 +15,7 @@ from tests.sitegen import build_site, index_url
 EMAS = "https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik"
 BEKASI = "https://www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"
 PSBB = "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+INDEX = "https://www.tribunnews.com/index-news?date=2020-5-4"
 
 
 def test_server_errors_timeouts_and_resets_are_retried_with_backoff(site, tmp_path):
@@ -273,3 +274,56 @@ def test_a_page_whose_extraction_raises_is_a_failed_page_not_a_lost_article(tmp_
     assert item["body"] == "\n\n".join(p for n in (0, 2, 3) for p in four.pages[n])
     assert run.stat("errors/extraction") == 1 and run.stat("pages/failed") == 1
     assert "problem: extraction raised on 1 page(s)" in run.stderr
+
+
+# ---- round 2: crawls that never end or freeze ----------------------------------------------------
+
+def test_an_index_of_empty_pages_with_next_links_stops_at_the_first(tmp_path):
+    site_dir = tmp_path / "site" / "www.tribunnews.com"
+    site_dir.mkdir(parents=True)
+    for n in range(1, 31):  # as far as anyone would follow: each empty page links the next
+        query = "date=2020-5-4" + ("" if n == 1 else f"&page={n}")
+        (site_dir / f"index-news__{query}.html").write_text(
+            f'<html><body><ul class="lsi"></ul><div id="paginga"><div class="paging">'
+            f'<a href="/index-news?date=2020-5-4&amp;page={n + 1}" data-ci-pagination-page="{n + 1}">Next</a>'
+            f'</div></div></body></html>')
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", "-a", f"urls={running.url(INDEX)}")
+        requested = [u for u in running.requests if "index-news" in u]
+    assert run.returncode == 3, run.stderr  # site_changed: no listing page had article links
+    assert requested == [INDEX] and run.stat("listings/empty") == 1
+
+
+def test_index_pages_per_date_and_sitemaps_per_run_are_capped(tmp_path):
+    build_site(tmp_path / "site", 60, per_index_page=10, pages_mix=(1,))  # 6 index pages
+    root = tmp_path / "site" / "www.tribunnews.com"
+    for n in range(1, 21):  # sitemap indexes chaining to a new URL each, forever
+        (root / f"sitemap-news-{n}.xml").write_text(
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<sitemap><loc>https://www.tribunnews.com/sitemap-news-{n + 1}.xml</loc></sitemap></sitemapindex>')
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", "-s", "NEWSCRAWL_MAX_INDEX_PAGES=3", "-s", "NEWSCRAWL_MAX_SITEMAPS=4",
+                        "-a", f"urls={running.url(index_url())},{running.url('https://www.tribunnews.com/sitemap-news-1.xml')}")
+        requests = list(running.requests)
+    assert run.returncode == 0, run.stderr
+    assert run.stat("listings/parsed") == 3 and len(run.items()) == 30 and run.stat("listings/capped") >= 1
+    assert sum("sitemap-news-" in u for u in requests) == 4 and run.stat("sitemaps/capped") == 1
+
+
+@pytest.mark.timeout(60)  # quadratic passes took 140 s; a linear crawl of this takes a few
+def test_a_listing_with_100000_links_is_read_in_linear_time_and_capped(tmp_path):
+    articles = build_site(tmp_path / "site", 20, pages_mix=(1,))
+    site_dir = tmp_path / "site" / "www.tribunnews.com"
+    paths = [a.url.split(".com", 1)[1] for a in articles] + [f"/nasional/{n}/berita" for n in range(99_980)]
+    links = "".join(f'<li class="ptb15"><h3><a href="{path}">b</a></h3></li>' for path in paths)
+    pager = "".join(f'<a href="/index-news?date=2020-5-4&amp;page={n}" data-ci-pagination-page="{n}">{n}</a>'
+                    for n in range(2, 100_000))
+    (site_dir / "index-news__date=2020-5-4.html").write_text(
+        f'<html><body><ul class="lsi">{links}</ul><div id="paginga"><div class="paging">{pager}</div></div></body></html>')
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", "-s", "NEWSCRAWL_MAX_LINKS_PER_PAGE=20", "-s", "NEWSCRAWL_MAX_INDEX_PAGES=2",
+                        "-s", "DOWNLOAD_MAXSIZE=67108864",  # 17 MB: above the default refusal at 8 MB
+                        "-a", f"urls={running.url(INDEX)}")
+    assert run.returncode == 0, run.stderr
+    assert run.stat("listings/links_capped") == 1 and run.stat("articles/discovered") == 20
+    assert len(run.items()) == 20

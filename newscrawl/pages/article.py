@@ -22,7 +22,7 @@ from newscrawl.normalize import (
 )
 from newscrawl.pages.body import extract_body, text_container
 from newscrawl.pages.paging import extract_paging
-from newscrawl.pages.sources import PageSources, compiled, has_class, leading_text, text_of
+from newscrawl.pages.sources import MAX_LINKS, PageSources, compiled, has_class, leading_text, text_of
 from newscrawl.sites import is_main_site
 from newscrawl.urls import absolute_url, article_id_from_url, canonical_url, is_article_url, page_urls
 
@@ -51,13 +51,15 @@ class ArticlePage:
         return page_urls(self.url, min(self.page_count, LISTED_PAGES))
 
 
-def extract_article(html: str | bytes, url: str) -> ArticlePage:
-    """Extract one article page: item fields, this page's paragraphs and the page list."""
+def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> ArticlePage:
+    """Extract one article page: item fields, this page's paragraphs and the page list.
+
+    At most ``max_links`` links of the pager and of the "Baca juga" lines are looked at."""
     page = PageSources(html, url)
     first_page, ignored_canonical = _canonical(page)
     container = text_container(page)
-    paging = extract_paging(page, container)
-    body = extract_body(page, container)
+    paging = extract_paging(page, container, max_links)
+    body = extract_body(page, container, max_links)
     authors = unique([*_authors(page), *body.byline_authors])
     fields = {
         "url": first_page,

@@ -20,7 +20,7 @@ from newscrawl.normalize import (
     clean_text,
     split_authors,
 )
-from newscrawl.pages.sources import PageSources, leading_text, text_content
+from newscrawl.pages.sources import MAX_LINKS, PageSources, leading_text, text_content
 from newscrawl.urls import absolute_url, canonical_url
 
 # Noise inside the text container. Tested in one Python walk over the container's few
@@ -58,7 +58,7 @@ class Body:
     syndicated_from: str | None = None
 
 
-def extract_body(page: PageSources, container) -> Body:
+def extract_body(page: PageSources, container, max_links: int = MAX_LINKS) -> Body:
     """Paragraphs of the text ``container`` (see text_container), with its related links set apart.
 
     The page's tree is not changed (other fields read it too): related lines and noise
@@ -67,7 +67,7 @@ def extract_body(page: PageSources, container) -> Body:
     body = Body()
     if container is None:
         return body
-    skipped = _related_lines(container, page.url, body)
+    skipped = _related_lines(container, page.url, body, max_links)
     skipped.update(e for e in container.iterdescendants(etree.Element) if _is_noise(e))
     holding = {a for e in skipped for a in e.iterancestors()}  # elements with skipped parts
     raw: list[str] = []
@@ -88,19 +88,24 @@ def text_container(page: PageSources):
     return next((found[0] for found in candidates if found), None)
 
 
-def _related_lines(container: etree._Element, base_url: str, body: Body) -> set:
-    """The "Baca juga" lines of the text; their links go to ``body.related_urls``."""
+def _related_lines(container: etree._Element, base_url: str, body: Body, max_links: int) -> set:
+    """The "Baca juga" lines of the text; their links (``max_links`` at most) go to
+    ``body.related_urls``."""
     candidates = [e for e in container.iterdescendants(etree.Element)
                   if e.tag in _RELATED_TAGS or e.get("class") is not None]
     related = set()
+    urls = set(body.related_urls)
     for para in candidates:
         if not (_has_baca_class(para) or (para.tag != "div" and _is_related_line(leading_text(para, 24)))):
             continue
         for href in (a.get("href") for a in para.iter("a") if a.get("href") is not None):
+            if len(urls) >= max_links:
+                break
             if (absolute := absolute_url(base_url, href)) is None:
                 continue
             url = canonical_url(absolute)
-            if url not in body.related_urls:
+            if url not in urls:
+                urls.add(url)
                 body.related_urls.append(url)
         related.add(para)
     return related

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from newscrawl.normalize import clean_text
-from newscrawl.pages.sources import PageSources, text_of
+from newscrawl.pages.sources import MAX_LINKS, PageSources, text_of
 from newscrawl.urls import absolute_url, page_number_of
 
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
@@ -29,7 +30,7 @@ class Paging:
     count: int
 
 
-def extract_paging(page: PageSources, container) -> Paging:
+def extract_paging(page: PageSources, container, max_links: int = MAX_LINKS) -> Paging:
     """This page's number and the article's page count, from any paging markup present.
 
     ``container`` is the page's text container (see pages/body.py text_container).
@@ -44,7 +45,7 @@ def extract_paging(page: PageSources, container) -> Paging:
         if container is not None else []
     for pager in [*page.with_class("side-article", "mb5"), *in_text, *page.with_class("pagination-wrap")]:
         current = None
-        for link in pager.iter("a"):
+        for link in islice(pager.iter("a"), max_links):
             linked = _linked_number(link, page.url, own_path, own_slug)
             if linked:
                 count = max(count, linked)

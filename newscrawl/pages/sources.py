@@ -54,6 +54,10 @@ def decode_html(body: bytes, content_type: bytes | str | None = None) -> str:
     return text
 
 
+# Links taken from one page at most (article links of a listing, its pager, "Baca juga"
+# links, an article's pager): a hostile page holds 10^5. NEWSCRAWL_MAX_LINKS_PER_PAGE.
+MAX_LINKS = 2000
+
 # No ID table (collect_ids): PageSources indexes ids itself, and building it costs ~3%.
 # huge_tree: libxml2 otherwise stops at 255 nested elements and silently drops the rest
 # of the page (tag soup with hundreds of unclosed <b> does that).

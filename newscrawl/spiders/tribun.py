@@ -6,6 +6,7 @@ stats under ``newscrawl/`` and never loses the pages already collected.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
@@ -20,7 +21,7 @@ from newscrawl.distributed import SharedFrontier
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse_sitemap
-from newscrawl.pages.sources import decode_html
+from newscrawl.pages.sources import MAX_LINKS, decode_html
 from newscrawl.sites import NETWORK_DOMAINS, is_network_host, site_host, sitemap_urls
 from newscrawl.state import ArticleState
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
@@ -43,6 +44,11 @@ class TribunSpider(scrapy.Spider):
         hosts = {urlsplit(u).hostname for u in self.options.urls}
         self.allowed_domains = [*NETWORK_DOMAINS, *sorted(hosts)]
         self.max_pages = 50
+        self.max_links = MAX_LINKS
+        self.max_index_pages = 200
+        self.max_sitemaps = 2000
+        self._index_pages: Counter[tuple] = Counter()  # index pages requested, per site, path and date
+        self._sitemaps_requested = 0
         self._requested: set[int] = set()
         self._listings: set[int] = set()
         self._days_reached: set[str] = set()
@@ -67,7 +73,11 @@ class TribunSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "TribunSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.max_pages = crawler.settings.getint("NEWSCRAWL_MAX_PAGES")
+        settings = crawler.settings
+        spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
+        spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
+        spider.max_index_pages = settings.getint("NEWSCRAWL_MAX_INDEX_PAGES", spider.max_index_pages)
+        spider.max_sitemaps = settings.getint("NEWSCRAWL_MAX_SITEMAPS", spider.max_sitemaps)
         return spider
 
     @cached_property
@@ -104,10 +114,10 @@ class TribunSpider(scrapy.Spider):
         for site in self.options.sites:
             if not self.options.since:
                 for url in sitemap_urls(site):
-                    yield self._sitemap_request(url)
+                    yield from self._sitemap_request(url)
             for day in self.options.days or [datetime.now(WIB).date()]:
                 for section in self.options.sections or [None]:
-                    yield self._listing_request(self._index_url(site, day, section))
+                    yield from self._listing_request(self._index_url(site, day, section))
 
     @staticmethod
     def _index_url(site: str, day, section: str | None) -> str:
@@ -117,18 +127,34 @@ class TribunSpider(scrapy.Spider):
     def _route(self, url: str) -> Iterator[scrapy.Request]:
         """A request for a given URL, by what its path says it is."""
         if is_sitemap_url(url):
-            yield self._sitemap_request(url)
+            yield from self._sitemap_request(url)
         elif is_article_url(url):
             yield from self._article_request(url)
         else:
-            yield self._listing_request(listing_url(url))
+            yield from self._listing_request(listing_url(url))
 
-    def _listing_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                              priority=LISTING_PRIORITY)
+    def _listing_request(self, url: str) -> Iterator[scrapy.Request]:
+        """An index page, unless its date and section had NEWSCRAWL_MAX_INDEX_PAGES already."""
+        parts = urlsplit(url)
+        key = (parts.netloc, parts.path, tuple(parse_qs(parts.query).get("date", [])))
+        if self._index_pages[key] >= self.max_index_pages:
+            if self._index_pages[key] == self.max_index_pages:
+                self.logger.info("%s: %d index pages of %s %s followed; no more (NEWSCRAWL_MAX_INDEX_PAGES)",
+                                 url, self.max_index_pages, parts.path, key[2] and key[2][0] or "")
+                self._index_pages[key] += 1
+            self._count("listings/capped")
+            return
+        self._index_pages[key] += 1
+        yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                             priority=LISTING_PRIORITY)
 
-    def _sitemap_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_failed)
+    def _sitemap_request(self, url: str) -> Iterator[scrapy.Request]:
+        """A sitemap, unless the run has read NEWSCRAWL_MAX_SITEMAPS (indexes may chain forever)."""
+        if self._sitemaps_requested >= self.max_sitemaps:
+            self._count("sitemaps/capped")
+            return
+        self._sitemaps_requested += 1
+        yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_failed)
 
     def listing_failed(self, failure: Failure) -> None:
         """An index page or sitemap that failed after retries: one line, counted, go on."""
@@ -174,11 +200,16 @@ class TribunSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if (html := self._html(response, "listings")) is None:
             return
-        listing = extract_listing(html, response.url)
+        listing = extract_listing(html, response.url, self.max_links)
         self._count("listings/parsed")
         self._days_reached.update(parse_qs(urlsplit(response.url).query).get("date", []))
         if not listing.article_urls:
+            # An empty page ends its index's paging: an index of empty pages with a "Next"
+            # link would otherwise be followed forever.
             self._count("listings/empty")
+            return
+        if len(listing.article_urls) >= self.max_links:
+            self._count("listings/links_capped")
         fingerprint = hash(tuple(listing.article_urls))
         if listing.article_urls and fingerprint in self._listings:
             # Index pages past the last one repeat it: a repeat means stop paging.
@@ -188,14 +219,16 @@ class TribunSpider(scrapy.Spider):
         for url in listing.article_urls:
             yield from self._article_request(url)
         for url in listing.page_urls:
-            yield self._listing_request(listing_url(url))
+            yield from self._listing_request(listing_url(url))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         sitemap = parse_sitemap(response.body)
         self._count(f"sitemaps/{sitemap.kind}")
-        for entry in sitemap.entries:
+        if len(sitemap.entries) > self.max_links:
+            self._count("sitemaps/links_capped")
+        for entry in sitemap.entries[:self.max_links]:
             if sitemap.kind == "index" and self._wanted_sitemap(entry.url):
-                yield self._sitemap_request(entry.url)
+                yield from self._sitemap_request(entry.url)
             elif sitemap.kind == "urlset" and is_article_url(entry.url):
                 yield from self._article_request(entry.url)
 
@@ -249,7 +282,7 @@ class TribunSpider(scrapy.Spider):
         verdict is ``errors``: a page never loses its whole article.
         """
         try:
-            return extract_article(html, url)
+            return extract_article(html, url, self.max_links)
         except Exception:
             self.logger.exception("Extraction failed on %s; the page counts as failed", url)
             self._count("errors/extraction")
