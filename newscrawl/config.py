@@ -54,6 +54,7 @@ def _anything(value: str) -> str | None:
 
 KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_MAX_PAGES": _whole(1, 1000),
+    "NEWSCRAWL_RUN_NUMBER": _whole(0),
     "NEWSCRAWL_MAX_INDEX_PAGES": _whole(1),
     "NEWSCRAWL_MAX_SITEMAPS": _whole(1),
     "NEWSCRAWL_MAX_LINKS_PER_PAGE": _whole(1),

@@ -160,23 +160,27 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def run_id(stats: Any, worker: str | None = None) -> str:
-    """The run's id: its start, UTC to the microsecond, kept in the stats as ``newscrawl/run``.
+def run_id(crawler: Crawler) -> str:
+    """The run's id, kept in the stats as ``newscrawl/run``: its number in the state
+    folder (``NEWSCRAWL_RUN_NUMBER``, given by the crawl command under the run lock), then
+    its start, UTC to the microsecond, then the worker's name in distributed mode.
 
-    Every feed, the report and the journal of one run share it, and two runs started in
-    the same second still get two files.
+    Every feed, the report and the journal of one run share it. File names sort in run
+    order even when the clock goes back (a clock step, NFS), and two runs started in the
+    same second still get two files.
     """
+    stats, settings = crawler.stats, crawler.settings
     if not stats.get_value("newscrawl/run"):
         run = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        stats.set_value("newscrawl/run", f"{run}-{worker}" if worker else run)
+        if number := settings.getint("NEWSCRAWL_RUN_NUMBER"):
+            run = f"{number:08d}-{run}"
+        stats.set_value("newscrawl/run", f"{run}-{worker_name(settings)}" if redis_url(settings) else run)
     return stats.get_value("newscrawl/run")
 
 
 def uri_params(params: dict[str, Any], spider: Any) -> dict[str, Any]:
     """Feed URI parameters plus ``run`` (see run_id)."""
-    settings = spider.crawler.settings
-    worker = worker_name(settings) if redis_url(settings) else None
-    return {**params, "run": run_id(spider.crawler.stats, worker)}
+    return {**params, "run": run_id(spider.crawler)}
 
 
 def feed_path(crawler: Crawler, spider: Any) -> Path | None:
@@ -186,7 +190,7 @@ def feed_path(crawler: Crawler, spider: Any) -> Path | None:
         scheme = urlsplit(uri).scheme
         if scheme not in ("", "file"):
             continue
-        run = run_id(crawler.stats, worker_name(crawler.settings) if redis_url(crawler.settings) else None)
+        run = run_id(crawler)
         params = {"name": spider.name, "time": run, "batch_id": 1, "batch_time": run, "run": run}
         path = uri % params
         return Path(file_uri_to_path(path) if scheme == "file" else path)

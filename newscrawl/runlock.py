@@ -52,6 +52,19 @@ class RunLock:
         self._fd = fd
         return self
 
+    def next_run_number(self) -> int:
+        """The number of the run holding the lock: one more than the last, kept beside the
+        lock (``<lock>.seq``), so output names sort in run order whatever the clock says."""
+        counter = self.path.with_name(self.path.name + ".seq")
+        try:
+            last = int(counter.read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            last = 0
+        temporary = counter.with_name(counter.name + ".tmp")
+        temporary.write_text(f"{last + 1}\n")
+        os.replace(temporary, counter)
+        return last + 1
+
     def release(self) -> None:
         """Clear the file (a clean finish) and unlock."""
         if self._fd is not None:

@@ -101,6 +101,9 @@ EXTENSIONS = {
 }
 
 # ---- newscrawl's own settings (not Scrapy's) -----------------------------------------
+# Set by the crawl command: this run's number in the state folder (output names sort by
+# it). 0: none (the name then starts with the time).
+NEWSCRAWL_RUN_NUMBER = 0
 # Pages fetched per article at most; an article announcing more is capped and counted.
 NEWSCRAWL_MAX_PAGES = 50
 # Bounds against pages that never end: index pages followed per site, section and date

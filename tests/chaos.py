@@ -94,3 +94,21 @@ class FailingPageTwo:
 
         spider_module.extract_article = extract_article
         return cls()
+
+
+class FailingItem:
+    """The normalize pipeline raises on sitegen's article 1 (a bug in a pipeline, simulated)."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from newscrawl.pipelines import NormalizePipeline
+
+        original = NormalizePipeline.process_item
+
+        def process_item(self, item):
+            if item.url and item.url.endswith("/artikel-nomor-1"):
+                raise RuntimeError("planted by tests.chaos")
+            return original(self, item)
+
+        NormalizePipeline.process_item = process_item
+        return cls()

@@ -168,6 +168,19 @@ def test_an_exception_in_a_callback_is_never_ok(tmp_path):
     assert len(run.items()) == len(articles) - 1  # the others are exported as usual
 
 
+def test_an_item_that_fails_in_a_pipeline_is_one_error_line_and_never_ok(tmp_path):
+    from tests.chaos import chaos_settings
+
+    articles = build_site(tmp_path / "site", 6)
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", *chaos_settings("FailingItem"), "-a", f"urls={running.url(index_url())}")
+    assert run.returncode == 7, run.stderr
+    [line] = [line for line in run.stderr.splitlines() if "Error processing" in line]
+    assert line.endswith("/artikel-nomor-1: RuntimeError: planted by tests.chaos")
+    assert articles[1].pages[0][0] not in run.stderr  # the article's text is not dumped
+    assert "1 article(s) failed in the item pipelines" in run.stderr and len(run.items()) == 5
+
+
 def test_exports_that_could_not_be_recorded_are_an_error_and_recorded_next_run(site, tmp_path):
     from tests.chaos import chaos_settings
 
@@ -272,3 +285,22 @@ def test_sigterm_does_not_wait_out_a_long_retry_after(site, tmp_path):
     assert stats["newscrawl/retries/abandoned_at_stop"] == 1
     assert finalized_items(tmp_path) == []  # the half-fetched article is left for the next run
     assert not list((tmp_path / ".newscrawl").glob("journal-*"))
+
+
+def test_run_files_sort_in_run_order_whatever_the_clock(site, tmp_path):
+    # The number comes from the state folder, under the run lock; the time only follows it.
+    for url in (EMAS, INDEX):
+        assert run_crawl(tmp_path, "-a", f"urls={site.url(url)}").returncode == 0
+    (tmp_path / ".newscrawl" / "run.lock.seq").write_text("9\n")  # e.g. a restored state folder
+    assert run_crawl(tmp_path, "-s", "NEWSCRAWL_INCREMENTAL=0", "-a", f"urls={site.url(EMAS)}").returncode == 0
+    names = sorted(p.name for p in (tmp_path / "output" / "tribun").glob("*.jsonl"))
+    assert [n.split("-")[1] for n in names] == ["00000001", "00000002", "00000010"]
+
+
+def test_the_run_number_comes_before_the_time_in_the_run_id(tmp_path):
+    from newscrawl.feeds import run_id
+    from tests.conftest import project_crawler
+
+    tenth = run_id(project_crawler(tmp_path, NEWSCRAWL_RUN_NUMBER=10))  # read the clock first ...
+    ninth = run_id(project_crawler(tmp_path, NEWSCRAWL_RUN_NUMBER=9))  # ... this one later
+    assert ninth < tenth and tenth.startswith("00000010-")

@@ -122,7 +122,7 @@ def test_deploy_schedule_and_rotation_lose_nothing(scrapyd, tmp_path):
         first = scrapyd.run_job(("urls", site.url(EMAS)))
         assert "OK (exit status 0)" in scrapyd.log(first)
         assert [item["url"] for item in scrapyd.items()[first]] == [site.url(EMAS)]
-        second = scrapyd.run_job(("urls", site.url(PSBB)))
+        second = scrapyd.run_job(("urls", site.url(PSBB)), ("setting", "NEWSCRAWL_CSV_FEED=1"))
         # Scrapyd keeps one item file (jobs_to_keep = 1): the first job's goes now ...
         third = scrapyd.run_job(("urls", site.url(EMAS)))
     assert "1 skipped as known" in scrapyd.log(third)
@@ -131,6 +131,8 @@ def test_deploy_schedule_and_rotation_lose_nothing(scrapyd, tmp_path):
     own = [json.loads(line) for f in sorted((scrapyd.home / "output" / "tribun").glob("*.jsonl"))
            for line in f.read_text().splitlines()]
     assert sorted(item["url"] for item in own) == sorted([site.url(EMAS), site.url(PSBB)])
+    [table] = (scrapyd.home / "output" / "tribun").glob("*.csv")  # the CSV beside the run's own JSONL
+    assert table.with_suffix(".jsonl").exists() and site.url(PSBB) in table.read_text(encoding="utf-8-sig")
 
 
 def test_a_job_refused_before_it_starts_says_why_in_its_log(scrapyd, tmp_path):

@@ -99,6 +99,7 @@ class Command(ScrapyCrawlCommand):
             self._fail(args, error, LOCKED_EXIT)
         except OSError as error:
             self._fail(args, error, CANT_WRITE_EXIT)
+        self.settings.set("NEWSCRAWL_RUN_NUMBER", self.lock.next_run_number(), priority="cmdline")
         try:
             check_writable(self.settings, args[0])
         except OSError as error:
