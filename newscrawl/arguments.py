@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from newscrawl.sites import ALL_SITES, MAIN_SITE
+from newscrawl.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_host
 
 KNOWN = ("urls", "since", "until", "sites", "sections")
 _SECTION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -27,6 +27,13 @@ class CrawlArguments:
     until: date | None = None
     sites: tuple[str, ...] = (MAIN_SITE,)
     sections: tuple[str, ...] = ()
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The hosts this run crawls: the ``-a urls`` hosts, else those of its sites."""
+        if self.urls:
+            return frozenset(urlsplit(u).netloc.lower() for u in self.urls)
+        return frozenset(site_host(name) for name in self.sites)
 
     @property
     def days(self) -> list[date]:
@@ -114,7 +121,9 @@ def _sites(raw: dict[str, str]) -> tuple[str, ...]:
     names = [n.lower() for n in _items(raw, "sites")] or [MAIN_SITE]
     if names == ["all"]:
         return ALL_SITES
+    if names == ["regional"]:  # every site but www: beside a www job with its own state
+        return REGIONAL_SITES
     for name in names:
         if name not in ALL_SITES:
-            raise ArgumentError(f"-a sites: unknown site {name!r} (see newscrawl/sites.py, or 'all')")
+            raise ArgumentError(f"-a sites: unknown site {name!r} (see newscrawl/sites.py, 'all' or 'regional')")
     return tuple(dict.fromkeys(names))

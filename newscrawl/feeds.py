@@ -197,14 +197,21 @@ def feed_path(crawler: Crawler, spider: Any) -> Path | None:
     return None
 
 
-def check_writable(settings: Any, spider_name: str) -> None:
-    """Raise OSError (naming the folder) if a local feed's folder cannot be written."""
+def local_feed_folders(settings: Any, spider_name: str) -> list[Path]:
+    """The folders the run's local feeds are written into."""
+    folders = []
     for uri in settings.getdict("FEEDS"):
         uri = str(uri)
         if urlsplit(uri).scheme not in ("", "file"):
             continue
         path = Path(file_uri_to_path(uri) if uri.startswith("file:") else uri)
-        folder = Path(str(path.parent) % _Params(name=spider_name))
+        folders.append(Path(str(path.parent) % _Params(name=spider_name)))
+    return list(dict.fromkeys(folders))
+
+
+def check_writable(settings: Any, spider_name: str) -> None:
+    """Raise OSError (naming the folder) if a local feed's folder cannot be written."""
+    for folder in local_feed_folders(settings, spider_name):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             probe = folder / f".newscrawl-write-test-{os.getpid()}"

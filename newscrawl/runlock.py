@@ -1,4 +1,5 @@
-"""One run at a time per state directory: an advisory lock cron jobs cannot overlap.
+"""One run at a time per state directory: an advisory lock cron jobs cannot overlap; and
+no two runs with different state directories writing the same sites into one output folder.
 
 ``flock`` is released by the kernel when the process dies, even by ``kill -9``, so a
 killed run never blocks the next one; the PID it left in the file tells the next run
@@ -7,10 +8,12 @@ that it is taking over from a run that did not finish cleanly.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 LOCK_NAME = "run.lock"
 
@@ -72,3 +75,61 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+CLAIM_GLOB = ".newscrawl-run-*.claim"
+
+
+@dataclass
+class OutputClaim:
+    """A running crawl's claim on an output folder: its state folder and the hosts it crawls.
+
+    Two runs with *different* state folders know nothing of each other's exports: if both
+    write the same sites into one folder, consumers get those articles twice. Such a
+    second run is refused (LockHeld); runs on disjoint sites may share the folder.
+    """
+
+    folder: Path
+    state_dir: str
+    hosts: frozenset[str]
+    _handle: Any = None
+
+    def acquire(self) -> "OutputClaim":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / ".newscrawl-claims.lock").open("a") as guard:
+            fcntl.flock(guard.fileno(), fcntl.LOCK_EX)  # one run at a time looks and claims
+            for other in sorted(self.folder.glob(CLAIM_GLOB)):
+                claim = _live_claim(other)
+                overlap = claim and claim["state_dir"] != self.state_dir and self.hosts & set(claim["hosts"])
+                if overlap:
+                    raise LockHeld(f"a run with another state folder ({claim['state_dir']}, pid {claim['pid']}) "
+                                   f"is writing {', '.join(sorted(overlap))} articles into {self.folder}: they would "
+                                   "be exported twice; use the same state folder or another output folder")
+            path = self.folder / f".newscrawl-run-{os.getpid()}.claim"
+            self._handle = path.open("w")
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
+            self._handle.write(json.dumps({"state_dir": self.state_dir, "hosts": sorted(self.hosts),
+                                           "pid": os.getpid()}))
+            self._handle.flush()
+        return self
+
+    def release(self) -> None:
+        if self._handle is not None:
+            Path(self._handle.name).unlink(missing_ok=True)
+            self._handle.close()
+            self._handle = None
+
+
+def _live_claim(path: Path) -> dict | None:
+    """The claim in ``path`` while its run lives (it holds the file's lock); a dead run's
+    claim is removed."""
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                return json.loads(handle.read() or "{}") or None
+            except ValueError:
+                return None
+    path.unlink(missing_ok=True)
+    return None

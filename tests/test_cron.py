@@ -304,3 +304,28 @@ def test_the_run_number_comes_before_the_time_in_the_run_id(tmp_path):
     tenth = run_id(project_crawler(tmp_path, NEWSCRAWL_RUN_NUMBER=10))  # read the clock first ...
     ninth = run_id(project_crawler(tmp_path, NEWSCRAWL_RUN_NUMBER=9))  # ... this one later
     assert ninth < tenth and tenth.startswith("00000010-")
+
+
+def test_two_state_folders_never_write_the_same_sites_into_one_output_folder(site, tmp_path):
+    # The README's crontab: www every 15 minutes, the regional sites in a long backfill with
+    # its own state folder, one output folder. Overlapping sites would be exported twice.
+    index = site.url(INDEX)
+    first = subprocess.Popen(crawl_command("-s", "DOWNLOAD_DELAY=5", "-a", f"urls={index}"),
+                             cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not list((tmp_path / "output" / "tribun").glob(".newscrawl-run-*.claim")):
+            assert first.poll() is None and time.monotonic() < deadline, "the first run never started"
+            time.sleep(0.05)
+        same_sites = run_crawl(tmp_path, "-s", "NEWSCRAWL_STATE_DIR=.newscrawl-other", "-a", f"urls={index}")
+        assert same_sites.returncode == 75
+        [line] = same_sites.stderr.strip().splitlines()
+        assert "a run with another state folder" in line and "would be exported twice" in line
+        other_site = site.url("https://makassar.tribunnews.com/2022/08/19/"
+                              "harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu")
+        disjoint = run_crawl(tmp_path, "-s", "NEWSCRAWL_STATE_DIR=.newscrawl-other", "-a", f"urls={other_site}")
+        assert disjoint.returncode == 0, disjoint.stderr  # other sites: harmless, allowed
+    finally:
+        first.terminate()
+        first.communicate(timeout=60)
+    assert not list((tmp_path / "output" / "tribun").glob(".newscrawl-run-*.claim"))  # released

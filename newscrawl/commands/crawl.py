@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 from datetime import datetime
+from typing import Any
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -26,9 +27,9 @@ from w3lib.url import file_uri_to_path
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
 from newscrawl.distributed import redis_url, worker_name
-from newscrawl.feeds import RUN_FEED, check_writable
+from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
 from newscrawl.report import EXIT_STATUS
-from newscrawl.runlock import LOCK_NAME, LockHeld, RunLock
+from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
 
 USAGE_EXIT = 2
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
@@ -88,8 +89,7 @@ class Command(ScrapyCrawlCommand):
             raise UsageError(str(error), print_help=False) from None
         validate = getattr(spidercls, "validate_arguments", None)
         try:
-            if validate is not None:
-                validate(opts.spargs)
+            options = validate(opts.spargs) if validate is not None else None
         except ArgumentError as error:
             self._fail(args, error)
         # Checked and taken here, before Scrapy creates the crawler process (and its log).
@@ -102,9 +102,27 @@ class Command(ScrapyCrawlCommand):
         self.settings.set("NEWSCRAWL_RUN_NUMBER", self.lock.next_run_number(), priority="cmdline")
         try:
             check_writable(self.settings, args[0])
-        except OSError as error:
+            self.claims = self._claim_output_folders(args[0], options)
+        except (OSError, LockHeld) as error:
             self.lock.release()
-            self._fail(args, error, CANT_WRITE_EXIT)
+            self._fail(args, error, LOCKED_EXIT if isinstance(error, LockHeld) else CANT_WRITE_EXIT)
+
+    def _claim_output_folders(self, spider_name: str, options: Any) -> list[OutputClaim]:
+        """Claim the output folders for this run's sites (see OutputClaim); not in
+        distributed mode, where every worker shares one store in Redis."""
+        hosts = getattr(options, "hosts", None)
+        if redis_url(self.settings) or not hosts:
+            return []
+        state_dir = str(Path(self.settings.get("NEWSCRAWL_STATE_DIR")).resolve())
+        claims: list[OutputClaim] = []
+        try:
+            for folder in local_feed_folders(self.settings, spider_name):
+                claims.append(OutputClaim(folder, state_dir, frozenset(hosts)).acquire())
+        except LockHeld:
+            for claim in claims:
+                claim.release()
+            raise
+        return claims
 
     def _only_explicit_feeds(self, opts: argparse.Namespace) -> None:
         """-o/-O FILE means that file instead of output/tribun/ (Scrapy would merge it into
@@ -150,4 +168,6 @@ class Command(ScrapyCrawlCommand):
             else:
                 self.exitcode = EXIT_STATUS.get(crawler.stats.get_value("newscrawl/verdict"), 0)
         finally:
+            for claim in getattr(self, "claims", []):
+                claim.release()
             lock.release()
