@@ -78,6 +78,7 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_RETRY_BACKOFF_MAX": _number(0),
     "NEWSCRAWL_RETRY_AFTER_MAX": _number(0),
     "NEWSCRAWL_BLOCKED_AFTER": _whole(1),
+    "NEWSCRAWL_CRAWL_DELAY_MAX": _number(0),
     "NEWSCRAWL_WORKER": lambda v: None if str(v).replace("-", "").replace("_", "").isalnum()
     else "must be letters, digits, - or _",
     "NEWSCRAWL_IDLE_TIMEOUT": _number(0),

@@ -9,6 +9,8 @@
 - ``AllowedHostsMiddleware``: no request of any kind (page 2..N and redirects
   included, which Scrapy's offsite check lets through with ``dont_filter``) reaches a
   host outside the network and the ``-a urls`` hosts (their port included).
+- ``CrawlDelayMiddleware``: robots.txt's ``Crawl-delay``, obeyed per host in the polite
+  profile (Scrapy reads it but does not apply it).
 - ``QuietRobotsTxtMiddleware``: Scrapy's robots.txt handling, without a traceback for
   a robots.txt that failed on DNS (the line above says it).
 """
@@ -18,13 +20,14 @@ import asyncio
 import logging
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from twisted.internet.error import DNSLookupError
 
@@ -178,6 +181,50 @@ class AllowedHostsMiddleware:
             logger.info("Not requesting %s: %s is outside the network and the -a urls hosts",
                         request.url, netloc)
         raise IgnoreRequest(f"{netloc} is not an allowed host")
+
+
+class CrawlDelayMiddleware:
+    """Requests to a host whose robots.txt says ``Crawl-delay: N`` are at least N seconds
+    apart (polite profile; at most ``NEWSCRAWL_CRAWL_DELAY_MAX``). AutoThrottle keeps
+    adapting the delay, but never below N; the random jitter is off for that host."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")
+        self.maximum = settings.getfloat("NEWSCRAWL_CRAWL_DELAY_MAX")
+        self.delays: dict[str, float] = {}
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "CrawlDelayMiddleware":
+        if crawler.settings.get("NEWSCRAWL_PROFILE") != "polite" or not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def robots_parsed(self, robotparser: Any, request: Request) -> None:
+        delay = robotparser.crawl_delay(self.user_agent)
+        if delay:
+            host = urlsplit(request.url).netloc
+            self.delays[host] = min(float(delay), self.maximum)
+            self.crawler.stats.set_value(f"newscrawl/crawl_delay/{urlsplit(request.url).hostname}", delay)
+            logger.info("%s asks for %s s between requests (robots.txt Crawl-delay): obeyed", host, delay)
+
+    def process_request(self, request: Request) -> None:
+        self._hold_slot(request)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._hold_slot(request)  # after AutoThrottle adjusted the delay from this response
+        return response
+
+    def _hold_slot(self, request: Request) -> None:
+        delay = self.delays.get(urlsplit(request.url).netloc)
+        engine = self.crawler.engine
+        if delay is None or engine is None:
+            return
+        slot = engine.downloader.slots.get(engine.downloader.get_slot_key(request))
+        if slot is not None:
+            slot.delay, slot.jitter = max(slot.delay, delay), 0
 
 
 class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -44,6 +44,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Without the traceback per request when this machine is offline. Default: Scrapy's at 100.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newscrawl.middlewares.QuietRobotsTxtMiddleware": 100,
+    # robots.txt's Crawl-delay, per host (polite profile).
+    "newscrawl.middlewares.CrawlDelayMiddleware": 110,
 }
 
 # The crawl opens no door on the machine it runs on: no telnet console (Default: on,
@@ -142,6 +144,9 @@ NEWSCRAWL_HEALTH_MIN_REQUESTS = 5
 NEWSCRAWL_HEALTH_MAX_INVALID_SHARE = 0.5
 NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE = 0.5
 NEWSCRAWL_HEALTH_MIN_ARTICLES = 5
+# The longest robots.txt Crawl-delay obeyed (seconds): a site asking for hours between
+# requests would stall the crawl.
+NEWSCRAWL_CRAWL_DELAY_MAX = 60
 # Retry waits: NEWSCRAWL_RETRY_BACKOFF_BASE * 2**n seconds (at most ..._MAX); a
 # Retry-After header is obeyed up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
 NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0

@@ -49,6 +49,7 @@ class FixtureSite:
         self.hosts = sorted(p.name for p in root.iterdir() if p.is_dir())
         self.faults = dict(faults or {})  # real URL -> status to answer with
         self.requests: list[str] = []  # real URLs, in the order they were asked for
+        self.times: list[float] = []  # time.monotonic() of each of them
         self._servers: dict[str, ThreadingHTTPServer] = {}
 
     def __enter__(self) -> "FixtureSite":
@@ -98,6 +99,7 @@ class FixtureSite:
                 parts = urlsplit(self.path)
                 real = f"https://{host}{self.path}"
                 site.requests.append(real)
+                site.times.append(time.monotonic())
                 if site.delay:
                     time.sleep(site.delay)
                 fault = site.next_fault(real)

@@ -327,3 +327,17 @@ def test_a_listing_with_100000_links_is_read_in_linear_time_and_capped(tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stat("listings/links_capped") == 1 and run.stat("articles/discovered") == 20
     assert len(run.items()) == 20
+
+
+# ---- round 2: politeness -----------------------------------------------------------------------
+
+def test_robots_crawl_delay_is_obeyed_per_host_in_the_polite_profile(tmp_path):
+    articles = build_site(tmp_path / "site", 4, pages_mix=(1,))
+    (tmp_path / "site" / "www.tribunnews.com" / "robots.txt").write_text("User-agent: *\nCrawl-delay: 0.6\n")
+    with FixtureSite(tmp_path / "site") as running:
+        run = run_crawl(tmp_path / "run", "-a", "urls=" + ",".join(running.url(a.url) for a in articles))
+        times = [t for u, t in zip(running.requests, running.times) if "/nasional/" in u]
+    assert run.returncode == 0, run.stderr
+    assert len(times) == 4 and run.stats["newscrawl/crawl_delay/127.0.0.1"] == 0.6
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert min(gaps) >= 0.55  # the crawl's own FAST settings ask for no delay at all
