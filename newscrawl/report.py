@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +20,9 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from newscrawl.feeds import feed_path
+from newscrawl.distributed import redis_url
+from newscrawl.feeds import feed_path, local_feed_folders
+from newscrawl.store import STORE_NAME
 from newscrawl.items import ARTICLE_FIELDS, Article
 
 logger = logging.getLogger(__name__)
@@ -156,6 +160,7 @@ class RunReport:
         self.limits = Thresholds.from_settings(crawler.settings)
         self.filled = dict.fromkeys(ARTICLE_FIELDS, 0)
         self.items = 0
+        self.warnings = [w for w in [lost_state_warning(crawler)] if w]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RunReport":
@@ -203,6 +208,7 @@ class RunReport:
             "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "finish_reason": reason, "verdict": judgement.verdict,
             "exit_status": EXIT_STATUS[judgement.verdict], "problems": judgement.problems,
+            "warnings": self.warnings,
             "counts": counts_of(stats),
             "coverage": {k: round(100 * v / self.items, 1) if self.items else None
                          for k, v in self.filled.items()},
@@ -212,6 +218,30 @@ class RunReport:
         """``<first local feed>.report.json``, with the same run name; None without a feed."""
         first = feed_path(self.crawler, spider)
         return first.with_name(first.name.rsplit(".", 1)[0] + ".report.json") if first else None
+
+
+def lost_state_warning(crawler: Crawler) -> str | None:
+    """A sentence when the store of exported articles is missing or empty although the
+    output folder holds files of earlier runs: their articles will be exported again."""
+    settings = crawler.settings
+    if not settings.getbool("NEWSCRAWL_INCREMENTAL") or redis_url(settings):
+        return None
+    store = Path(settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME
+    if store.exists() and store.stat().st_size:
+        try:
+            with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+                if db.execute("SELECT 1 FROM exported LIMIT 1").fetchone():
+                    return None
+        except sqlite3.Error:
+            return None  # not ours to judge here: the crawl command checks the store
+    name = getattr(crawler.spidercls, "name", "")
+    earlier = [f for folder in local_feed_folders(settings, name) if folder.is_dir()
+               for f in folder.glob(f"{name}-*.jsonl")]
+    if not earlier:
+        return None
+    return (f"the state store {store} is {'empty' if store.exists() else 'missing'} but {earlier[0].parent} "
+            f"holds {len(earlier)} output file(s) of earlier runs: articles they hold are exported again. "
+            "If you reset the state on purpose, ignore this; otherwise restore the store")
 
 
 def _iso(value: Any) -> str | None:
@@ -234,5 +264,6 @@ def summary(report: dict[str, Any]) -> str:
         f"(403: {c['http_403']}, 404: {c['http_404']}, 429: {c['http_429']})",
         f"  fields under 90% filled: {', '.join(low) or 'none'}",
         *(f"  problem: {p}" for p in report["problems"]),
+        *(f"  warning: {w}" for w in report.get("warnings", [])),
     ]
     return "\n".join(lines)

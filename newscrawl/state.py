@@ -28,7 +28,7 @@ from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, re
 from newscrawl.extensions import Findable
 from newscrawl.items import Article
 from newscrawl.neardup import NearDuplicateIndex, earliest
-from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
+from newscrawl.store import STORE_NAME, ExportedArticle, SqliteArticleStore, article_keys
 from newscrawl.urls import article_id_from_url
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class ArticleState(Findable):
             state_dir = Path(crawler.settings.get("NEWSCRAWL_STATE_DIR"))
             state_dir.mkdir(parents=True, exist_ok=True)
             url = redis_url(crawler.settings)
-            store = RedisArticleStore(connect(url)) if url else SqliteArticleStore(state_dir / "articles.sqlite3")
+            store = RedisArticleStore(connect(url)) if url else SqliteArticleStore(state_dir / STORE_NAME)
         state = cls(crawler, store, state_dir)
         state.recover()
         crawler.signals.connect(state.item_scraped, signal=signals.item_scraped)

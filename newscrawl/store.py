@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, fingerprint INTEGER NOT
 """
 
 
+STORE_NAME = "articles.sqlite3"  # in NEWSCRAWL_STATE_DIR
+
+
 def _signed(value: int) -> int:
     """SQLite integers are signed 64-bit."""
     return value - (1 << 64) if value >= 1 << 63 else value
@@ -54,6 +57,34 @@ class ExportedArticle:
     url: str
     simhash: int | None = None
     published: int | None = None  # epoch seconds: which of two copies is the original
+
+
+class CorruptStore(RuntimeError):
+    """The store file cannot be read as a store; the message says how to start afresh."""
+
+
+def check_store(path: Path) -> None:
+    """Raise CorruptStore when ``path`` exists but is no readable store (a torn copy, a
+    file overwritten by something else). Cheap: the header and the schema, not every page."""
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            db.execute("SELECT key FROM exported LIMIT 1").fetchall()
+        finally:
+            db.close()
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error) and path.stat().st_size == 0:
+            return  # an empty file: a new store (the report says if earlier output exists)
+        raise CorruptStore(_corrupt(path, error)) from None
+    except sqlite3.DatabaseError as error:
+        raise CorruptStore(_corrupt(path, error)) from None
+
+
+def _corrupt(path: Path, error: Exception) -> str:
+    return (f"the state store {path} is corrupt ({error}): restore it from a backup, or move it "
+            "away to start afresh (every article is then exported again)")
 
 
 class SqliteArticleStore:

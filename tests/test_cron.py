@@ -329,3 +329,21 @@ def test_two_state_folders_never_write_the_same_sites_into_one_output_folder(sit
         first.terminate()
         first.communicate(timeout=60)
     assert not list((tmp_path / "output" / "tribun").glob(".newscrawl-run-*.claim"))  # released
+
+
+def test_a_corrupt_store_is_one_line_and_exit_73_an_emptied_one_a_warning(site, tmp_path):
+    assert run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}").returncode == 0
+    store = tmp_path / ".newscrawl" / "articles.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    store.write_bytes(b"this is not a database, it was overwritten" * 100)
+    corrupt = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert corrupt.returncode == 73
+    [line] = corrupt.stderr.strip().splitlines()
+    assert "the state store" in line and "is corrupt" in line and "move it away to start afresh" in line
+    store.write_bytes(b"")  # emptied (a failed copy, a full disk)
+    emptied = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert emptied.returncode == 0, emptied.stderr  # the article is exported again, and the report says why
+    assert "warning: the state store" in emptied.stderr and "holds 1 output file(s) of earlier runs" in emptied.stderr
+    report = json.loads(sorted((tmp_path / "output" / "tribun").glob("*.report.json"))[-1].read_text())
+    assert len(report["warnings"]) == 1

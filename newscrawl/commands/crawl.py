@@ -30,6 +30,7 @@ from newscrawl.distributed import redis_url, worker_name
 from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
+from newscrawl.store import STORE_NAME, CorruptStore, check_store
 
 USAGE_EXIT = 2
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
@@ -100,6 +101,12 @@ class Command(ScrapyCrawlCommand):
         except OSError as error:
             self._fail(args, error, CANT_WRITE_EXIT)
         self.settings.set("NEWSCRAWL_RUN_NUMBER", self.lock.next_run_number(), priority="cmdline")
+        if self.settings.getbool("NEWSCRAWL_INCREMENTAL") and not redis_url(self.settings):
+            try:
+                check_store(Path(self.settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME)
+            except CorruptStore as error:
+                self.lock.release()
+                self._fail(args, error, CANT_WRITE_EXIT)
         try:
             check_writable(self.settings, args[0])
             self.claims = self._claim_output_folders(args[0], options)
