@@ -35,8 +35,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class AtomicFileFeedStorage(FileFeedStorage):
     """A local feed file that appears under its name only once complete.
 
-    The run's journal learns the final path first (newscrawl/state.py), so a run killed
-    after the rename still gets its articles recorded, exactly once.
+    The run's journal learns the final path first (newscrawl/state.py). With a journal,
+    ``store`` only completes and syncs the ``.part`` file: ArticleState renames all the
+    run's feeds together once its journal says so, so a run killed at any moment leaves
+    all of its feeds final (its articles recorded, exactly once) or none.
     """
 
     def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None,
@@ -77,6 +79,9 @@ class AtomicFileFeedStorage(FileFeedStorage):
         os.fsync(file.fileno())
         file.close()
         final = Path(self.path)
+        state = ArticleState.of(self.crawler) if self.crawler is not None else None
+        if self.write_mode != "ab" and state is not None and state.commits_feeds:
+            return  # complete and synced: renamed with the run's other feeds (all or none)
         if self.write_mode == "ab" and final.exists():
             with final.open("ab") as target, self.part.open("rb") as source:
                 shutil.copyfileobj(source, target)

@@ -4,11 +4,13 @@
 when incremental runs are on, the store of earlier runs (newscrawl/store.py).
 
 Exactly once, even through ``kill -9``: every exported item is first appended to a
-journal (``journal-<run>.jsonl`` in the state dir, with the run's feed paths). When the
-feeds are finalized (renamed from ``.part``, none failed) the journal goes into the
-store and is deleted. A journal found at start belongs to a run that died: if its feed
-was finalized, its articles are recorded (the file holds them); if not, the journal and
-the ``.part`` file are discarded and the next crawl fetches those articles again.
+journal (``journal-<run>.jsonl`` in the state dir, with the run's feed paths). The feeds
+are committed together, all or none: once every ``.part`` file is complete and synced,
+a ``commit`` record goes into the journal, then each ``.part`` is renamed to its final
+name, then the journal goes into the store and is deleted. A journal found at start
+belongs to a run that died: with its ``commit`` record, the renames are completed and
+its articles recorded; without, its ``.part`` files and journal are discarded and the
+next crawl fetches those articles again. What is on disk decides, never a clock.
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ import fcntl
 import json
 import logging
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,8 +121,18 @@ class ArticleState(Findable):
     def feed_opened(self, final_path: Path) -> None:
         """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
         self._feeds.append(final_path)
-        self._write({"feed": str(final_path.resolve()),
-                     "opened": datetime.now(timezone.utc).timestamp()})
+        self._write({"feed": str(final_path.resolve())})
+
+    @property
+    def commits_feeds(self) -> bool:
+        """Whether feeds wait for the run's commit (see the module doc) to get their names."""
+        return self.store is not None and self._journal is not None
+
+    def _commit_feeds(self) -> None:
+        """Give every complete ``.part`` its final name, after the journal says so."""
+        self._write({"commit": True})
+        os.fsync(self._journal.fileno())
+        _finish_renames(self._feeds)
 
     def _write(self, record: dict) -> None:
         if self.store is None:
@@ -143,15 +154,15 @@ class ArticleState(Findable):
         for journal in sorted(self.state_dir.glob("journal-*.jsonl")):
             if _in_use(journal):
                 continue
-            feeds, articles = _read_journal(journal)
-            finalized = [f for f, opened in feeds if f.exists() and f.stat().st_mtime >= opened - 1]
-            if finalized:
+            feeds, articles, committed = _read_journal(journal)
+            if committed:
+                _finish_renames(feeds)
                 self.store.record(articles)
-                logger.warning("Recovered %d articles of a run that died after writing %s",
-                               len(articles), ", ".join(map(str, finalized)))
+                logger.warning("Recovered %d articles of a run that died after committing %s",
+                               len(articles), ", ".join(map(str, feeds)))
                 self.stats.inc_value("newscrawl/state/recovered", len(articles))
             else:
-                for feed, _ in feeds:
+                for feed in feeds:
                     feed.with_name(feed.name + ".part").unlink(missing_ok=True)
                 logger.warning("Discarded the unfinished output of a run that died (%s); "
                                "its %d articles will be fetched again", journal.name, len(articles))
@@ -176,6 +187,8 @@ class ArticleState(Findable):
             self.stats.set_value("newscrawl/state/not_recorded", len(exported))
             self._set_aside_feeds()
         elif self.store is not None:
+            if self._journal is not None:
+                self._commit_feeds()
             try:
                 self.stats.set_value("newscrawl/state/recorded", self.store.record(exported))
             except Exception as error:  # a full disk, a read-only or vanished store, Redis gone
@@ -235,16 +248,28 @@ def _in_use(path: Path) -> bool:
     return False
 
 
-def _read_journal(path: Path) -> tuple[list[tuple[Path, float]], list[ExportedArticle]]:
-    """Feeds and articles of a journal; a line cut short by a kill is ignored."""
-    feeds, articles = [], []
+def _read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool]:
+    """Feeds, articles and whether the feeds were committed; a line cut short by a kill
+    is ignored."""
+    feeds, articles, committed = [], [], False
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if "feed" in record:
-            feeds.append((Path(record["feed"]), record["opened"]))
+            feeds.append(Path(record["feed"]))
+        elif "commit" in record:
+            committed = True
         else:
             articles.append(ExportedArticle(**record))
-    return feeds, articles
+    return feeds, articles, committed
+
+
+def _finish_renames(feeds: list[Path]) -> None:
+    """Rename each feed's complete ``.part`` file to its final name (again after a kill:
+    a rename already done left no ``.part``)."""
+    for final in feeds:
+        part = final.with_name(final.name + ".part")
+        if part.exists():
+            os.replace(part, final)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -112,87 +113,45 @@ def test_sigterm_finalizes_the_feed_and_the_next_run_does_the_rest(slow_site, tm
     assert_each_article_exactly_once(tmp_path, slow_site)
 
 
-def test_a_run_killed_after_its_file_was_finalized_is_recorded_not_repeated(site, tmp_path):
-    # Simulate the narrowest window: the feed renamed, then kill -9 before the store was
-    # written. The journal says which file holds the articles.
-    first = run_crawl(tmp_path, "-s", "NEWSCRAWL_INCREMENTAL=1", "-a", f"urls={site.url(EMAS)}")
-    [feed] = first.feed_files()
-    from newscrawl.store import SqliteArticleStore
-
-    (tmp_path / ".newscrawl" / "articles.sqlite3").unlink()  # as if never recorded
-    for suffix in ("-wal", "-shm"):
-        (tmp_path / ".newscrawl" / f"articles.sqlite3{suffix}").unlink(missing_ok=True)
-    item = first.items()[0]
-    journal = tmp_path / ".newscrawl" / "journal-x.jsonl"
+def killed_run(tmp_path: Path, site: FixtureSite, committed: bool, renamed: bool) -> list[Path]:
+    """A run with the CSV feed on, as a kill -9 leaves it: its journal (with or without the
+    commit record), its files complete as .part, renamed or not. Returns the final paths."""
     from newscrawl.store import article_keys
 
-    journal.write_text(json.dumps({"feed": str(feed.resolve()), "opened": feed.stat().st_mtime - 5}) + "\n"
-                       + json.dumps({"keys": article_keys(item["url"], item["site"], item["article_id"]),
-                                     "url": item["url"], "simhash": None}) + "\n" + '{"keys": [1, 2')
+    first = run_crawl(tmp_path, "-s", "NEWSCRAWL_CSV_FEED=1", "-a", f"urls={site.url(EMAS)}")
+    finals = sorted((tmp_path / "output" / "tribun").glob("tribun-*.*sv")) + first.feed_files()
+    item = first.items()[0]
+    for suffix in ("", "-wal", "-shm"):  # as if never recorded
+        (tmp_path / ".newscrawl" / f"articles.sqlite3{suffix}").unlink(missing_ok=True)
+    records = [{"feed": str(f.resolve())} for f in finals]
+    records.append({"keys": article_keys(item["url"], item["site"], item["article_id"]), "url": item["url"]})
+    records += [{"commit": True}] if committed else []
+    (tmp_path / ".newscrawl" / "journal-x.jsonl").write_text("\n".join(map(json.dumps, records)) + '\n{"keys": [1, 2')
+    for final in finals:
+        os.utime(final, (1_000_000, 1_000_000))  # a clock far off: timestamps decide nothing
+        if not renamed:
+            final.rename(final.with_name(final.name + ".part"))
+    return finals
+
+
+@pytest.mark.parametrize("renamed", [True, False])
+def test_a_run_killed_after_its_commit_has_all_its_feeds_finalized_and_recorded(site, tmp_path, renamed):
+    from newscrawl.store import SqliteArticleStore
+
+    finals = killed_run(tmp_path, site, committed=True, renamed=renamed)
     second = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
     assert second.stat("state/recovered") == 1 and second.stat("articles/known") == 1
+    assert all(f.exists() and not f.with_name(f.name + ".part").exists() for f in finals)  # JSONL and CSV
     assert len(finalized_items(tmp_path)) == 1
     assert SqliteArticleStore(tmp_path / ".newscrawl" / "articles.sqlite3").count() == 2
 
 
-def test_jobdir_pause_with_ctrl_c_and_resume_exports_every_article_once(slow_site, tmp_path):
-    # Scrapyd sets JOBDIR for every job; its SpiderState extension once overwrote spider.state.
-    crawl = start(tmp_path, slow_site, "-s", "JOBDIR=crawls/run1")
-    wait_for_lines(tmp_path / "output", "*.part", 8)
-    crawl.send_signal(signal.SIGINT)
-    _, stderr = crawl.communicate(timeout=60)
-    assert crawl.returncode == 6, stderr
-    first = finalized_items(tmp_path)
-    assert 8 <= len(first) < len(slow_site.articles)
-    assert list((tmp_path / "crawls" / "run1").glob("requests.*"))  # the queue was kept
-
-    resumed = run_crawl(tmp_path, "-s", "JOBDIR=crawls/run1", "-a", f"urls={slow_site.url(index_url())}")
-    assert resumed.returncode == 0, resumed.stderr
-    assert "Resuming crawl" in resumed.stderr
-    assert resumed.stats["newscrawl/verdict"] == "ok" and "spider_exceptions/count" not in resumed.stats
-    # Multi-page drafts travelled pickled in the queue and were finished by the resumed run.
-    assert resumed.stat("pages/merged") > 0
-    assert_each_article_exactly_once(tmp_path, slow_site)
-
-
-def test_an_exception_in_a_callback_is_never_ok(tmp_path):
-    from tests.chaos import chaos_settings
-
-    articles = build_site(tmp_path / "site", 6)
-    with FixtureSite(tmp_path / "site") as running:
-        run = run_crawl(tmp_path / "run", *chaos_settings("FailingCallback"),
-                        "-a", f"urls={running.url(index_url())}")
-    assert run.returncode == 7, run.stderr
-    assert run.stats["newscrawl/verdict"] == "errors"
-    assert "problem: 1 exception(s) in the spider's callbacks (KeyError: 1)" in run.stderr
-    assert len(run.items()) == len(articles) - 1  # the others are exported as usual
-
-
-def test_an_item_that_fails_in_a_pipeline_is_one_error_line_and_never_ok(tmp_path):
-    from tests.chaos import chaos_settings
-
-    articles = build_site(tmp_path / "site", 6)
-    with FixtureSite(tmp_path / "site") as running:
-        run = run_crawl(tmp_path / "run", *chaos_settings("FailingItem"), "-a", f"urls={running.url(index_url())}")
-    assert run.returncode == 7, run.stderr
-    [line] = [line for line in run.stderr.splitlines() if "Error processing" in line]
-    assert line.endswith("/artikel-nomor-1: RuntimeError: planted by tests.chaos")
-    assert articles[1].pages[0][0] not in run.stderr  # the article's text is not dumped
-    assert "1 article(s) failed in the item pipelines" in run.stderr and len(run.items()) == 5
-
-
-def test_exports_that_could_not_be_recorded_are_an_error_and_recorded_next_run(site, tmp_path):
-    from tests.chaos import chaos_settings
-
-    run = run_crawl(tmp_path, *chaos_settings("BreakStore"), "-a", f"urls={site.url(INDEX)}")
-    assert run.returncode == 7, run.stderr
-    assert run.stat("state/record_failed") == 4 and "could not be recorded" in run.stderr
-    assert len(run.feed_files()) == 1 and list((tmp_path / ".newscrawl").glob("journal-*.jsonl"))
-
-    again = run_crawl(tmp_path, "-a", f"urls={site.url(INDEX)}")
-    assert again.returncode == 0, again.stderr
-    assert again.stat("state/recovered") == 4 and again.stat("articles/known") == 4
-    assert len(finalized_items(tmp_path)) == 4
+def test_a_run_killed_before_its_commit_leaves_none_of_its_feeds(site, tmp_path):
+    finals = killed_run(tmp_path, site, committed=False, renamed=False)
+    second = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
+    assert second.stat("state/discarded") == 1 and second.stat("articles/known") == 0
+    assert not any(f.exists() or f.with_name(f.name + ".part").exists() for f in finals)
+    assert len(finalized_items(tmp_path)) == 1  # exported again, by the second run
 
 
 # ---- verdicts, report, progress ----------------------------------------------------------------
