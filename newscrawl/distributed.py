@@ -161,11 +161,23 @@ class SharedFrontier(Findable):
     def spider_idle(self, spider: Any) -> None:
         if self.queue_length():
             self.idle_since = None
+            self._look_again(0)  # take them now, not at Scrapy's next 5-second heartbeat
             raise DontCloseSpider
         now = time.monotonic()
         self.idle_since = self.idle_since or now
         if now - self.idle_since < self.idle_timeout:
-            raise DontCloseSpider  # other workers may still add requests
+            self._look_again(self.POLL_SECONDS)  # other workers may still add requests
+            raise DontCloseSpider
+
+    POLL_SECONDS = 0.5  # how soon an idle worker looks at the shared queue again
+
+    def _look_again(self, delay: float) -> None:
+        """Have the engine ask the scheduler again after ``delay`` seconds. An idle engine
+        otherwise waits for its heartbeat (every 5 s): a joining worker would miss a short
+        crawl. Uses the engine's slot, which Scrapy does not make public."""
+        nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule(delay)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.heartbeat is not None and self.heartbeat.running:
