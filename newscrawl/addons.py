@@ -28,7 +28,7 @@ PROFILES = {
 }
 CSV_FEED = "output/%(name)s/%(name)s-%(run)s.csv"
 DISTRIBUTED = {
-    "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+    "SCHEDULER": "newscrawl.scheduler.PatientScheduler",  # scrapy-redis', quiet while Redis is away
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
     "SCHEDULER_PERSIST": True,  # a killed worker's queue survives for the others and the next run
     "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",

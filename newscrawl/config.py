@@ -83,6 +83,7 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     else "must be letters, digits, - or _",
     "NEWSCRAWL_IDLE_TIMEOUT": _number(0),
     "NEWSCRAWL_WORKER_TTL": _number(1),
+    "NEWSCRAWL_REDIS_LOST_AFTER": _number(1),
 }
 # Scrapy's own numeric settings, where a negative (or zero) value is a mistake.
 SCRAPY_NUMBERS: dict[str, Callable[[str], str | None]] = {

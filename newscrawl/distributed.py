@@ -12,11 +12,13 @@ variable (newscrawl/addons.py then sets scrapy-redis' scheduler and dupefilter).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 import time
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -40,10 +42,30 @@ def worker_name(settings: Any) -> str:
     return settings.get("NEWSCRAWL_WORKER") or f"{socket.gethostname()}-{os.getpid()}"
 
 
+# A Redis that stopped answering must not hang a worker: every call gives up after this.
+SOCKET_TIMEOUT = 5.0
+
+
 def connect(url: str):
     import redis
 
-    return redis.Redis.from_url(url)
+    return redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
+
+
+def check_reachable(url: str) -> None:
+    """Raise ConnectionError, one line naming the server, when Redis does not answer."""
+    import redis
+
+    try:
+        connect(url).ping()
+    except redis.RedisError as error:
+        raise ConnectionError(f"cannot reach Redis at {_where(url)}: {error}") from None
+
+
+def _where(url: str) -> str:
+    """host:port/db of a Redis URL, without its password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
 
 
 class RedisArticleStore:
@@ -98,12 +120,15 @@ class RedisArticleStore:
 class SharedFrontier(Findable):
     """The crawl shared by all workers: seeding once, leaving when idle, clearing at the end."""
 
-    def __init__(self, crawler: Crawler, server, worker: str, idle_timeout: float, ttl: float) -> None:
+    def __init__(self, crawler: Crawler, server, worker: str, idle_timeout: float, ttl: float,
+                 lost_after: float = 30.0) -> None:
         self.crawler = crawler
         self.server = server
         self.worker = worker
         self.idle_timeout = idle_timeout
         self.ttl = ttl
+        self.lost_after = lost_after
+        self.unreachable_since: float | None = None
         self.idle_since: float | None = None
         self.heartbeat: task.LoopingCall | None = None
         self.prefix = "newscrawl:%(spider)s"
@@ -115,7 +140,8 @@ class SharedFrontier(Findable):
             raise NotConfigured
         frontier = cls(crawler, connect(url), worker_name(crawler.settings),
                        crawler.settings.getfloat("NEWSCRAWL_IDLE_TIMEOUT"),
-                       crawler.settings.getfloat("NEWSCRAWL_WORKER_TTL"))
+                       crawler.settings.getfloat("NEWSCRAWL_WORKER_TTL"),
+                       crawler.settings.getfloat("NEWSCRAWL_REDIS_LOST_AFTER", 30.0))
         crawler.signals.connect(frontier.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(frontier.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(frontier.spider_closed, signal=signals.spider_closed)
@@ -140,7 +166,22 @@ class SharedFrontier(Findable):
         self.heartbeat.start(max(self.ttl / 3, 0.2), now=False)
 
     def _beat(self) -> None:
-        self.server.set(self.key(f"worker:{self.worker}"), str(os.getpid()), px=int(self.ttl * 1000))
+        """Say this worker is alive; a Redis gone for NEWSCRAWL_REDIS_LOST_AFTER seconds
+        stops the worker: it finalizes what it has and exits with verdict failed."""
+        import redis
+
+        try:
+            self.server.set(self.key(f"worker:{self.worker}"), str(os.getpid()), px=int(self.ttl * 1000))
+            self.unreachable_since = None
+        except redis.RedisError as error:
+            now = time.monotonic()
+            self.unreachable_since = self.unreachable_since or now
+            if now - self.unreachable_since >= self.lost_after and self.crawler.engine.running:
+                logger.error("Redis at %s has not answered for %d s (%s): stopping this worker; what it "
+                             "exported is final, the rest is left for the next run",
+                             _where(redis_url(self.crawler.settings)), now - self.unreachable_since, error)
+                self.crawler.stats.set_value("newscrawl/distributed/redis_lost", 1)
+                asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="redis_lost"))
 
     def claim_seeding(self) -> bool:
         """True for the one worker that seeds this crawl; a stale, drained crawl is cleared first."""
@@ -159,7 +200,14 @@ class SharedFrontier(Findable):
         return not keys or self.server.sadd(self.key("claimed"), *keys) == len(set(keys))
 
     def spider_idle(self, spider: Any) -> None:
-        if self.queue_length():
+        import redis
+
+        try:
+            waiting = self.queue_length()
+        except redis.RedisError:
+            self._look_again(self.POLL_SECONDS)
+            raise DontCloseSpider from None  # Redis is away: _beat decides when to give up
+        if waiting:
             self.idle_since = None
             self._look_again(0)  # take them now, not at Scrapy's next 5-second heartbeat
             raise DontCloseSpider
@@ -182,6 +230,8 @@ class SharedFrontier(Findable):
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
+        if reason == "redis_lost":
+            return  # nothing to tell a Redis that is gone
         self.server.delete(self.key(f"worker:{self.worker}"))
         if reason == "finished" and self.queue_length() == 0 and not self.live_workers():
             self.clear("the frontier is empty and this was the last worker")
@@ -192,3 +242,4 @@ class SharedFrontier(Findable):
         self.server.delete(dupefilter, self.key("seeded"), self.key("claimed"))
         logger.info("Cleared the shared crawl: %s", why)
         self.crawler.stats.set_value("newscrawl/distributed/cleared", 1)
+

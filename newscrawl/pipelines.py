@@ -25,7 +25,7 @@ from newscrawl.normalize import (
     word_count,
 )
 from newscrawl.sites import is_network_host
-from newscrawl.state import ArticleState
+from newscrawl.state import ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,13 @@ class ValidatePipeline(_CountingPipeline):
         raise DropItem(f"{item.url or 'article without url'}: missing {', '.join(missing)}", log_level="INFO")
 
 
+def left_for_next_run(stats, item: Article, error: Exception) -> DropItem:
+    """The drop of an article the shared Redis could not judge: counted, fetched next run."""
+    stats.inc_value("newscrawl/dropped/redis_unavailable")
+    return DropItem(f"{item.url}: the shared Redis does not answer ({error}); left for the next run",
+                    log_level="INFO")
+
+
 class DeduplicatePipeline:
     """One item per canonical URL and per site+article id, in this run and across runs."""
 
@@ -154,7 +161,10 @@ class DeduplicatePipeline:
         return cls(state, crawler.stats)
 
     def process_item(self, item: Article) -> Article:
-        duplicate = self.state.claim(item)
+        try:
+            duplicate = self.state.claim(item)
+        except SharedStateUnavailable as error:
+            raise left_for_next_run(self.stats, item, error) from None
         if duplicate is None:
             return item
         self.stats.inc_value(f"newscrawl/dropped/duplicate_{duplicate}")
@@ -190,9 +200,12 @@ class NearDuplicatePipeline:
     def process_item(self, item: Article) -> Article:
         if not item.body or (item.word_count or 0) < self.min_words:
             return item  # too short to tell a copy from a similar brief
-        first = self.state.near_duplicate_of(item.url, simhash(item.body), self.distance,
-                                             published=epoch_seconds(item.published_at),
-                                             attributed=names_another_site(item.source, item.site))
+        try:
+            first = self.state.near_duplicate_of(item.url, simhash(item.body), self.distance,
+                                                 published=epoch_seconds(item.published_at),
+                                                 attributed=names_another_site(item.source, item.site))
+        except SharedStateUnavailable as error:
+            raise left_for_next_run(self.stats, item, error) from None
         if first is None or first == item.url:
             return item
         self.stats.inc_value("newscrawl/near_duplicates")

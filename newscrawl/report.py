@@ -117,6 +117,9 @@ def _judge_errors(stats: dict[str, Any], judgement: Judgement) -> None:
 
 def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
     """Did the requests work, and could the output be written?"""
+    if stats.get("newscrawl/distributed/redis_lost"):
+        judgement.flag(FAILED, "the shared Redis stopped answering: this worker stopped (its output is final, "
+                               "the rest is left for the next run)")
     unresolved = sorted(k.split("/", 2)[2] for k in stats if k.startswith("newscrawl/dns_failed/"))
     if unresolved:
         judgement.flag(FAILED, f"DNS lookup failed for {', '.join(unresolved)}: is this machine online?")

@@ -160,3 +160,6 @@ NEWSCRAWL_BLOCKED_AFTER = 5
 NEWSCRAWL_WORKER = None
 NEWSCRAWL_IDLE_TIMEOUT = 30
 NEWSCRAWL_WORKER_TTL = 10
+# Seconds the shared Redis may stay silent before a worker stops (finalizing its output,
+# verdict failed): a worker whose Redis died must not run on for ever.
+NEWSCRAWL_REDIS_LOST_AFTER = 30

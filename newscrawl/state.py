@@ -36,6 +36,17 @@ logger = logging.getLogger(__name__)
 IN_RUN, EARLIER_RUN = "in_run", "earlier_run"
 
 
+class SharedStateUnavailable(RuntimeError):
+    """The shared store in Redis did not answer: the article is left for the next run."""
+
+
+def _redis_error() -> type[Exception]:
+    """The Redis client's error type (imported only when one happens)."""
+    import redis
+
+    return redis.RedisError
+
+
 class ArticleState(Findable):
     """This run's articles, and (incremental mode) the store of earlier runs' exports."""
 
@@ -77,18 +88,24 @@ class ArticleState(Findable):
         """
         if self.store is None:
             return False
-        return self.store.knows(article_keys(url, urlsplit(url).netloc, article_id_from_url(url)))
+        try:
+            return self.store.knows(article_keys(url, urlsplit(url).netloc, article_id_from_url(url)))
+        except _redis_error() as error:
+            raise SharedStateUnavailable(str(error)) from None
 
     def claim(self, item: Article) -> str | None:
         """Register an item's keys; IN_RUN or EARLIER_RUN when it duplicates an article."""
         keys = article_keys(item.url, item.site, item.article_id)
         if any(k in self._run_keys for k in keys):
             return IN_RUN
-        if self.store is not None and self.store.knows(keys):
-            return EARLIER_RUN
-        frontier = SharedFrontier.of(self.crawler)
-        if frontier is not None and not frontier.claim_article(keys):
-            return IN_RUN  # another worker of this crawl has it
+        try:
+            if self.store is not None and self.store.knows(keys):
+                return EARLIER_RUN
+            frontier = SharedFrontier.of(self.crawler)
+            if frontier is not None and not frontier.claim_article(keys):
+                return IN_RUN  # another worker of this crawl has it
+        except _redis_error() as error:
+            raise SharedStateUnavailable(str(error)) from None
         self._run_keys.update(keys)
         return None
 
@@ -103,8 +120,11 @@ class ArticleState(Findable):
         is indexed under ``url`` so later copies point to it.
         """
         candidates = [self._run_hashes.find(simhash, max_distance)]
-        if self.store is not None:
-            candidates.append(self.store.near_duplicate_of(simhash, max_distance))
+        try:
+            if self.store is not None:
+                candidates.append(self.store.near_duplicate_of(simhash, max_distance))
+        except _redis_error() as error:
+            raise SharedStateUnavailable(str(error)) from None
         first = earliest(c for c in candidates if c is not None)
         if first is not None and (attributed or published is None or published >= first.published):
             return first.url
@@ -113,7 +133,10 @@ class ArticleState(Findable):
         self._run_hashes.add(simhash, url, published)
         self._simhash_of[url] = (simhash, published)
         if getattr(self.store, "shared", False):
-            self.store.add_fingerprint(simhash, url, published)  # other workers see it now
+            try:
+                self.store.add_fingerprint(simhash, url, published)  # other workers see it now
+            except _redis_error():
+                pass  # indexed in this run; other workers miss it (the copy is kept, unmarked)
         return None
 
     # ---- the journal -----------------------------------------------------------------

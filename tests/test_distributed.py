@@ -104,3 +104,38 @@ def test_a_worker_killed_mid_crawl_loses_nothing_after_a_rerun(redis_url, tmp_pa
     assert union(dirs) == Counter(site.url(a.url) for a in articles)
     assert_merged(dirs, site, articles)
     assert rerun.stat("state/discarded") >= 5 and rerun.stat("articles/known") > 0
+
+
+def test_a_worker_whose_redis_dies_finalizes_and_exits_with_one_line(redis_server, tmp_path):
+    articles, site = workers_site(tmp_path, 120)
+    with site:
+        workdir = tmp_path / "w0"
+        workdir.mkdir()
+        worker = subprocess.Popen(crawl_command("-s", f"REDIS_URL={redis_server.url}", "-s", "NEWSCRAWL_WORKER=w0",
+                                                "-s", "NEWSCRAWL_REDIS_LOST_AFTER=2", "-s", "NEWSCRAWL_WORKER_TTL=1",
+                                                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+                                                "-a", f"urls={site.url(index_url())}"),
+                                  cwd=workdir, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        wait_for_partial_output(worker, workdir, lines=3)
+        redis_server.stop()  # Redis dies mid-crawl
+        _, stderr = worker.communicate(timeout=90)  # bounded: it does not run on for ever
+    assert worker.returncode == 4, stderr[-3000:]
+    assert len([line for line in stderr.splitlines() if "has not answered for" in line]) == 1
+    assert "problem: the shared Redis stopped answering" in stderr
+    assert finalized_items(workdir) and not list(workdir.rglob("*.part"))  # what it had is final
+    # Its exports could not be recorded in the dead Redis: the journal waits for its next start.
+    assert list((workdir / ".newscrawl").glob("journal-*.jsonl"))
+
+
+def test_redis_unreachable_at_start_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there
+    run = run_crawl(tmp_path, "-s", f"REDIS_URL=redis://:secret@127.0.0.1:{port}/0",
+                    "-a", "urls=https://www.tribunnews.com/nasional/2020/05/04/x")
+    assert run.returncode == 69
+    [line] = run.stderr.strip().splitlines()
+    assert f"cannot reach Redis at 127.0.0.1:{port}/0" in line and "secret" not in line

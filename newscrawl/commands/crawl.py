@@ -26,7 +26,7 @@ from w3lib.url import file_uri_to_path
 
 from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
-from newscrawl.distributed import redis_url, worker_name
+from newscrawl.distributed import check_reachable, redis_url, worker_name
 from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
@@ -34,6 +34,7 @@ from newscrawl.store import STORE_NAME, CorruptStore, check_store
 
 USAGE_EXIT = 2
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
+UNAVAILABLE_EXIT = 69  # EX_UNAVAILABLE: the Redis of distributed mode does not answer
 CANT_WRITE_EXIT = 73  # EX_CANTCREAT: the output or state folder cannot be written
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,11 @@ class Command(ScrapyCrawlCommand):
             options = validate(opts.spargs) if validate is not None else None
         except ArgumentError as error:
             self._fail(args, error)
+        if url := redis_url(self.settings):
+            try:
+                check_reachable(url)
+            except ConnectionError as error:
+                self._fail(args, error, UNAVAILABLE_EXIT)
         # Checked and taken here, before Scrapy creates the crawler process (and its log).
         try:
             self.lock = RunLock.for_state_dir(self.settings.get("NEWSCRAWL_STATE_DIR"), lock_name(self.settings)).acquire()

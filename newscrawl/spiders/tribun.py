@@ -23,7 +23,7 @@ from newscrawl.normalize import WIB
 from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import MAX_LINKS, decode_html
 from newscrawl.sites import NETWORK_DOMAINS, is_network_host, site_host, sitemap_urls
-from newscrawl.state import ArticleState
+from newscrawl.state import ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
@@ -169,8 +169,12 @@ class TribunSpider(scrapy.Spider):
             self._count("articles/seen_again")
             return
         self._requested.add(key)
-        if self.articles is not None and self.articles.exported_before(url):
-            self._count("articles/known")
+        try:
+            if self.articles is not None and self.articles.exported_before(url):
+                self._count("articles/known")
+                return
+        except SharedStateUnavailable:
+            self._count("skipped/redis_unavailable")  # left for the next run
             return
         self._count("articles/discovered")
         yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
