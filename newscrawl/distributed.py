@@ -173,6 +173,13 @@ class SharedFrontier(Findable):
         try:
             self.server.set(self.key(f"worker:{self.worker}"), str(os.getpid()), px=int(self.ttl * 1000))
             self.unreachable_since = None
+            if self.crawler.stats.get_value("newscrawl/distributed/seeded") is not None \
+                    and not self.server.exists(self.key("seeded")) \
+                    and not self.crawler.stats.get_value("newscrawl/distributed/frontier_lost"):
+                # Only the last worker clears the mark, after the crawl: Redis lost its data.
+                logger.error("The shared frontier is gone from Redis (restarted without its data?): "
+                             "requests queued there are lost for this run")
+                self.crawler.stats.set_value("newscrawl/distributed/frontier_lost", 1)
         except redis.RedisError as error:
             now = time.monotonic()
             self.unreachable_since = self.unreachable_since or now

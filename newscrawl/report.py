@@ -117,6 +117,13 @@ def _judge_errors(stats: dict[str, Any], judgement: Judgement) -> None:
 
 def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
     """Did the requests work, and could the output be written?"""
+    lost_work = stats.get("newscrawl/dropped/redis_unavailable", 0) + stats.get("newscrawl/distributed/not_queued", 0)
+    if stats.get("newscrawl/distributed/frontier_lost") or lost_work:
+        judgement.flag(FAILED, "the shared Redis lost or refused work: "
+                               + ("its frontier vanished (restarted without its data?); " if
+                                  stats.get("newscrawl/distributed/frontier_lost") else "")
+                               + f"{lost_work} request(s) or article(s) could not be queued or checked; "
+                               "the crawl is incomplete, the next run does the rest")
     if stats.get("newscrawl/distributed/redis_lost"):
         judgement.flag(FAILED, "the shared Redis stopped answering: this worker stopped (its output is final, "
                                "the rest is left for the next run)")

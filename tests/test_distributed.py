@@ -139,3 +139,22 @@ def test_redis_unreachable_at_start_is_one_line(tmp_path):
     assert run.returncode == 69
     [line] = run.stderr.strip().splitlines()
     assert f"cannot reach Redis at 127.0.0.1:{port}/0" in line and "secret" not in line
+
+
+def test_redis_restarted_empty_mid_crawl_is_never_ok(redis_server, tmp_path):
+    articles, site = workers_site(tmp_path, 120)
+    with site:
+        workdir = tmp_path / "w0"
+        workdir.mkdir()
+        worker = subprocess.Popen(crawl_command("-s", f"REDIS_URL={redis_server.url}", "-s", "NEWSCRAWL_WORKER=w0",
+                                                "-s", "NEWSCRAWL_IDLE_TIMEOUT=1", "-s", "NEWSCRAWL_WORKER_TTL=1",
+                                                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+                                                "-a", f"urls={site.url(index_url())}"),
+                                  cwd=workdir, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        wait_for_partial_output(worker, workdir, lines=3)
+        redis.Redis.from_url(redis_server.url).flushall()  # as a restart without persistence leaves it
+        _, stderr = worker.communicate(timeout=90)
+    assert worker.returncode == 4, stderr[-3000:]
+    assert "problem: the shared Redis lost or refused work: its frontier vanished" in stderr
+    assert len(finalized_items(workdir)) < len(articles)
