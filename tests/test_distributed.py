@@ -33,11 +33,12 @@ def workers_site(tmp_path: Path, articles: int = 240):
     return generated, FixtureSite(tmp_path / "site", delay=0.01)
 
 
-def start_worker(workdir: Path, site: FixtureSite, redis_url: str, name: str) -> subprocess.Popen:
+def start_worker(workdir: Path, site: FixtureSite, redis_url: str, name: str, *settings: str) -> subprocess.Popen:
+    """A worker crawling the site's index; ``settings`` (``-s NAME=VALUE`` pairs) come last and win."""
     workdir.mkdir(parents=True, exist_ok=True)
     command = crawl_command("-s", f"REDIS_URL={redis_url}", "-s", f"NEWSCRAWL_WORKER={name}",
                             "-s", "NEWSCRAWL_IDLE_TIMEOUT=1", "-s", "NEWSCRAWL_WORKER_TTL=2",
-                            "-s", "NEWSCRAWL_NEAR_DUPLICATES=off",
+                            "-s", "NEWSCRAWL_NEAR_DUPLICATES=off", *settings,
                             "-a", f"urls={site.url(index_url())}")
     return subprocess.Popen(command, cwd=workdir, env=crawl_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -110,13 +111,8 @@ def test_a_worker_whose_redis_dies_finalizes_and_exits_with_one_line(redis_serve
     articles, site = workers_site(tmp_path, 120)
     with site:
         workdir = tmp_path / "w0"
-        workdir.mkdir()
-        worker = subprocess.Popen(crawl_command("-s", f"REDIS_URL={redis_server.url}", "-s", "NEWSCRAWL_WORKER=w0",
-                                                "-s", "NEWSCRAWL_REDIS_LOST_AFTER=2", "-s", "NEWSCRAWL_WORKER_TTL=1",
-                                                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
-                                                "-a", f"urls={site.url(index_url())}"),
-                                  cwd=workdir, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  text=True)
+        worker = start_worker(workdir, site, redis_server.url, "w0", "-s", "NEWSCRAWL_REDIS_LOST_AFTER=2",
+                              "-s", "NEWSCRAWL_WORKER_TTL=1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
         wait_for_partial_output(worker, workdir, lines=3)
         redis_server.stop()  # Redis dies mid-crawl
         _, stderr = worker.communicate(timeout=90)  # bounded: it does not run on for ever
@@ -145,16 +141,44 @@ def test_redis_restarted_empty_mid_crawl_is_never_ok(redis_server, tmp_path):
     articles, site = workers_site(tmp_path, 120)
     with site:
         workdir = tmp_path / "w0"
-        workdir.mkdir()
-        worker = subprocess.Popen(crawl_command("-s", f"REDIS_URL={redis_server.url}", "-s", "NEWSCRAWL_WORKER=w0",
-                                                "-s", "NEWSCRAWL_IDLE_TIMEOUT=1", "-s", "NEWSCRAWL_WORKER_TTL=1",
-                                                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
-                                                "-a", f"urls={site.url(index_url())}"),
-                                  cwd=workdir, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  text=True)
+        worker = start_worker(workdir, site, redis_server.url, "w0", "-s", "NEWSCRAWL_WORKER_TTL=1",
+                              "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
         wait_for_partial_output(worker, workdir, lines=3)
         redis.Redis.from_url(redis_server.url).flushall()  # as a restart without persistence leaves it
         _, stderr = worker.communicate(timeout=90)
     assert worker.returncode == 4, stderr[-3000:]
     assert "problem: the shared Redis lost or refused work: its frontier vanished" in stderr
     assert len(finalized_items(workdir)) < len(articles)
+
+
+def test_an_idle_joining_worker_takes_requests_as_soon_as_they_come(redis_url, tmp_path):
+    # Scrapy looks at an idle engine's scheduler only every 5 s (its heartbeat); a worker that
+    # joined before the crawl was seeded must not wait that long, or the seeder does it all.
+    articles, site = workers_site(tmp_path, 60)
+    server = redis.Redis.from_url(redis_url)
+    # The joiner finds the crawl seeded by a live worker, its queue still empty.
+    server.set("newscrawl:tribun:seeded", "someone")
+    server.set("newscrawl:tribun:worker:someone", "1", px=60_000)
+    with site:
+        joiner = start_worker(tmp_path / "w1", site, redis_url, "w1", "-s", "NEWSCRAWL_IDLE_TIMEOUT=6")
+        joined = ""
+        while "joins the crawl" not in joined:
+            joined += joiner.stderr.readline()
+            assert joiner.poll() is None, joined[-2000:]
+        server.delete("newscrawl:tribun:seeded", "newscrawl:tribun:worker:someone")
+        seeder = start_worker(tmp_path / "w0", site, redis_url, "w0")
+        deadline = time.monotonic() + 60
+        while not server.zcard("newscrawl:tribun:requests"):
+            assert time.monotonic() < deadline, "nothing was seeded"
+            time.sleep(0.01)
+        seeder.send_signal(signal.SIGSTOP)  # from now on only the joiner can fetch
+        time.sleep(0.3)  # the seeder's requests in flight land
+        before, stopped_at = len(site.requests), time.monotonic()
+        while len(site.requests) == before:
+            assert time.monotonic() - stopped_at < 60, "the joiner never took a request"
+            time.sleep(0.01)
+        waited = time.monotonic() - stopped_at
+        seeder.send_signal(signal.SIGCONT)
+        for worker in (joiner, seeder):
+            worker.communicate(timeout=120)
+    assert waited < 2.5, f"the idle joiner waited {waited:.1f} s for queued requests"
