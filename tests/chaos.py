@@ -112,3 +112,13 @@ class FailingItem:
 
         NormalizePipeline.process_item = process_item
         return cls()
+
+
+class LocalDNS(NoDNS):
+    """A DNS resolver that answers 127.0.0.1 for every name (``-s TWISTED_DNS_RESOLVER=
+    tests.chaos.LocalDNS``): a host name of any form reaches the test's local server."""
+
+    def getHostByName(self, name, timeout=()):
+        from twisted.internet import defer
+
+        return defer.succeed("127.0.0.1")

@@ -73,6 +73,16 @@ def test_credentials_in_urls_are_refused_and_never_printed(site, tmp_path):
     assert site.requests == []
 
 
+def test_an_internationalized_host_name_is_crawled_under_its_punycode_name(site, tmp_path):
+    local = site.url(EMAS)  # http://127.0.0.1:PORT/...: the same server under an IDN name
+    idn = local.replace("127.0.0.1", "berita-bücher.localhost")
+    run = run_crawl(tmp_path, "-s", "TWISTED_DNS_RESOLVER=tests.chaos.LocalDNS", "-a", f"urls={idn}")
+    assert run.returncode == 0, run.stderr
+    [item] = run.items()
+    assert item["url"] == local.replace("127.0.0.1", "xn--berita-bcher-klb.localhost")
+    assert item["title"] == "Harga Emas Antam Naik Rp 3.000" and run.stat("skipped/offsite") == 0
+
+
 def test_an_internationalized_host_name_is_requested_and_allowed_in_punycode():
     from newscrawl.spiders.tribun import TribunSpider
 
