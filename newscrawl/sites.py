@@ -4,6 +4,8 @@ The regional list is tribun-site.md section 5, kept here and nowhere else.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 NETWORK_DOMAIN = "tribunnews.com"
 MAIN_SITE = "www"
 
@@ -34,6 +36,25 @@ def is_network_host(host: str) -> bool:
     """True for any host of the Tribun network (www, m., regional, brand domains)."""
     host = host.lower().split(":")[0]
     return any(host == d or host.endswith("." + d) for d in NETWORK_DOMAINS)
+
+
+def may_request(url: str, given_hosts: frozenset[str] = frozenset()) -> bool:
+    """Whether a crawl may request this URL: http(s), to a network host on its default
+    port, or to one of ``given_hosts`` (``host:port`` of the ``-a urls``).
+
+    >>> may_request("https://solo.tribunnews.com/a"), may_request("https://solo.tribunnews.com:8443/a")
+    (True, False)
+    >>> may_request("http://127.0.0.1:8080/a", frozenset({"127.0.0.1:8080"})), may_request("file:///etc/passwd")
+    (True, False)
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    netloc = parts.netloc.lower()
+    if netloc in given_hosts:
+        return True
+    default_port = netloc == parts.hostname or netloc.endswith((":80", ":443"))
+    return default_port and is_network_host(parts.hostname or "")
 
 
 def is_main_site(host: str) -> bool:

@@ -6,7 +6,6 @@ stats under ``newscrawl/`` and never loses the pages already collected.
 """
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
@@ -22,7 +21,8 @@ from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import MAX_LINKS, decode_html
-from newscrawl.sites import NETWORK_DOMAINS, is_network_host, site_host, sitemap_urls
+from newscrawl.budget import ListingBudget
+from newscrawl.sites import NETWORK_DOMAINS, may_request, site_host, sitemap_urls
 from newscrawl.state import ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
@@ -45,25 +45,14 @@ class TribunSpider(scrapy.Spider):
         self.allowed_domains = [*NETWORK_DOMAINS, *sorted(hosts)]
         self.max_pages = 50
         self.max_links = MAX_LINKS
-        self.max_index_pages = 200
-        self.max_sitemaps = 2000
-        self._index_pages: Counter[tuple] = Counter()  # index pages requested, per site, path and date
-        self._sitemaps_requested = 0
+        self.budget = ListingBudget()
         self._requested: set[int] = set()
         self._listings: set[int] = set()
         self._days_reached: set[str] = set()
 
     def allows(self, url: str) -> bool:
-        """Whether a request may go to this URL: http(s), to a network host on its default
-        port, or to a host (and port) of the ``-a urls``."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return False
-        netloc = parts.netloc.lower()
-        if netloc in self.given_hosts:
-            return True
-        default_port = netloc == parts.hostname or netloc.endswith((":80", ":443"))
-        return default_port and is_network_host(parts.hostname or "")
+        """Whether a request may go to this URL (AllowedHostsMiddleware asks)."""
+        return may_request(url, self.given_hosts)
 
     @staticmethod
     def validate_arguments(kwargs: dict[str, Any]) -> CrawlArguments:
@@ -76,8 +65,8 @@ class TribunSpider(scrapy.Spider):
         settings = crawler.settings
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
-        spider.max_index_pages = settings.getint("NEWSCRAWL_MAX_INDEX_PAGES", spider.max_index_pages)
-        spider.max_sitemaps = settings.getint("NEWSCRAWL_MAX_SITEMAPS", spider.max_sitemaps)
+        spider.budget = ListingBudget(settings.getint("NEWSCRAWL_MAX_INDEX_PAGES", spider.budget.max_index_pages),
+                                      settings.getint("NEWSCRAWL_MAX_SITEMAPS", spider.budget.max_sitemaps))
         return spider
 
     @cached_property
@@ -135,25 +124,20 @@ class TribunSpider(scrapy.Spider):
 
     def _listing_request(self, url: str) -> Iterator[scrapy.Request]:
         """An index page, unless its date and section had NEWSCRAWL_MAX_INDEX_PAGES already."""
-        parts = urlsplit(url)
-        key = (parts.netloc, parts.path, tuple(parse_qs(parts.query).get("date", [])))
-        if self._index_pages[key] >= self.max_index_pages:
-            if self._index_pages[key] == self.max_index_pages:
-                self.logger.info("%s: %d index pages of %s %s followed; no more (NEWSCRAWL_MAX_INDEX_PAGES)",
-                                 url, self.max_index_pages, parts.path, key[2] and key[2][0] or "")
-                self._index_pages[key] += 1
+        if not self.budget.take_index_page(url):
+            if self.budget.first_refusal(url):
+                self.logger.info("%s: %d index pages of this date and section followed; no more "
+                                 "(NEWSCRAWL_MAX_INDEX_PAGES)", url, self.budget.max_index_pages)
             self._count("listings/capped")
             return
-        self._index_pages[key] += 1
         yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
                              priority=LISTING_PRIORITY)
 
     def _sitemap_request(self, url: str) -> Iterator[scrapy.Request]:
         """A sitemap, unless the run has read NEWSCRAWL_MAX_SITEMAPS (indexes may chain forever)."""
-        if self._sitemaps_requested >= self.max_sitemaps:
+        if not self.budget.take_sitemap():
             self._count("sitemaps/capped")
             return
-        self._sitemaps_requested += 1
         yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_failed)
 
     def listing_failed(self, failure: Failure) -> None:
