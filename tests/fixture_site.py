@@ -50,6 +50,7 @@ class FixtureSite:
         self.faults = dict(faults or {})  # real URL -> status to answer with
         self.requests: list[str] = []  # real URLs, in the order they were asked for
         self.times: list[float] = []  # time.monotonic() of each of them
+        self.agents: list[str] = []  # and the User-Agent that asked
         self._servers: dict[str, ThreadingHTTPServer] = {}
 
     def __enter__(self) -> "FixtureSite":
@@ -100,6 +101,7 @@ class FixtureSite:
                 real = f"https://{host}{self.path}"
                 site.requests.append(real)
                 site.times.append(time.monotonic())
+                site.agents.append(self.headers.get("User-Agent", ""))
                 if site.delay:
                     time.sleep(site.delay)
                 fault = site.next_fault(real)
