@@ -14,8 +14,8 @@ import os
 import stat
 import sys
 from datetime import datetime
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
@@ -68,16 +68,7 @@ def not_a_regular_file(feeds: dict) -> str | None:
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        if opts.output or opts.overwrite_output:
-            self._only_explicit_feeds(opts)
-            if problem := not_a_regular_file(self.settings.getdict("FEEDS")):
-                self._fail(args, problem, CANT_WRITE_EXIT)
-        elif "_job" in opts.spargs and self.settings.getpriority("FEEDS") == SETTINGS_PRIORITIES["cmdline"]:
-            # Scrapyd (it passes -a _job=...) gave its items file: written too, but the
-            # run's own output stays, outside Scrapyd's rotation (jobs_to_keep), which
-            # would otherwise delete files whose articles the store marks as exported.
-            own = {RUN_FEED: {"format": "jsonlines", "encoding": "utf-8"}}
-            self.settings.set("FEEDS", {**own, **self.settings.getdict("FEEDS")}, priority="cmdline")
+        self._choose_feeds(args, opts)
         anchor_to_project(self.settings, project_root())
         try:
             check_settings(self.settings)
@@ -99,7 +90,23 @@ class Command(ScrapyCrawlCommand):
                 check_reachable(url)
             except ConnectionError as error:
                 self._fail(args, error, UNAVAILABLE_EXIT)
-        # Checked and taken here, before Scrapy creates the crawler process (and its log).
+        self._take_the_run(args, options)
+
+    def _choose_feeds(self, args: list[str], opts: argparse.Namespace) -> None:
+        if opts.output or opts.overwrite_output:
+            self._only_explicit_feeds(opts)
+            if problem := not_a_regular_file(self.settings.getdict("FEEDS")):
+                self._fail(args, problem, CANT_WRITE_EXIT)
+        elif "_job" in opts.spargs and self.settings.getpriority("FEEDS") == SETTINGS_PRIORITIES["cmdline"]:
+            # Scrapyd (it passes -a _job=...) gave its items file: written too, but the
+            # run's own output stays, outside Scrapyd's rotation (jobs_to_keep), which
+            # would otherwise delete files whose articles the store marks as exported.
+            own = {RUN_FEED: {"format": "jsonlines", "encoding": "utf-8"}}
+            self.settings.set("FEEDS", {**own, **self.settings.getdict("FEEDS")}, priority="cmdline")
+
+    def _take_the_run(self, args: list[str], options: Any) -> None:
+        """The run lock, its number, a usable store, writable and claimed output folders:
+        checked and taken here, before Scrapy creates the crawler process (and its log)."""
         try:
             self.lock = RunLock.for_state_dir(self.settings.get("NEWSCRAWL_STATE_DIR"), lock_name(self.settings)).acquire()
         except LockHeld as error:
