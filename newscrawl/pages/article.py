@@ -22,7 +22,7 @@ from newscrawl.normalize import (
 )
 from newscrawl.pages.body import extract_body, text_container
 from newscrawl.pages.paging import extract_paging
-from newscrawl.pages.sources import MAX_LINKS, PageSources, compiled, has_class, leading_text, text_of
+from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, compiled, has_class, leading_text, text_of
 from newscrawl.sites import is_main_site
 from newscrawl.urls import absolute_url, article_id_from_url, canonical_url, is_article_url, page_urls
 
@@ -137,18 +137,10 @@ def _title(page: PageSources) -> str | None:
 
 
 def _description(page: PageSources) -> str | None:
-    hidden = text_of(page.after(page.by_id("arttitle"), ("h2", "h4"), _is_hidden_summary))
+    hidden = text_of(page.after(page.by_id("arttitle"), ("h2", "h4"), lambda e: class_has(e, "hide")))
     return (hidden or _strip_suffix(page.meta.get("description"))
             or _strip_suffix(page.meta.get("og:description"))
             or _ld_str(page.article_ld.get("description")))
-
-
-def _is_hidden_summary(element) -> bool:
-    return "hide" in (element.get("class") or "").split()
-
-
-def _is_not_timeago(element) -> bool:
-    return "timeago" not in (element.get("class") or "").split()
 
 
 _CREDIT_SPLIT = re.compile(r"\|?\s*\beditor\s*:", re.I)
@@ -179,7 +171,7 @@ def _editor(page: PageSources) -> str | None:
 def _published(page: PageSources) -> str | None:
     """JSON-LD wins; then ``time[datetime]``, meta, dataLayer (local time), visible text."""
     # The first time after the headline: sidebars' "5 menit lalu" (time.timeago) are other articles'.
-    time_el = page.after(page.by_id("arttitle"), ("time",), _is_not_timeago)
+    time_el = page.after(page.by_id("arttitle"), ("time",), lambda e: not class_has(e, "timeago"))
     visible = text_of(time_el) if time_el is not None else ""
     return (parse_date(_ld_str(page.article_ld.get("datePublished")))
             or parse_date(time_el.get("datetime") if time_el is not None else None)
@@ -232,7 +224,7 @@ def _image(page: PageSources) -> str | None:
     box = page.by_id("artimg")
     images = list(box.iter("img")) if box is not None else []
     # The template marks its photo (img.imgfull); any other image of the box comes after it.
-    images.sort(key=lambda img: "imgfull" not in (img.get("class") or "").split())
+    images.sort(key=lambda img: not class_has(img, "imgfull"))
     candidates = chain((_photo_src(img) for img in images), (source() for source in (
         lambda: page.meta.get("og:image"), lambda: _ld_str(page.article_ld.get("image")),
         lambda: next((e.get("href") for e in page.tagged("link") if e.get("rel") == "image_src"), None))))
@@ -241,8 +233,9 @@ def _image(page: PageSources) -> str | None:
 
 def _photo_src(img) -> str | None:
     """An ``<img>``'s source unless its size says it is an icon or a pixel (<= 50 px)."""
-    for size in (img.get("width"), img.get("height")):
-        if size and size.strip().rstrip("px").isdigit() and int(size.strip().rstrip("px")) <= 50:
+    for size in (img.get("width") or "", img.get("height") or ""):
+        pixels = size.strip().rstrip("px")
+        if pixels.isdigit() and int(pixels) <= 50:
             return None
     return img.get("data-src") or img.get("src")
 

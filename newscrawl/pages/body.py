@@ -20,7 +20,7 @@ from newscrawl.normalize import (
     clean_text,
     split_authors,
 )
-from newscrawl.pages.sources import MAX_LINKS, PageSources, leading_text, text_content
+from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, leading_text, text_content
 from newscrawl.urls import absolute_url, canonical_url
 
 # Noise inside the text container. Tested in one Python walk over the container's few
@@ -96,7 +96,7 @@ def _related_lines(container: etree._Element, base_url: str, body: Body, max_lin
     related = set()
     urls = set(body.related_urls)
     for para in candidates:
-        if not (_has_baca_class(para) or (para.tag != "div" and _is_related_line(leading_text(para, 24)))):
+        if not (class_has(para, "baca") or (para.tag != "div" and _is_related_line(leading_text(para, 24)))):
             continue
         for href in (a.get("href") for a in para.iter("a") if a.get("href") is not None):
             if len(urls) >= max_links:
@@ -120,10 +120,6 @@ _MAY_BE_RELATED = re.compile("baca|simak|lihat", re.I).search
 def _is_related_line(start: str) -> bool:
     """Whether a line starting with ``start`` (cleaned) is a "Baca juga:" line."""
     return bool(_MAY_BE_RELATED(start) and RELATED_LABEL.match(start))
-
-
-def _has_baca_class(element: etree._Element) -> bool:
-    return "baca" in (element.get("class") or "").split()
 
 
 def _walk(container: etree._Element, out: list[str], skipped: set, holding: set) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from newscrawl.normalize import clean_text
-from newscrawl.pages.sources import MAX_LINKS, PageSources, text_of
+from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, text_of
 from newscrawl.urls import absolute_url, page_number_of
 
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
@@ -41,7 +41,7 @@ def extract_paging(page: PageSources, container, max_links: int = MAX_LINKS) -> 
     own_slug = own_path.rsplit("/", 1)[-1]
     # Plain walks over a few dozen elements: an XPath call on a freshly parsed page costs
     # more than the walk (measured on the genuine 2020 page).
-    in_text = [e for e in container.iterdescendants(etree.Element) if _has_token(e, "paging")] \
+    in_text = [e for e in container.iterdescendants(etree.Element) if class_has(e, "paging")] \
         if container is not None else []
     for pager in [*page.with_class("side-article", "mb5"), *in_text, *page.with_class("pagination-wrap")]:
         current = None
@@ -49,7 +49,7 @@ def extract_paging(page: PageSources, container, max_links: int = MAX_LINKS) -> 
             linked = _linked_number(link, page.url, own_path, own_slug)
             if linked:
                 count = max(count, linked)
-            if current is None and (link.get("id") == "pagecurrent" or _has_token(link, "active")):
+            if current is None and (link.get("id") == "pagecurrent" or class_has(link, "active")):
                 current = link
         if current is not None and text_of(current).isdigit():
             number = int(text_of(current))
@@ -62,11 +62,6 @@ def extract_paging(page: PageSources, container, max_links: int = MAX_LINKS) -> 
         if match := _COUNT_TEXT.fullmatch(clean_text(line.text)):
             number, count = int(match.group(1)), max(count, int(match.group(2)))
     return Paging(number=number, count=max(count, number))
-
-
-def _has_token(element, token: str) -> bool:
-    classes = element.get("class")
-    return bool(classes) and token in classes.split()
 
 
 def _count_lines(container) -> list:
@@ -87,11 +82,8 @@ def _linked_number(link, base_url: str, own_path: str, own_slug: str) -> int | N
     # A link into this article names its slug or is a bare query: a substring test rules
     # out the recommendations and tags around the pager before any URL parsing.
     if href and (own_slug in href or href.startswith("?")):
-        absolute = href if href.startswith(("https://", "http://")) else absolute_url(base_url, href)
-        try:
-            target = urlsplit(absolute) if absolute else None
-        except ValueError:
-            target = None  # "http://[::1": no URL at all
+        absolute = absolute_url(base_url, href)  # None for "http://[::1": no URL at all
+        target = urlsplit(absolute) if absolute else None
         if target is not None and target.path.rstrip("/") == own_path:
             number = page_number_of(target)
             if number > 1 or text_of(link) == "1":

@@ -108,6 +108,16 @@ def leading_text(element: Any, length: int = 16) -> str:
     return clean_text(" ".join(pieces))  # joined as text_of joins them
 
 
+def class_has(element: Any, token: str) -> bool:
+    """Whether an element's ``class`` attribute holds this token.
+
+    >>> class_has(etree.fromstring('<p class="baca  x"/>'), "baca"), class_has(etree.fromstring("<p/>"), "baca")
+    (True, False)
+    """
+    classes = element.get("class")
+    return bool(classes) and token in classes.split()
+
+
 def has_class(*names: str) -> str:
     """XPath predicate matching elements that carry all these CSS classes.
 
