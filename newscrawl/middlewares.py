@@ -136,12 +136,12 @@ class BlockedHostMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         """Called once Scrapy's retries gave up (this middleware sits before them)."""
-        host = urlsplit(request.url).netloc
-        if isinstance(exception, UNRESOLVED) and host not in self.unreachable:
-            self.unreachable.add(host)
-            self.stats.set_value(f"newscrawl/dns_failed/{urlsplit(request.url).hostname}", 1)
+        parts = urlsplit(request.url)
+        if isinstance(exception, UNRESOLVED) and parts.netloc not in self.unreachable:
+            self.unreachable.add(parts.netloc)
+            self.stats.set_value(f"newscrawl/dns_failed/{parts.hostname}", 1)
             logger.error("DNS lookup failed for %s: is this machine online? No more requests to it "
-                         "this run", urlsplit(request.url).hostname)
+                         "this run", parts.hostname)
 
     def process_response(self, request: Request, response: Response) -> Response:
         host = urlsplit(request.url).netloc

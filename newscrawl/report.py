@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +20,7 @@ from scrapy.crawler import Crawler
 
 from newscrawl.distributed import redis_url
 from newscrawl.feeds import feed_path, local_feed_folders
-from newscrawl.store import STORE_NAME
+from newscrawl.store import STORE_NAME, CorruptStore, holds_articles
 from newscrawl.items import ARTICLE_FIELDS, Article
 
 logger = logging.getLogger(__name__)
@@ -237,13 +235,11 @@ def lost_state_warning(crawler: Crawler) -> str | None:
     if not settings.getbool("NEWSCRAWL_INCREMENTAL") or redis_url(settings):
         return None
     store = Path(settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME
-    if store.exists() and store.stat().st_size:
-        try:
-            with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
-                if db.execute("SELECT 1 FROM exported LIMIT 1").fetchone():
-                    return None
-        except sqlite3.Error:
-            return None  # not ours to judge here: the crawl command checks the store
+    try:
+        if holds_articles(store):
+            return None
+    except CorruptStore:
+        return None  # not ours to judge here: the crawl command refuses a corrupt store
     name = getattr(crawler.spidercls, "name", "")
     earlier = [f for folder in local_feed_folders(settings, name) if folder.is_dir()
                for f in folder.glob(f"{name}-*.jsonl")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -63,22 +64,17 @@ class CorruptStore(RuntimeError):
     """The store file cannot be read as a store; the message says how to start afresh."""
 
 
-def check_store(path: Path) -> None:
-    """Raise CorruptStore when ``path`` exists but is no readable store (a torn copy, a
-    file overwritten by something else). Cheap: the header and the schema, not every page."""
-    if not path.exists():
-        return
+def holds_articles(path: Path) -> bool:
+    """Whether the store at ``path`` holds any exported article (False when it is missing
+    or an empty file: a new store). Raises CorruptStore when the file is no readable store
+    (a torn copy, a file overwritten by something else). Cheap: the header and the schema,
+    not every page."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            db.execute("SELECT key FROM exported LIMIT 1").fetchall()
-        finally:
-            db.close()
-    except sqlite3.OperationalError as error:
-        if "no such table" in str(error) and path.stat().st_size == 0:
-            return  # an empty file: a new store (the report says if earlier output exists)
-        raise CorruptStore(_corrupt(path, error)) from None
-    except sqlite3.DatabaseError as error:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT 1 FROM exported LIMIT 1").fetchone() is not None
+    except sqlite3.DatabaseError as error:  # OperationalError ("no such table") included
         raise CorruptStore(_corrupt(path, error)) from None
 
 

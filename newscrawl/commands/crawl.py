@@ -30,7 +30,7 @@ from newscrawl.distributed import check_reachable, redis_url, worker_name
 from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
-from newscrawl.store import STORE_NAME, CorruptStore, check_store
+from newscrawl.store import STORE_NAME, CorruptStore, holds_articles
 
 USAGE_EXIT = 2
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
@@ -116,7 +116,7 @@ class Command(ScrapyCrawlCommand):
         self.settings.set("NEWSCRAWL_RUN_NUMBER", self.lock.next_run_number(), priority="cmdline")
         if self.settings.getbool("NEWSCRAWL_INCREMENTAL") and not redis_url(self.settings):
             try:
-                check_store(Path(self.settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME)
+                holds_articles(Path(self.settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME)  # readable?
             except CorruptStore as error:
                 self.lock.release()
                 self._fail(args, error, CANT_WRITE_EXIT)

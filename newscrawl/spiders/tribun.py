@@ -16,12 +16,12 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newscrawl.arguments import CrawlArguments, parse_arguments
+from newscrawl.budget import ListingBudget
 from newscrawl.distributed import SharedFrontier
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import MAX_LINKS, decode_html
-from newscrawl.budget import ListingBudget
 from newscrawl.sites import NETWORK_DOMAINS, may_request, site_host, sitemap_urls
 from newscrawl.state import ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
