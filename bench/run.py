@@ -11,9 +11,11 @@ sidebars, ads and scripts; 1-, 2- and 4-page articles), serves it with nginx on
    politeness off) against bench/null_spider.py over the same pages, run alternately,
    and against bench/parse_spider.py (the null spider plus lxml's parse of each page,
    inline or in a worker process): the bound for any spider that reads the pages;
-2. extraction CPU time per page: ours, lxml's parse alone, trafilatura, newspaper4k;
-3. peak RSS (VmHWM) of crawls of growing size;
-4. the cross-run store at --store-articles (bench/store_bench.py).
+2. the web archive's cost: the same crawl with the archive on (the default) and off,
+   alternately; its bytes stored per article page;
+3. extraction CPU time per page: ours, lxml's parse alone, trafilatura, newspaper4k;
+4. peak RSS (VmHWM) of crawls of growing size;
+5. the cross-run store at --store-articles (bench/store_bench.py).
 Prints each part's figures as it finishes, then a table of all of them and, last, one
 JSON line with every figure (for scripts).
 """
@@ -153,6 +155,41 @@ def throughput(mirror: Mirror, work: Path, rounds: int) -> dict:
             "runs": {k: [round(x, 2) for x in v] for k, v in times.items()}}
 
 
+def archive_cost(mirror: Mirror, work: Path, rounds: int) -> dict:
+    """The crawl with the web archive on (the default) and off, alternately: the slowdown
+    (medians) and the archive's bytes per article page."""
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    stored = []
+    for n in range(rounds):
+        for mode, extra in (("on", []), ("off", ["-s", "NEWSCRAWL_ARCHIVE=0"])):
+            seconds, stats = scrapy_run(["crawl", "tribun", *extra, "-a", f"urls={mirror.index()}",
+                                         "-O", str(work / f"archive-{mode}-{n}.jsonl")], work / f"archive-{mode}-{n}")
+            times[mode].append(seconds)
+            if mode == "on":
+                stored.append(stats["newscrawl/archive/bytes"] / stats["newscrawl/archive/responses"])
+    on, off = statistics.median(times["on"]), statistics.median(times["off"])
+    return {"pages": len(mirror.urls()), "on_seconds": round(on, 2), "off_seconds": round(off, 2),
+            "slowdown": round(on / off - 1, 3), "bytes_per_page": round(statistics.mean(stored)),
+            "genuine_page_bytes": len(GENUINE.read_bytes()), "genuine_bytes_per_page": genuine_archived(work),
+            "page_bytes": round(statistics.mean(len(p.read_bytes()) for p in mirror.pages())),
+            "runs": {k: [round(x, 2) for x in v] for k, v in times.items()}}
+
+
+def genuine_archived(work: Path) -> int:
+    """The bytes the genuine page takes in an archive (its response and request records,
+    with the headers a crawl stores): synthetic pages repeat themselves and compress better."""
+    from newscrawl.warcfile import Exchange, WarcFile
+
+    path = work / "genuine.warc.gz"
+    archive = WarcFile(str(path), 6, path.name, {"software": "bench"})
+    empty = path.stat().st_size
+    headers = [("Content-Type", "text/html; charset=UTF-8"), ("Server", "nginx"), ("Date", "Tue, 01 Dec 2026 03:00:00 GMT")]
+    archive.write(Exchange(GENUINE_URL, "2026-12-01T03:00:00.000000Z", "127.0.0.1", "HTTP/1.1", 200, headers,
+                           GENUINE.read_bytes(), [("User-Agent", "newscrawl/0.1"), ("Accept-Encoding", "gzip, deflate")]))
+    archive.close()
+    return path.stat().st_size - empty
+
+
 def cpu_ms(functions: dict, pages: list[tuple[bytes, str]]) -> dict:
     """CPU per page of each function, median and p95. Interleaved (every function on a page,
     then the next page), so a machine whose speed drifts (a shared or throttled CPU) skews
@@ -270,6 +307,11 @@ def table(results: dict) -> str:
         rows.append(("  parse-only spider (lxml parse, nothing else)",
                      f"{t['parse_only_seconds']} s = {t['parse_only_ratio']}x null; in a worker process "
                      f"{t['parse_only_in_a_worker_seconds']} s = {t['parse_only_in_a_worker_ratio']}x", ""))
+    if a := results.get("archive"):
+        rows.append((f"web archive on vs off, {a['pages']} pages",
+                     f"{a['on_seconds']} s vs {a['off_seconds']} s = {a['slowdown']:+.1%}; "
+                     f"{a['bytes_per_page']} bytes stored per page of {a['page_bytes']}; the genuine page: "
+                     f"{a['genuine_bytes_per_page']} bytes of {a['genuine_page_bytes']}", "<= +10%"))
     if e := results.get("extraction"):
         for name in ("newscrawl", "lxml parse only", "trafilatura", "newspaper4k"):
             if name in e:
@@ -302,7 +344,7 @@ def main() -> None:
     parser.add_argument("--memory", default="2000,10000,20000", help="crawl sizes for peak RSS")
     parser.add_argument("--store-articles", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="400 articles, 1 round, memory 1000,2000,4000, store 10^5")
-    parser.add_argument("--skip", default="", help="comma list of parts to skip: throughput,extraction,memory,store")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: throughput,archive,extraction,memory,store")
     args = parser.parse_args()
     if args.quick:
         args.articles, args.rounds, args.memory, args.store_articles = 400, 1, "1000,2000,4000", 100_000
@@ -316,6 +358,9 @@ def main() -> None:
             if "throughput" not in skip:
                 results["throughput"] = throughput(mirror, work, args.rounds)
                 print("throughput", json.dumps(results["throughput"]), flush=True)
+            if "archive" not in skip:
+                results["archive"] = archive_cost(mirror, work, args.rounds)
+                print("archive", json.dumps(results["archive"]), flush=True)
             if "extraction" not in skip:
                 results["extraction"] = extraction(mirror, args.sample)
                 print("extraction", json.dumps(results["extraction"]), flush=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from newscrawl.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_host
 
-KNOWN = ("urls", "since", "until", "sites", "sections")
+KNOWN = ("urls", "since", "until", "sites", "sections", "archive")
 _SECTION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -27,6 +28,7 @@ class CrawlArguments:
     until: date | None = None
     sites: tuple[str, ...] = (MAIN_SITE,)
     sections: tuple[str, ...] = ()
+    archives: tuple[Path, ...] = ()  # replay these WARC files instead of the network
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -63,7 +65,23 @@ def parse_arguments(raw: dict[str, str], today: date) -> CrawlArguments:
             raise ArgumentError(f"-a sections: {section!r} is not a section name such as 'nasional'")
     if urls and (since or "sites" in raw or sections):
         raise ArgumentError("-a urls crawls exactly the given URLs: drop since/until/sites/sections")
-    return CrawlArguments(urls, since, until, sites, sections)
+    archives = _archives(raw)
+    if archives and (since or "sites" in raw or sections):
+        raise ArgumentError("-a archive replays what the archives hold (or the -a urls in them): "
+                            "drop since/until/sites/sections")
+    return CrawlArguments(urls, since, until, sites, sections, archives)
+
+
+def _archives(raw: dict[str, str]) -> tuple[Path, ...]:
+    """The archive files of ``-a archive`` (folders expanded)."""
+    from newscrawl.replay import archive_files
+
+    if "archive" not in raw:
+        return ()
+    try:
+        return tuple(archive_files(_items(raw, "archive")))
+    except ValueError as error:
+        raise ArgumentError(f"-a archive: {error}") from None
 
 
 def _items(raw: dict[str, str], name: str) -> list[str]:

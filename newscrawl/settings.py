@@ -46,6 +46,10 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.QuietRobotsTxtMiddleware": 100,
     # robots.txt's Crawl-delay, per host (polite profile).
     "newscrawl.middlewares.CrawlDelayMiddleware": 110,
+    # Next to the downloader: pages archived as served (before decompression and
+    # redirects), and replayed from archives in their place (-a archive=...).
+    "newscrawl.archive.ArchiveWriter": 950,
+    "newscrawl.replay.ReplayMiddleware": 960,
 }
 
 # The crawl opens no door on the machine it runs on: no telnet console (Default: on,
@@ -119,6 +123,16 @@ NEWSCRAWL_STATS_FILE = None
 # Incremental runs: skip articles an earlier run exported (store in NEWSCRAWL_STATE_DIR).
 NEWSCRAWL_INCREMENTAL = True
 NEWSCRAWL_STATE_DIR = ".newscrawl"
+# The web archive (newscrawl/archive.py): every article page read, as WARC 1.1 beside
+# the run's JSONL; also index pages and sitemaps with NEWSCRAWL_ARCHIVE_LISTINGS; each
+# record compressed at this gzip level (1 fastest .. 9 smallest).
+NEWSCRAWL_ARCHIVE = True
+NEWSCRAWL_ARCHIVE_LISTINGS = False
+NEWSCRAWL_ARCHIVE_GZIP_LEVEL = 6
+# A replay (-a archive=...) neither asks nor updates the store of exported articles,
+# unless this is on; it writes to this feed unless -o/-O says otherwise.
+NEWSCRAWL_REPLAY_INCREMENTAL = False
+NEWSCRAWL_REPLAY_FEED = "output/%(name)s-replay/%(name)s-%(run)s.jsonl"
 # Syndicated copies: "mark" (duplicate_of = first-seen URL), "drop" or "off".
 NEWSCRAWL_NEAR_DUPLICATES = "mark"
 # SimHash bits two bodies may differ by and still be copies (0-3).

@@ -4,8 +4,8 @@
 when incremental runs are on, the store of earlier runs (newscrawl/store.py).
 
 Exactly once, even through ``kill -9``: every exported item is first appended to a
-journal (``journal-<run>.jsonl`` in the state dir, with the run's feed paths). The feeds
-are committed together, all or none: once every ``.part`` file is complete and synced,
+journal (``journal-<run>.jsonl`` in the state dir, with the paths of the run's feeds and
+of its web archive, newscrawl/archive.py). The files are committed together, all or none: once every ``.part`` file is complete and synced,
 a ``commit`` record goes into the journal, then each ``.part`` is renamed to its final
 name, then the journal goes into the store and is deleted. A journal found at start
 belongs to a run that died: with its ``commit`` record, the renames are completed and
@@ -19,7 +19,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -57,6 +57,7 @@ class ArticleState(Findable):
         self.state_dir = state_dir
         self._journal = None
         self._feeds: list[Path] = []
+        self._finishers: list[Callable[[], None]] = []  # files completed before the commit
         self.crawler = crawler
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
@@ -146,6 +147,27 @@ class ArticleState(Findable):
         self._feeds.append(final_path)
         self._write({"feed": str(final_path.resolve())})
 
+    def file_opened(self, final_path: Path, finish: Callable[[], None]) -> None:
+        """Another file of the run (the web archive): renamed with the feeds, all or none.
+
+        ``finish`` completes and syncs its ``.part`` (raising OSError when it cannot);
+        it is called before the commit.
+        """
+        self.feed_opened(final_path)
+        self._finishers.append(finish)
+
+    def _finish_files(self) -> int:
+        """Complete the run's other files; the number that failed."""
+        failed = 0
+        for finish in self._finishers:
+            try:
+                finish()
+            except OSError as error:
+                logger.error("%s", error)
+                failed += 1
+        self._finishers = []
+        return failed
+
     @property
     def commits_feeds(self) -> bool:
         """Whether feeds wait for the run's commit (see the module doc) to get their names."""
@@ -203,6 +225,7 @@ class ArticleState(Findable):
 
     def feed_exporter_closed(self) -> None:
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
+        failed += self._finish_files()
         exported = self._journalled()
         if failed:
             logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
@@ -251,8 +274,13 @@ class ArticleState(Findable):
             self._journal = None
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
-        if not self._expects_feed:
-            self._close()  # no feed, nothing written: nothing is recorded
+        if not self._expects_feed:  # no feed: no article is recorded (no file holds it)
+            if self._finish_files():
+                self._set_aside_feeds()
+            elif self._journal is not None:
+                _finish_renames(self._feeds)  # the archive is kept
+            self._end_journal()
+            self._close()
 
     def _close(self) -> None:
         if self.store is not None:

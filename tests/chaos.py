@@ -122,3 +122,21 @@ class LocalDNS(NoDNS):
         from twisted.internet import defer
 
         return defer.succeed("127.0.0.1")
+
+
+class OldImageRule:
+    """Extraction with the lead-image rule of before issue 10: the first ``<img>`` of the
+    photo box, which on the 2020 template is the ``zoom-in.svg`` lightbox icon (a
+    deliberately wrong extractor version, for the re-extraction test)."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        import newscrawl.pages.article as article
+
+        def first_image(page):
+            box = page.by_id("artimg")
+            img = next(box.iter("img"), None) if box is not None else None
+            return article.absolute_url(page.url, img.get("src")) if img is not None else page.meta.get("og:image")
+
+        article._image = first_image
+        return cls()

@@ -95,6 +95,15 @@ def finalized_items(workdir: Path) -> list[dict]:
     return items
 
 
+def archived_urls(archive: Path) -> list[str]:
+    """The URL of every response in a WARC file, read to its end by warcio."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with archive.open("rb") as stream:
+        return [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
+                if r.rec_type == "response"]
+
+
 class RedisServer:
     """A real redis-server on a free port, without persistence (stop() to kill it)."""
 

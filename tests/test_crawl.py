@@ -59,8 +59,9 @@ def test_index_page_yields_each_of_its_articles_once(site, tmp_path):
 
 
 def test_sitemap_index_leads_to_news_sitemaps_and_their_articles(site, tmp_path):
-    run = run_crawl(tmp_path, "-a", f"urls={site.url('https://www.tribunnews.com/sitemap.xml')}")
+    run = run_crawl(tmp_path, "-s", "NEWSCRAWL_ARCHIVE=0", "-a", f"urls={site.url('https://www.tribunnews.com/sitemap.xml')}")
     assert run.returncode == 0, run.stderr
+    assert not list(tmp_path.rglob("*.warc.gz*"))  # the web archive turned off
     urls = sorted(item["url"] for item in run.items())
     assert urls == sorted(site.url(u) for u in [
         PSBB, KORUT, "https://www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"])

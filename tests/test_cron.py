@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.runlock import RunLock
-from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.conftest import archived_urls, crawl_command, crawl_env, finalized_items, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
 
@@ -81,10 +81,12 @@ def assert_each_article_exactly_once(workdir: Path, site: FixtureSite) -> None:
 
 def test_after_kill_9_the_next_run_completes_the_work_exactly_once(slow_site, tmp_path):
     crawl = start(tmp_path, slow_site)
-    wait_for_lines(tmp_path / "output", "*.part", 8)
+    wait_for_lines(tmp_path / "output", "*.jsonl.part", 8)
     crawl.send_signal(signal.SIGKILL)
     crawl.wait(timeout=30)
     assert finalized_items(tmp_path) == []  # the killed run finalized nothing...
+    assert not list((tmp_path / "output").rglob("*.warc.gz"))  # (its archive neither)
+    assert list((tmp_path / "output").rglob("*.warc.gz.part"))
     assert list((tmp_path / ".newscrawl").glob("journal-*.jsonl"))  # ...and left its journal
 
     rerun = run_crawl(tmp_path, "-a", f"urls={slow_site.url(index_url())}")
@@ -93,11 +95,15 @@ def test_after_kill_9_the_next_run_completes_the_work_exactly_once(slow_site, tm
     assert not list((tmp_path / "output").rglob("*.part"))
     assert not list((tmp_path / ".newscrawl").glob("journal-*.jsonl"))
     assert_each_article_exactly_once(tmp_path, slow_site)
+    [archive] = (tmp_path / "output").rglob("*.warc.gz")  # the rerun's, whole: every page once
+    assert Counter(archived_urls(archive)) == Counter(
+        slow_site.url(a.url) + (f"?page={n}" if n > 1 else "") for a in slow_site.articles
+        for n in range(1, len(a.pages) + 1))
 
 
 def test_sigterm_finalizes_the_feed_and_the_next_run_does_the_rest(slow_site, tmp_path):
     crawl = start(tmp_path, slow_site)
-    wait_for_lines(tmp_path / "output", "*.part", 8)
+    wait_for_lines(tmp_path / "output", "*.jsonl.part", 8)
     crawl.send_signal(signal.SIGTERM)
     _, stderr = crawl.communicate(timeout=60)
     assert crawl.returncode == 6, stderr  # interrupted: finalized, the rest left for next run
@@ -119,7 +125,9 @@ def killed_run(tmp_path: Path, site: FixtureSite, committed: bool, renamed: bool
     from newscrawl.store import article_keys
 
     first = run_crawl(tmp_path, "-s", "NEWSCRAWL_CSV_FEED=1", "-a", f"urls={site.url(EMAS)}")
-    finals = sorted((tmp_path / "output" / "tribun").glob("tribun-*.*sv")) + first.feed_files()
+    output = tmp_path / "output" / "tribun"
+    finals = sorted(output.glob("tribun-*.*sv")) + sorted(output.glob("tribun-*.warc.gz")) + first.feed_files()
+    assert len(finals) == 3  # JSONL, CSV and the web archive
     item = first.items()[0]
     for suffix in ("", "-wal", "-shm"):  # as if never recorded
         (tmp_path / ".newscrawl" / f"articles.sqlite3{suffix}").unlink(missing_ok=True)
@@ -141,7 +149,7 @@ def test_a_run_killed_after_its_commit_has_all_its_feeds_finalized_and_recorded(
     finals = killed_run(tmp_path, site, committed=True, renamed=renamed)
     second = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
     assert second.stat("state/recovered") == 1 and second.stat("articles/known") == 1
-    assert all(f.exists() and not f.with_name(f.name + ".part").exists() for f in finals)  # JSONL and CSV
+    assert all(f.exists() and not f.with_name(f.name + ".part").exists() for f in finals)  # JSONL, CSV, WARC
     assert len(finalized_items(tmp_path)) == 1
     assert SqliteArticleStore(tmp_path / ".newscrawl" / "articles.sqlite3").count() == 2
 

@@ -11,7 +11,7 @@ import redis
 
 from newscrawl.distributed import RedisArticleStore
 from newscrawl.store import ExportedArticle, article_keys
-from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.conftest import archived_urls, crawl_command, crawl_env, finalized_items, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
 
@@ -47,7 +47,7 @@ def start_worker(workdir: Path, site: FixtureSite, redis_url: str, name: str, *s
 def wait_for_partial_output(worker: subprocess.Popen, workdir: Path, lines: int) -> None:
     """Wait until the worker's unfinished feed (`.part`) holds `lines` items."""
     deadline = time.monotonic() + 120
-    while not any(len(p.read_bytes().splitlines()) >= lines for p in workdir.rglob("*.part")):
+    while not any(len(p.read_bytes().splitlines()) >= lines for p in workdir.rglob("*.jsonl.part")):
         assert worker.poll() is None, f"worker exited early: {worker.communicate()[1][-2000:]}"
         assert time.monotonic() < deadline, "worker wrote nothing in 120 s"
         time.sleep(0.05)
@@ -82,6 +82,12 @@ def test_three_workers_share_one_frontier_and_export_each_article_once(redis_url
     server = redis.Redis.from_url(redis_url)
     assert not server.exists("newscrawl:tribun:seeded")  # the last worker cleared the crawl
     assert server.scard("newscrawl:exported") == 2 * len(articles)  # URL and id keys
+    # Each worker wrote its own web archive; together they hold every page fetched, once.
+    archives = {d.name: list(d.rglob("*.warc.gz")) for d in dirs}
+    assert all(len(found) <= 1 and all(f.name.endswith(f"-{w}.warc.gz") for f in found)
+               for w, found in archives.items())
+    assert Counter(u for found in archives.values() for f in found for u in archived_urls(f)) == \
+        Counter({site.url(u): 1 for u in page_requests})
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing_after_a_rerun(redis_url, tmp_path):

@@ -110,6 +110,8 @@ def test_an_empty_run_with_dash_o_replaces_the_file_with_an_empty_one(site, tmp_
     assert first.returncode == 0, first.stderr
     assert len(out.read_text().splitlines()) == 1
     assert len(list(csv.reader(io.StringIO(table.read_text(encoding="utf-8-sig"))))) == 2  # CSV beside -O
+    run = first.stats["newscrawl/run"]  # and the web archive, under the run's name: never overwritten
+    assert [p.name for p in tmp_path.glob("*.warc.gz")] == [f"latest-{run}.warc.gz"]
     again = run_crawl(tmp_path, "-O", str(out), "-s", "NEWSCRAWL_CSV_FEED=1", "-a", f"urls={site.url(EMAS)}")
     assert again.returncode == 0 and again.stat("articles/known") == 1
     assert out.read_bytes() == b""  # not the previous run's line, which a load would ingest again

@@ -19,9 +19,19 @@ from tests.fixture_site import FIXTURE_ROOT
 PAGES = sorted(p for p in FIXTURE_ROOT.rglob("*.html") if p.with_suffix(".json").exists())
 
 
-def url_of(path: Path) -> str:
-    host, *rest = path.relative_to(FIXTURE_ROOT).with_suffix("").parts
+def url_of(path: Path, root: Path = FIXTURE_ROOT) -> str:
+    host, *rest = path.relative_to(root).with_suffix("").parts
     return f"https://{host}/" + "/".join(rest).replace("__", "?", 1)
+
+
+def check_fixture(path: Path, root: Path = FIXTURE_ROOT) -> None:
+    """The page extracts to its expected record, which a person has reviewed: a record
+    written by ``python -m newscrawl.fixture`` fails until its ``_unreviewed`` mark is gone."""
+    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert "_unreviewed" not in expected, (
+        f"{path.with_suffix('.json')} is not reviewed yet: {expected['_unreviewed']}")
+    expected.pop("_provenance", None)  # where the page came from, not a field
+    assert page_record(path.read_bytes(), url_of(path, root)) == expected
 
 
 # One multi-page article per template generation of tribun-site.md (page 2 fixtures).
@@ -41,8 +51,7 @@ def test_each_template_generation_has_a_checked_multi_page_fixture(generation):
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(FIXTURE_ROOT)))
 def test_page_extracts_to_its_expected_record(path):
-    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    assert page_record(path.read_bytes(), url_of(path)) == expected
+    check_fixture(path)
 
 
 def test_extract_command_prints_the_record_as_json():

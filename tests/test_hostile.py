@@ -215,7 +215,7 @@ def test_a_full_disk_stops_the_crawl_and_records_nothing_then_a_rerun_completes(
                               preexec_fn=limit, capture_output=True, text=True, timeout=120)
         assert full.returncode == 4, full.stderr
         assert "Cannot write" in full.stderr and "File too large" in full.stderr
-        assert finalized_items(work) == []
+        assert finalized_items(work) == [] and not list((work / "output").rglob("*.warc.gz"))  # nor an archive
         report = json.loads(next((work / "output").rglob("*.report.json")).read_text())
         assert report["verdict"] == "failed" and "could not be written" in " ".join(report["problems"])
         rerun = run_crawl(work, "-a", f"urls={site.url(index_url())}")

@@ -8,7 +8,7 @@ import argparse
 class LookOnly:
     """A mixin for ``scrapy parse``, ``shell`` and ``check``: a look at pages, not a run.
 
-    They write no output file, no run report, no journal, and record nothing in the
+    They write no output file, no web archive, no run report, no journal, and record nothing in the
     store of exported articles: otherwise looking at an article with ``scrapy parse``
     would mark it exported, and the next crawl would skip it.
     """
@@ -18,6 +18,7 @@ class LookOnly:
         if not (getattr(opts, "output", None) or getattr(opts, "overwrite_output", None)):
             self.settings.set("FEEDS", {}, priority="cmdline")
         self.settings.set("NEWSCRAWL_INCREMENTAL", False, priority="cmdline")
+        self.settings.set("NEWSCRAWL_ARCHIVE", False, priority="cmdline")
         extensions = {**self.settings.getdict("EXTENSIONS"),
                       "newscrawl.report.RunReport": None, "newscrawl.progress.Progress": None}
         self.settings.set("EXTENSIONS", extensions, priority="cmdline")

@@ -28,6 +28,7 @@ from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
 from newscrawl.distributed import check_reachable, redis_url, worker_name
 from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
+from newscrawl.replay import replay_settings
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
 from newscrawl.store import STORE_NAME, CorruptStore, holds_articles
@@ -85,12 +86,27 @@ class Command(ScrapyCrawlCommand):
             options = validate(opts.spargs) if validate is not None else None
         except ArgumentError as error:
             self._fail(args, error)
+        if getattr(options, "archives", ()):
+            self._replay(args)
+            if not self.settings.getbool("NEWSCRAWL_INCREMENTAL"):
+                return  # a replay that leaves the store alone runs beside any crawl, unlocked
         if url := redis_url(self.settings):
             try:
                 check_reachable(url)
             except ConnectionError as error:
                 self._fail(args, error, UNAVAILABLE_EXIT)
         self._take_the_run(args, options)
+
+    def _replay(self, args: list[str]) -> None:
+        """A replay (-a archive): its settings (newscrawl/replay.py), its output folder."""
+        if redis_url(self.settings):
+            self._fail(args, "-a archive replays on this machine: unset REDIS_URL")
+        replay_settings(self.settings)
+        anchor_to_project(self.settings, project_root())
+        try:
+            check_writable(self.settings, args[0])
+        except OSError as error:
+            self._fail(args, error, CANT_WRITE_EXIT)
 
     def _choose_feeds(self, args: list[str], opts: argparse.Namespace) -> None:
         if opts.output or opts.overwrite_output:
@@ -173,10 +189,10 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         lock = getattr(self, "lock", None)
-        if lock is None:
+        if lock is None and not opts.spargs.get("archive"):
             return super().run(args, opts)
         try:
-            if lock.stale_pid:
+            if lock is not None and lock.stale_pid:
                 logger.warning("The previous run (pid %d) did not finish cleanly; taking over its lock %s",
                                lock.stale_pid, lock.path)
             assert self.crawler_process
@@ -190,4 +206,5 @@ class Command(ScrapyCrawlCommand):
         finally:
             for claim in getattr(self, "claims", []):
                 claim.release()
-            lock.release()
+            if lock is not None:
+                lock.release()

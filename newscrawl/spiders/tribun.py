@@ -15,6 +15,7 @@ import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
+from newscrawl.archive import PAGE_KIND
 from newscrawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.budget import ListingBudget
 from newscrawl.distributed import SharedFrontier
@@ -22,6 +23,7 @@ from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse_sitemap
 from newscrawl.pages.sources import MAX_LINKS, decode_html
+from newscrawl.replay import ArchiveIndex, replay_settings
 from newscrawl.sites import NETWORK_DOMAINS, may_request, site_host, sitemap_urls
 from newscrawl.state import ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
@@ -49,6 +51,7 @@ class TribunSpider(scrapy.Spider):
         self._requested: set[int] = set()
         self._listings: set[int] = set()
         self._days_reached: set[str] = set()
+        self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
 
     def allows(self, url: str) -> bool:
         """Whether a request may go to this URL (AllowedHostsMiddleware asks)."""
@@ -63,11 +66,22 @@ class TribunSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "TribunSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        if spider.options.archives:
+            replay_settings(settings)  # the crawl command did already; other runners too
+            spider._read_archives()
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
         spider.budget = ListingBudget(settings.getint("NEWSCRAWL_MAX_INDEX_PAGES", spider.budget.max_index_pages),
                                       settings.getint("NEWSCRAWL_MAX_SITEMAPS", spider.budget.max_sitemaps))
         return spider
+
+    def _read_archives(self) -> None:
+        """A replay: index the archives, and allow the hosts of their articles (as a live
+        run allows its ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
+        self.replay = ArchiveIndex.read(list(self.options.archives))
+        hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls()}
+        self.given_hosts |= hosts
+        self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
 
     @cached_property
     def articles(self) -> ArticleState | None:
@@ -92,7 +106,7 @@ class TribunSpider(scrapy.Spider):
         frontier = SharedFrontier.of(self.crawler)
         if frontier is not None and not frontier.claim_seeding():
             return  # distributed mode: another worker seeded this crawl
-        for request in self._seeds():
+        for request in self._replay_seeds() if self.options.archives else self._seeds():
             yield request
 
     def _seeds(self) -> Iterator[scrapy.Request]:
@@ -107,6 +121,11 @@ class TribunSpider(scrapy.Spider):
             for day in self.options.days or [datetime.now(WIB).date()]:
                 for section in self.options.sections or [None]:
                     yield from self._listing_request(self._index_url(site, day, section))
+
+    def _replay_seeds(self) -> Iterator[scrapy.Request]:
+        """A replay: the ``-a urls`` if given, else every article the archives hold."""
+        for url in self.options.urls or self.replay.article_urls():
+            yield from self._route(url)
 
     @staticmethod
     def _index_url(site: str, day, section: str | None) -> str:
@@ -131,14 +150,15 @@ class TribunSpider(scrapy.Spider):
             self._count("listings/capped")
             return
         yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                             priority=LISTING_PRIORITY)
+                             priority=LISTING_PRIORITY, meta={PAGE_KIND: "listing"})
 
     def _sitemap_request(self, url: str) -> Iterator[scrapy.Request]:
         """A sitemap, unless the run has read NEWSCRAWL_MAX_SITEMAPS (indexes may chain forever)."""
         if not self.budget.take_sitemap():
             self._count("sitemaps/capped")
             return
-        yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_failed)
+        yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_failed,
+                             meta={PAGE_KIND: "sitemap"})
 
     def listing_failed(self, failure: Failure) -> None:
         """An index page or sitemap that failed after retries: one line, counted, go on."""
@@ -161,7 +181,8 @@ class TribunSpider(scrapy.Spider):
             self._count("skipped/redis_unavailable")  # left for the next run
             return
         self._count("articles/discovered")
-        yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
+        yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
+                             meta={PAGE_KIND: "article"})
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """Any URL, routed by what its path says it is, as ``-a urls`` routes it (so
@@ -295,7 +316,7 @@ class TribunSpider(scrapy.Spider):
             # The draft guarantees each page is asked once; a dupefilter drop would lose it.
             yield scrapy.Request(draft.page_url(number), callback=self.parse_page,
                                  errback=self.page_failed, dont_filter=True, priority=PAGE_PRIORITY,
-                                 cb_kwargs={"draft": draft, "number": number})
+                                 cb_kwargs={"draft": draft, "number": number}, meta={PAGE_KIND: "page"})
             return
         item = draft.to_item()
         self._count("articles/scraped")

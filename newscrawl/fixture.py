@@ -1,0 +1,88 @@
+"""Turn an archived article into a regression fixture, to be reviewed by a person.
+
+    python -m newscrawl.fixture ARCHIVE URL [--into tests/fixtures/site]
+
+Writes every archived page of the article at URL (``host/path.html``,
+``host/path__page=N.html``, as served) into the fixtures, each with its expected record
+``.json`` from the current extraction, marked ``"_unreviewed"``. The extraction test
+fails on a marked record: a person checks each field against the page as a reader sees
+it, corrects the record, and deletes the mark (README "Archive and re-extraction").
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newscrawl.extract import page_record
+from newscrawl.replay import ArchiveIndex, Capture, archive_files, url_key
+from newscrawl.urls import canonical_url, page_number_of
+
+DEFAULT_INTO = Path("tests/fixtures/site")
+UNREVIEWED = ("written from the current extraction, not yet reviewed: check every field against the "
+              "page as a reader sees it, correct what is wrong, then delete this line")
+
+
+def fixture_name(url: str) -> Path:
+    """The fixture file of a page URL (the layout tests/fixture_site.py serves).
+
+    >>> str(fixture_name("https://www.tribunnews.com/nasional/2020/05/04/a-b?page=2"))
+    'www.tribunnews.com/nasional/2020/05/04/a-b__page=2.html'
+    """
+    parts = urlsplit(url)
+    path = parts.path.strip("/") or "index"
+    return Path(parts.netloc) / (path + (f"__{parts.query}" if parts.query else "") + ".html")
+
+
+def article_pages(index: ArchiveIndex, url: str) -> list[Capture]:
+    """The archived, served (2xx) pages of the article at ``url``, page 1 first."""
+    first = canonical_url(url)
+    pages = [c for c in index.captures.values()
+             if 200 <= c.status < 300 and canonical_url(c.url) == first]
+    return sorted(pages, key=lambda c: page_number_of(c.url))
+
+
+def write_fixtures(index: ArchiveIndex, url: str, into: Path, archive_names: str) -> list[Path]:
+    """Write each page and its marked expected record; the page files written."""
+    written = []
+    for capture in article_pages(index, url):
+        body = index.body(capture)
+        name = fixture_name(canonical_url(capture.url) if page_number_of(capture.url) == 1 else capture.url)
+        page = into / name
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_bytes(body)
+        # The extraction test reads the page at https://<its path>: the record is made so.
+        record = page_record(body, "https://" + str(name.with_suffix("")).replace("__", "?", 1))
+        marks = {"_unreviewed": UNREVIEWED,
+                 "_provenance": {"url": capture.url, "archived": capture.date, "archive": archive_names}}
+        page.with_suffix(".json").write_text(json.dumps({**marks, **record}, ensure_ascii=False, indent=2) + "\n",
+                                             encoding="utf-8")
+        written.append(page)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m newscrawl.fixture", description=__doc__.split("\n")[0])
+    parser.add_argument("archive", help="a WARC file or a folder of them (several: comma-separated)")
+    parser.add_argument("url", help="the article's URL (any of its pages)")
+    parser.add_argument("--into", type=Path, default=DEFAULT_INTO, help=f"fixture folder (default: {DEFAULT_INTO})")
+    args = parser.parse_args(argv)
+    try:
+        files = archive_files([p for p in args.archive.split(",") if p.strip()])
+    except ValueError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    index = ArchiveIndex.read(files)
+    written = write_fixtures(index, args.url, args.into, ", ".join(f.name for f in files))
+    if not written:
+        known = url_key(canonical_url(args.url)) in index.captures
+        parser.exit(1, f"{parser.prog}: error: {args.url}: "
+                       f"{'not served (no 2xx capture)' if known else 'no page of this article'} in the archives\n")
+    for page in written:
+        print(f"{page}  (+ {page.with_suffix('.json').name}, unreviewed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
