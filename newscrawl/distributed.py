@@ -13,6 +13,7 @@ variable (newscrawl/addons.py then sets scrapy-redis' scheduler and dupefilter).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -27,7 +28,7 @@ from twisted.internet import task
 
 from newscrawl.extensions import Findable
 from newscrawl.neardup import UNKNOWN, Copy, bands, earliest, hamming
-from newscrawl.store import ExportedArticle
+from newscrawl.store import ExportedArticle, Version
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class RedisArticleStore:
     def __init__(self, server, prefix: str = "newscrawl") -> None:
         self.server = server
         self.exported = f"{prefix}:exported"
+        self.versions = f"{prefix}:versions"
         self.band = f"{prefix}:band:%d"
 
     def knows(self, keys: Iterable[int]) -> bool:
@@ -106,9 +108,26 @@ class RedisArticleStore:
     def record(self, articles: Iterable[ExportedArticle]) -> int:
         articles = list(articles)
         keys = [k for article in articles for k in article.keys]
+        versions = {article.keys[0]: json.dumps(article.version) for article in articles if article.version}
+        pipe = self.server.pipeline()  # one transaction: keys and versions together
         if keys:
-            self.server.sadd(self.exported, *keys)
+            pipe.sadd(self.exported, *keys)
+        if versions:
+            pipe.hset(self.versions, mapping=versions)
+        pipe.execute()
         return len(articles)
+
+    def latest_version(self, key: int) -> Version | None:
+        """The latest exported version of the article with this URL key, or None."""
+        stored = self.server.hget(self.versions, key)
+        return Version(**json.loads(stored)) if stored else None
+
+    def touch(self, key: int, fetched: int, lastmod: int | None) -> None:
+        """An unchanged revisit: when it was fetched, the lastmod it had."""
+        version = self.latest_version(key)
+        if version is not None:
+            version.fetched, version.lastmod = fetched, version.lastmod if lastmod is None else lastmod
+            self.server.hset(self.versions, key, json.dumps(vars(version)))
 
     def count(self) -> int:
         return self.server.scard(self.exported)

@@ -13,7 +13,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from newscrawl.items import Article
+from newscrawl.items import VERSION_FIELDS, Article
 from newscrawl.normalize import content_hash, join_paragraphs, word_count
 from newscrawl.pages import extract_article
 
@@ -25,7 +25,8 @@ def page_record(html: str | bytes, url: str) -> dict:
     item = Article(**page.fields, body=body, page_count=page.page_count,
                    complete=page.page_count == 1,
                    word_count=word_count(body), content_hash=content_hash(body))
-    return {**asdict(item), "page_number": page.page_number, "page_urls": page.page_urls}
+    fields = {k: v for k, v in asdict(item).items() if k not in VERSION_FIELDS}
+    return {**fields, "page_number": page.page_number, "page_urls": page.page_urls}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,12 @@ class Article:
     crawled_at: str | None = None  # UTC, ISO 8601
     content_hash: str | None = None
     duplicate_of: str | None = None
+    version: int = 1  # 1, then +1 each time a revisit finds the article changed
+    previous_hash: str | None = None  # the content_hash of the version before
+
+
+# Set from the store of earlier runs, not from the page (newscrawl.extract leaves them out).
+VERSION_FIELDS = ("version", "previous_hash")
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

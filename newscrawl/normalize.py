@@ -276,3 +276,16 @@ def _has_chrome_line(paragraph: str) -> bool:
     """True when a single line of a multi-line paragraph is chrome (a careless dump)."""
     lines = [clean_text(line) for line in paragraph.split("\n")]
     return len(lines) > 1 and any(classify_paragraph(line)[0] != TEXT for line in lines if line)
+
+
+def epoch_seconds(iso: str | None) -> int | None:
+    """Seconds since the epoch of an ISO 8601 time with offset (None without one).
+
+    >>> epoch_seconds("2020-05-04T08:00:00+07:00"), epoch_seconds(None)
+    (1588554000, None)
+    """
+    try:
+        moment = datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
+    return int(moment.timestamp()) if moment is not None and moment.tzinfo is not None else None

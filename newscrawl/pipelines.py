@@ -17,6 +17,7 @@ from newscrawl.neardup import simhash
 from newscrawl.normalize import (
     clean_text,
     content_hash,
+    epoch_seconds,
     normalize_body,
     parse_date,
     slug,
@@ -25,7 +26,7 @@ from newscrawl.normalize import (
     word_count,
 )
 from newscrawl.sites import is_network_host
-from newscrawl.state import ArticleState, SharedStateUnavailable
+from newscrawl.state import UNCHANGED, ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -76,19 +77,6 @@ class NormalizePipeline(_CountingPipeline):
             self.stats.inc_value(f"newscrawl/normalize/unparseable_date/{name}")
             logger.info("%s: %s %r is not a date I can read; set to null", item.url, name, raw)
         setattr(item, name, value)
-
-
-def epoch_seconds(iso: str | None) -> int | None:
-    """Seconds since the epoch of an ISO 8601 time with offset (None without one).
-
-    >>> epoch_seconds("2020-05-04T08:00:00+07:00"), epoch_seconds(None)
-    (1588554000, None)
-    """
-    try:
-        moment = datetime.fromisoformat(iso) if iso else None
-    except ValueError:
-        return None
-    return int(moment.timestamp()) if moment is not None and moment.tzinfo is not None else None
 
 
 def names_another_site(source: str | None, site: str | None) -> bool:
@@ -167,6 +155,8 @@ class DeduplicatePipeline:
             raise left_for_next_run(self.stats, item, error) from None
         if duplicate is None:
             return item
+        if duplicate == UNCHANGED:  # a revisit: counted as newscrawl/revisit/unchanged
+            raise DropItem(f"{item.url}: unchanged since it was last exported", log_level="INFO")
         self.stats.inc_value(f"newscrawl/dropped/duplicate_{duplicate}")
         raise DropItem(f"{item.url}: already exported ({duplicate.replace('_', ' ')})", log_level="INFO")
 

@@ -66,6 +66,8 @@ def counts_of(stats: dict[str, Any]) -> dict[str, Any]:
     return {
         "discovered": n("newscrawl/articles/discovered"), "fetched": n("newscrawl/articles/fetched"),
         "skipped_known": n("newscrawl/articles/known"), "exported": n("item_scraped_count"),
+        "revisited": n("newscrawl/articles/revisited"), "changed": n("newscrawl/revisit/changed"),
+        "unchanged": n("newscrawl/revisit/unchanged"),
         "dropped": {k.split("/", 2)[2]: v for k, v in sorted(stats.items())
                     if k.startswith("newscrawl/dropped/") and "/missing_" not in k},
         "missing": {k.split("missing_", 1)[1]: v
@@ -259,11 +261,13 @@ def summary(report: dict[str, Any]) -> str:
     c = report["counts"]
     dropped = ", ".join(f"{k} {v}" for k, v in c["dropped"].items()) or "none"
     low = [f"{k} {v}%" for k, v in report["coverage"].items()
-           if v is not None and v < 90 and k != "duplicate_of"]
+           if v is not None and v < 90 and k not in ("duplicate_of", "previous_hash")]
     lines = [
         f"Run {report['run']}: {report['verdict'].upper()} (exit status {report['exit_status']})",
         f"  articles: {c['discovered']} discovered, {c['skipped_known']} skipped as known, "
         f"{c['fetched']} fetched, {c['exported']} exported",
+        f"  revisits: {c['revisited']} known articles fetched again, {c['changed']} changed "
+        f"(exported as new versions), {c['unchanged']} unchanged",
         f"  dropped: {dropped}; near-duplicates {c['near_duplicates']}; "
         f"incomplete {c['incomplete']} of {c['multi_page']} multi-page",
         f"  requests: {c['requests']}, errors {c['errors']}, HTTP >= 400: {c['http_errors']} "

@@ -133,6 +133,13 @@ NEWSCRAWL_ARCHIVE_GZIP_LEVEL = 6
 # unless this is on; it writes to this feed unless -o/-O says otherwise.
 NEWSCRAWL_REPLAY_INCREMENTAL = False
 NEWSCRAWL_REPLAY_FEED = "output/%(name)s-replay/%(name)s-%(run)s.jsonl"
+# Updated articles (newscrawl/revisit.py): a known article is fetched again when a
+# sitemap's <lastmod> is newer than the one stored, or when it is younger than
+# REVISIT_WITHIN hours and was fetched REVISIT_EVERY hours ago or more; a changed one is
+# exported as its next version. NEWSCRAWL_REVISIT=0: known articles are never fetched again.
+NEWSCRAWL_REVISIT = True
+NEWSCRAWL_REVISIT_WITHIN = 48
+NEWSCRAWL_REVISIT_EVERY = 6
 # Syndicated copies: "mark" (duplicate_of = first-seen URL), "drop" or "off".
 NEWSCRAWL_NEAR_DUPLICATES = "mark"
 # SimHash bits two bodies may differ by and still be copies (0-3).

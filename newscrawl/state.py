@@ -1,23 +1,16 @@
 """What articles this run and earlier runs have: the one place dedup asks.
 
 ``ArticleState`` is an extension. It keeps this run's keys and SimHashes in memory and,
-when incremental runs are on, the store of earlier runs (newscrawl/store.py).
-
-Exactly once, even through ``kill -9``: every exported item is first appended to a
-journal (``journal-<run>.jsonl`` in the state dir, with the paths of the run's feeds and
-of its web archive, newscrawl/archive.py). The files are committed together, all or none: once every ``.part`` file is complete and synced,
-a ``commit`` record goes into the journal, then each ``.part`` is renamed to its final
-name, then the journal goes into the store and is deleted. A journal found at start
-belongs to a run that died: with its ``commit`` record, the renames are completed and
-its articles recorded; without, its ``.part`` files and journal are discarded and the
-next crawl fetches those articles again. What is on disk decides, never a clock.
+when incremental runs are on, the store of earlier runs (newscrawl/store.py), which
+learns a run's exports only once the files holding them are final (newscrawl/journal.py:
+exactly once, even through ``kill -9``). It also decides which known articles to fetch
+again and which revisits are new versions (newscrawl/revisit.py).
 """
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -28,12 +21,16 @@ from scrapy.crawler import Crawler
 from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
 from newscrawl.extensions import Findable
 from newscrawl.items import Article
+from newscrawl.journal import RunFiles, finish_renames, recover
 from newscrawl.neardup import NearDuplicateIndex, earliest
-from newscrawl.store import STORE_NAME, ExportedArticle, SqliteArticleStore, article_keys
+from newscrawl.normalize import epoch_seconds, parse_date
+from newscrawl.revisit import RevisitPolicy, changed
+from newscrawl.store import STORE_NAME, ExportedArticle, SqliteArticleStore, Version, article_keys
 from newscrawl.urls import article_id_from_url
 
 logger = logging.getLogger(__name__)
-IN_RUN, EARLIER_RUN = "in_run", "earlier_run"
+IN_RUN, EARLIER_RUN, UNCHANGED = "in_run", "earlier_run", "unchanged"
+NEW, KNOWN, REVISIT = "new", "known", "revisit"
 
 
 class SharedStateUnavailable(RuntimeError):
@@ -53,11 +50,13 @@ class ArticleState(Findable):
     def __init__(self, crawler: Crawler, store: SqliteArticleStore | None,
                  state_dir: Path | None = None) -> None:
         self.stats = crawler.stats
+        self.revisit = RevisitPolicy.from_settings(crawler.settings)
+        self._lastmod: dict[str, int] = {}  # URL -> the sitemap <lastmod> seen this run
+        self._touched: list[tuple[int, int, int | None]] = []  # unchanged revisits
         self.store = store
         self.state_dir = state_dir
-        self._journal = None
-        self._feeds: list[Path] = []
-        self._finishers: list[Callable[[], None]] = []  # files completed before the commit
+        self.files = RunFiles(state_dir if store is not None else None,
+                              lambda: self.stats.get_value("newscrawl/run") or f"pid{os.getpid()}")
         self.crawler = crawler
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
@@ -73,7 +72,8 @@ class ArticleState(Findable):
             url = redis_url(crawler.settings)
             store = RedisArticleStore(connect(url)) if url else SqliteArticleStore(state_dir / STORE_NAME)
         state = cls(crawler, store, state_dir)
-        state.recover()
+        if store is not None:
+            recover(state_dir, store, crawler.stats)
         crawler.signals.connect(state.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(state.feed_exporter_closed, signal=signals.feed_exporter_closed)
         crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
@@ -81,33 +81,66 @@ class ArticleState(Findable):
 
     # ---- questions -------------------------------------------------------------------
 
-    def exported_before(self, url: str) -> bool:
-        """True when an earlier run exported the article at this canonical page-1 URL.
+    def known(self, url: str, lastmod: str | None = None) -> str:
+        """NEW, KNOWN (exported by an earlier run: skip it) or REVISIT (fetch it again: see
+        newscrawl/revisit.py) for the article at this canonical page-1 URL.
 
-        Asked by the spider before it requests an article (with the URL it canonicalized),
-        so known ones cost nothing.
+        Asked by the spider before it requests an article (with the URL it canonicalized,
+        and a sitemap's ``<lastmod>`` if any), so known ones cost nothing.
         """
         if self.store is None:
-            return False
+            return NEW
+        keys = article_keys(url, urlsplit(url).netloc, article_id_from_url(url))
+        seen = epoch_seconds(parse_date(lastmod)) if lastmod else None
+        if seen is not None:
+            self._lastmod[url] = seen
         try:
-            return self.store.knows(article_keys(url, urlsplit(url).netloc, article_id_from_url(url)))
+            if not self.store.knows(keys):
+                return NEW
+            stored = self.store.latest_version(keys[0]) if self.revisit.enabled else None
         except _redis_error() as error:
             raise SharedStateUnavailable(str(error)) from None
+        why = self.revisit.due(stored, seen, time.time())
+        if why is None:
+            return KNOWN
+        self.stats.inc_value(f"newscrawl/revisit/due_{why}")
+        return REVISIT
 
     def claim(self, item: Article) -> str | None:
-        """Register an item's keys; IN_RUN or EARLIER_RUN when it duplicates an article."""
+        """Register an item's keys; IN_RUN or EARLIER_RUN when it duplicates an article,
+        UNCHANGED when it is a revisit of an exported article that did not change.
+
+        A revisit that changed is no duplicate: its ``version`` and ``previous_hash`` are
+        set, and it is exported.
+        """
         keys = article_keys(item.url, item.site, item.article_id)
         if any(k in self._run_keys for k in keys):
             return IN_RUN
         try:
             if self.store is not None and self.store.knows(keys):
-                return EARLIER_RUN
+                if (earlier := self._versioned(item, keys)) is not None:
+                    return earlier
             frontier = SharedFrontier.of(self.crawler)
             if frontier is not None and not frontier.claim_article(keys):
                 return IN_RUN  # another worker of this crawl has it
         except _redis_error() as error:
             raise SharedStateUnavailable(str(error)) from None
         self._run_keys.update(keys)
+        return None
+
+    def _versioned(self, item: Article, keys: list[int]) -> str | None:
+        """A known article met again: EARLIER_RUN (no version of it at this URL is kept),
+        UNCHANGED, or None with the item made the next version."""
+        stored = self.store.latest_version(keys[0]) if self.revisit.enabled else None
+        if stored is None:
+            return EARLIER_RUN
+        if not changed(stored, item.content_hash, item.title, item.page_count):
+            self.stats.inc_value("newscrawl/revisit/unchanged")
+            self._touched.append((keys[0], int(time.time()), self._lastmod.get(item.url)))
+            self._run_keys.update(keys)
+            return UNCHANGED
+        self.stats.inc_value("newscrawl/revisit/changed")
+        item.version, item.previous_hash = stored.version + 1, stored.content_hash
         return None
 
     def near_duplicate_of(self, url: str, simhash: int, max_distance: int,
@@ -140,79 +173,21 @@ class ArticleState(Findable):
                 pass  # indexed in this run; other workers miss it (the copy is kept, unmarked)
         return None
 
-    # ---- the journal -----------------------------------------------------------------
+    # ---- the run's files (newscrawl/journal.py) ------------------------------------
 
     def feed_opened(self, final_path: Path) -> None:
         """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
-        self._feeds.append(final_path)
-        self._write({"feed": str(final_path.resolve())})
+        self.files.opened(final_path)
 
     def file_opened(self, final_path: Path, finish: Callable[[], None]) -> None:
-        """Another file of the run (the web archive): renamed with the feeds, all or none.
-
-        ``finish`` completes and syncs its ``.part`` (raising OSError when it cannot);
-        it is called before the commit.
-        """
-        self.feed_opened(final_path)
-        self._finishers.append(finish)
-
-    def _finish_files(self) -> int:
-        """Complete the run's other files; the number that failed."""
-        failed = 0
-        for finish in self._finishers:
-            try:
-                finish()
-            except OSError as error:
-                logger.error("%s", error)
-                failed += 1
-        self._finishers = []
-        return failed
+        """Another file of the run (the web archive): renamed with the feeds, all or none;
+        ``finish`` completes and syncs its ``.part`` before the commit."""
+        self.files.opened(final_path, finish)
 
     @property
     def commits_feeds(self) -> bool:
-        """Whether feeds wait for the run's commit (see the module doc) to get their names."""
-        return self.store is not None and self._journal is not None
-
-    def _commit_feeds(self) -> None:
-        """Give every complete ``.part`` its final name, after the journal says so."""
-        self._write({"commit": True})
-        os.fsync(self._journal.fileno())
-        _finish_renames(self._feeds)
-
-    def _write(self, record: dict) -> None:
-        if self.store is None:
-            return
-        if self._journal is None:
-            run = self.stats.get_value("newscrawl/run") or f"pid{os.getpid()}"
-            self._journal_path = self.state_dir / f"journal-{run}.jsonl"
-            self._journal = self._journal_path.open("a", encoding="utf-8")
-            # Held while the run lives: recovery leaves a live worker's journal alone.
-            fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX)
-        # Flushed to the OS at once: a killed process loses nothing it wrote.
-        self._journal.write(json.dumps(record) + "\n")
-        self._journal.flush()
-
-    def recover(self) -> None:
-        """Settle the journals of runs that died (a lock keeps live runs out)."""
-        if self.store is None:
-            return
-        for journal in sorted(self.state_dir.glob("journal-*.jsonl")):
-            if _in_use(journal):
-                continue
-            feeds, articles, committed = _read_journal(journal)
-            if committed:
-                _finish_renames(feeds)
-                self.store.record(articles)
-                logger.warning("Recovered %d articles of a run that died after committing %s",
-                               len(articles), ", ".join(map(str, feeds)))
-                self.stats.inc_value("newscrawl/state/recovered", len(articles))
-            else:
-                for feed in feeds:
-                    feed.with_name(feed.name + ".part").unlink(missing_ok=True)
-                logger.warning("Discarded the unfinished output of a run that died (%s); "
-                               "its %d articles will be fetched again", journal.name, len(articles))
-                self.stats.inc_value("newscrawl/state/discarded", len(articles))
-            journal.unlink()
+        """Whether feeds wait for the run's commit (newscrawl/journal.py) to get their names."""
+        return self.store is not None and self.files.journaling
 
     # ---- signals ---------------------------------------------------------------------
 
@@ -221,65 +196,43 @@ class ArticleState(Findable):
             simhash, published = self._simhash_of.pop(item.url, (None, None))
             if self.store is not None:  # the journal, not memory, holds the run's exports
                 keys = article_keys(item.url, item.site, item.article_id)
-                self._write(vars(ExportedArticle(keys, item.url, simhash, published)))
+                version = Version(item.version, item.content_hash, item.title, item.page_count, item.updated_at,
+                                  self._lastmod.get(item.url), int(time.time()), epoch_seconds(item.published_at))
+                self.files.write(vars(ExportedArticle(keys, item.url, simhash, published, vars(version))))
 
     def feed_exporter_closed(self) -> None:
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
-        failed += self._finish_files()
-        exported = self._journalled()
+        failed += self.files.finish()
+        exported = self.files.exported()
         if failed:
             logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
                          "and will be fetched again next run", failed, len(exported))
             self.stats.set_value("newscrawl/state/not_recorded", len(exported))
-            self._set_aside_feeds()
+            self.files.set_aside()
         elif self.store is not None:
-            if self._journal is not None:
-                self._commit_feeds()
+            if self.files.journaling:
+                self.files.commit()
             try:
                 self.stats.set_value("newscrawl/state/recorded", self.store.record(exported))
+                for key, fetched, lastmod in self._touched:
+                    self.store.touch(key, fetched, lastmod)
             except Exception as error:  # a full disk, a read-only or vanished store, Redis gone
                 logger.exception("Could not record %d exported articles in the state store: %s. The "
                                  "journal is kept: the next run records them.", len(exported), error)
                 self.stats.set_value("newscrawl/state/record_failed", len(exported))
-                self._close_journal()
+                self.files.close()
                 self._close()
                 return
-        self._end_journal()
+        self.files.end()
         self._close()
-
-    def _journalled(self) -> list[ExportedArticle]:
-        """The articles this run exported, read back from its journal."""
-        if self._journal is None:
-            return []
-        self._journal.flush()
-        return _read_journal(self._journal_path)[1]
-
-    def _set_aside_feeds(self) -> None:
-        """A run whose output failed leaves no file a consumer would take as complete."""
-        for final in self._feeds:
-            final.with_name(final.name + ".part").unlink(missing_ok=True)
-            if final.exists():
-                final.rename(final.with_name(final.name + ".failed"))
-                logger.error("Renamed %s to %s.failed: its articles will be exported again", final, final.name)
-
-    def _end_journal(self) -> None:
-        if self._journal is not None:
-            self._close_journal()
-            self._journal_path.unlink()
-
-    def _close_journal(self) -> None:
-        """Close (and unlock) the journal; left on disk, the next run settles it."""
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
         if not self._expects_feed:  # no feed: no article is recorded (no file holds it)
-            if self._finish_files():
-                self._set_aside_feeds()
-            elif self._journal is not None:
-                _finish_renames(self._feeds)  # the archive is kept
-            self._end_journal()
+            if self.files.finish():
+                self.files.set_aside()
+            elif self.files.journaling:
+                finish_renames(self.files.feeds)  # the archive is kept
+            self.files.end()
             self._close()
 
     def _close(self) -> None:
@@ -287,40 +240,3 @@ class ArticleState(Findable):
             self.store.close()
             self.store = None
 
-
-def _in_use(path: Path) -> bool:
-    """True while the run that writes this journal is alive (it holds the file's lock)."""
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    return False
-
-
-def _read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool]:
-    """Feeds, articles and whether the feeds were committed; a line cut short by a kill
-    is ignored."""
-    feeds, articles, committed = [], [], False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if "feed" in record:
-            feeds.append(Path(record["feed"]))
-        elif "commit" in record:
-            committed = True
-        else:
-            articles.append(ExportedArticle(**record))
-    return feeds, articles, committed
-
-
-def _finish_renames(feeds: list[Path]) -> None:
-    """Rename each feed's complete ``.part`` file to its final name (again after a kill:
-    a rename already done left no ``.part``)."""
-    for final in feeds:
-        part = final.with_name(final.name + ".part")
-        if part.exists():
-            os.replace(part, final)

@@ -22,10 +22,15 @@ CREATE TABLE IF NOT EXISTS fingerprints (id INTEGER PRIMARY KEY, simhash INTEGER
                                          url TEXT NOT NULL, published INTEGER);
 CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, fingerprint INTEGER NOT NULL,
                                   PRIMARY KEY (band, fingerprint)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (key INTEGER PRIMARY KEY, version INTEGER NOT NULL,
+                                     content_hash TEXT, title TEXT, page_count INTEGER,
+                                     updated_at TEXT, lastmod INTEGER, fetched INTEGER, published INTEGER);
 """
 
 
 STORE_NAME = "articles.sqlite3"  # in NEWSCRAWL_STATE_DIR
+VERSION_COLUMNS = ("version", "content_hash", "title", "page_count", "updated_at", "lastmod", "fetched",
+                   "published")
 
 
 def _signed(value: int) -> int:
@@ -51,13 +56,33 @@ def article_keys(url: str | None, site: str | None = None, article_id: str | Non
 
 
 @dataclass
+class Version:
+    """What the store keeps of an article's latest exported version, to notice a change
+    and to decide when to fetch it again (newscrawl/revisit.py)."""
+
+    version: int = 1
+    content_hash: str | None = None
+    title: str | None = None
+    page_count: int = 1
+    updated_at: str | None = None
+    lastmod: int | None = None  # epoch seconds: the sitemap <lastmod> seen
+    fetched: int | None = None  # epoch seconds: when it was last fetched
+    published: int | None = None  # epoch seconds
+
+
+@dataclass
 class ExportedArticle:
-    """What the store keeps of one exported article."""
+    """What the store keeps of one exported article (``version``: of this export, None in
+    journals written before versions were kept)."""
 
     keys: list[int]
     url: str
     simhash: int | None = None
     published: int | None = None  # epoch seconds: which of two copies is the original
+    version: dict | None = None  # a Version's fields
+
+    def as_version(self) -> Version | None:
+        return Version(**self.version) if self.version else None
 
 
 class CorruptStore(RuntimeError):
@@ -101,6 +126,18 @@ class SqliteArticleStore:
         return any(self.db.execute("SELECT 1 FROM exported WHERE key = ?", (k,)).fetchone()
                    for k in keys)
 
+    def latest_version(self, key: int) -> Version | None:
+        """The latest exported version of the article with this URL key (None: none kept,
+        e.g. exported before versions were kept)."""
+        row = self.db.execute(f"SELECT {', '.join(VERSION_COLUMNS)} FROM versions WHERE key = ?", (key,)).fetchone()
+        return Version(*row) if row else None
+
+    def touch(self, key: int, fetched: int, lastmod: int | None) -> None:
+        """An unchanged revisit: remember when it was fetched and the lastmod it had."""
+        with self.db:
+            self.db.execute("UPDATE versions SET fetched = ?, lastmod = COALESCE(?, lastmod) WHERE key = ?",
+                            (fetched, lastmod, key))
+
     def near_duplicate_of(self, simhash: int, max_distance: int) -> Copy | None:
         """The earliest-published stored body within ``max_distance`` bits, or None."""
         keys = [_signed(b) for b in bands(simhash)]
@@ -119,6 +156,10 @@ class SqliteArticleStore:
                 count += 1
                 self.db.executemany("INSERT OR IGNORE INTO exported (key) VALUES (?)",
                                     [(k,) for k in article.keys])
+                if (version := article.as_version()) is not None:
+                    self.db.execute(f"INSERT OR REPLACE INTO versions (key, {', '.join(VERSION_COLUMNS)}) "
+                                    f"VALUES (?{', ?' * len(VERSION_COLUMNS)})",
+                                    (article.keys[0], *(getattr(version, c) for c in VERSION_COLUMNS)))
                 if article.simhash is not None:
                     cursor = self.db.execute(
                         "INSERT INTO fingerprints (simhash, url, published) VALUES (?, ?, ?)",

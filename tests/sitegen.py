@@ -56,7 +56,8 @@ def _chrome(base: str, index: int) -> tuple[str, str]:
 
 
 def _page_html(host: str, article: GeneratedArticle, index: int, number: int, padding: str,
-               realistic: bool = False) -> str:
+               realistic: bool = False, title: str | None = None, published: str | None = None,
+               modified: str | None = None) -> str:
     url = article.url
     links = "".join(f'<a rel="page-{n}" class="active">{n}</a>' if n == number else
                     f'<a href="{url}{"" if n == 1 else f"?page={n}"}" rel="page-{n}">{n}</a>'
@@ -67,7 +68,9 @@ def _page_html(host: str, article: GeneratedArticle, index: int, number: int, pa
     paragraphs = article.pages[number - 1]
     body = "\n".join(f"<p>{p}</p>" + _BODY_QUIRKS.get(i, "").format(host=host, index=index)
                      for i, p in enumerate(paragraphs))
-    title = f"Artikel Nomor {index} tentang Pembangunan Daerah"
+    title = title or f"Artikel Nomor {index} tentang Pembangunan Daerah"
+    published = published or f"2024-05-01T{index % 24:02d}:{index % 60:02d}:00+07:00"
+    dates = f'"datePublished":"{published}"' + (f',"dateModified":"{modified}"' if modified else "")
     header, footer = _chrome(url.split("/nasional/")[0], index) if realistic else ("", "")
     photo = f"https://cdn2.tstatic.net/tribunnews/foto/bank/images/artikel-{index}-{900000000 + index}.jpg"
     return f"""<!DOCTYPE html>
@@ -75,7 +78,7 @@ def _page_html(host: str, article: GeneratedArticle, index: int, number: int, pa
 <meta name="description" content="Ringkasan artikel nomor {index}.">
 <meta property="og:image" content="{photo}">
 <link rel="canonical" href="{url}">
-<script type="application/ld+json">{{"@context":"https://schema.org","@graph":[{{"@type":"NewsArticle","headline":"{title}","datePublished":"2024-05-01T{index % 24:02d}:{index % 60:02d}:00+07:00","author":[{{"@type":"Person","name":"Penulis {index % 7}"}}],"image":{{"@type":"ImageObject","url":"{photo}"}},"keywords":["daerah","nomor {index % 5}"]}},{{"@type":"BreadcrumbList","itemListElement":[{{"@type":"ListItem","position":1,"name":"Home"}},{{"@type":"ListItem","position":2,"name":"Nasional"}}]}}]}}</script>
+<script type="application/ld+json">{{"@context":"https://schema.org","@graph":[{{"@type":"NewsArticle","headline":"{title}",{dates},"author":[{{"@type":"Person","name":"Penulis {index % 7}"}}],"image":{{"@type":"ImageObject","url":"{photo}"}},"keywords":["daerah","nomor {index % 5}"]}},{{"@type":"BreadcrumbList","itemListElement":[{{"@type":"ListItem","position":1,"name":"Home"}},{{"@type":"ListItem","position":2,"name":"Nasional"}}]}}]}}</script>
 <script>window.dataLayer=window.dataLayer||[];window.dataLayer.push({{'idArticle':'{8000000 + index}','section':'nasional'}});</script>
 <script>{padding}</script>
 </head><body class="article-page">{header}
@@ -170,6 +173,32 @@ def build_site(root: Path, articles: int, *, host: str = "www.tribunnews.com",
         (site / f"index-news__{query}.html").write_text(_index_html(origin, day, urls, number, last))
     (site / "robots.txt").write_text("User-agent: *\nDisallow: /api/\n")
     return generated
+
+
+def write_article(root: Path, index: int, pages: list[list[str]], *, title: str, published: str,
+                  modified: str | None = None, host: str = "www.tribunnews.com") -> GeneratedArticle:
+    """One article of the 2024-26 template under ``root/host`` (again: to change it between
+    runs), with these pages, title and JSON-LD dates; pages beyond ``len(pages)`` removed."""
+    article = GeneratedArticle(f"https://{host}/nasional/{8000000 + index}/artikel-nomor-{index}", pages)
+    folder = root / host / "nasional" / str(8000000 + index)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(f"artikel-nomor-{index}__page=*.html"):
+        old.unlink()
+    for number in range(1, len(pages) + 1):
+        name = f"artikel-nomor-{index}" + ("" if number == 1 else f"__page={number}")
+        (folder / f"{name}.html").write_text(_page_html(host, article, index, number, "", title=title,
+                                                        published=published, modified=modified))
+    return article
+
+
+def write_news_sitemap(root: Path, entries: list[tuple[str, str]], host: str = "www.tribunnews.com") -> str:
+    """``/nasional/sitemap-news.xml`` listing (URL, lastmod) entries; returns its URL."""
+    urls = "".join(f"<url><loc>{url}</loc><lastmod>{lastmod}</lastmod></url>" for url, lastmod in entries)
+    (root / host / "nasional").mkdir(parents=True, exist_ok=True)
+    (root / host / "nasional" / "sitemap-news.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{urls}</urlset>")
+    return f"https://{host}/nasional/sitemap-news.xml"
 
 
 def index_url(host: str = "www.tribunnews.com", day: date = date(2024, 5, 1)) -> str:

@@ -181,10 +181,23 @@ def test_an_article_exported_by_an_earlier_run_is_dropped(tmp_path):
     state.item_scraped(article(article_id="1"))
     state.feed_exporter_closed()  # the feed is finalized: now it counts as exported
     second = project_crawler(tmp_path)
-    assert ArticleState.of(second).exported_before(URL)
+    assert ArticleState.of(second).known(URL) == "known"
     with pytest.raises(DropItem):
         DeduplicatePipeline.from_crawler(second).process_item(article(url=URL + "-baru", article_id="1"))
     assert second.stats.get_value("newscrawl/dropped/duplicate_earlier_run") == 1
+
+
+def test_an_article_stored_before_versions_were_kept_is_known_and_never_revisited(tmp_path):
+    from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
+
+    store = SqliteArticleStore(tmp_path / "state" / "articles.sqlite3")
+    # As an old journal or store holds it: keys, URL, SimHash; no version.
+    store.record([ExportedArticle(article_keys(URL, "www.tribunnews.com", "1"), URL, None, None)])
+    store.close()
+    state = ArticleState.of(project_crawler(tmp_path))
+    assert state.known(URL, lastmod="2030-01-01T00:00:00+07:00") == "known"
+    with pytest.raises(DropItem, match="already exported"):
+        DeduplicatePipeline.from_crawler(state.crawler).process_item(article(article_id="1"))
 
 
 def test_nothing_is_recorded_when_the_feed_failed(tmp_path):
@@ -194,7 +207,7 @@ def test_nothing_is_recorded_when_the_feed_failed(tmp_path):
     first.stats.inc_value("feedexport/failed_count/AtomicFileFeedStorage")
     state.feed_exporter_closed()
     assert first.stats.get_value("newscrawl/state/not_recorded") == 1
-    assert not ArticleState.of(project_crawler(tmp_path)).exported_before(URL)
+    assert ArticleState.of(project_crawler(tmp_path)).known(URL) == "new"
 
 
 def test_incremental_off_keeps_no_store(tmp_path):

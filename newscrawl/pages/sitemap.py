@@ -17,6 +17,7 @@ class SitemapEntry:
     url: str
     published_at: str | None = None
     title: str | None = None
+    lastmod: str | None = None  # <lastmod>, else the news publication date
 
 
 @dataclass
@@ -50,9 +51,9 @@ def parse_sitemap(body: bytes) -> Sitemap:
     for url in root.iterchildren("{*}url"):
         loc = clean_text(url.findtext("{*}loc"))
         if loc:
-            entries.append(SitemapEntry(
-                loc, clean_text(url.findtext(".//{*}publication_date")) or None,
-                clean_text(url.findtext(".//{*}title")) or None))
+            published = clean_text(url.findtext(".//{*}publication_date")) or None
+            entries.append(SitemapEntry(loc, published, clean_text(url.findtext(".//{*}title")) or None,
+                                        clean_text(url.findtext("{*}lastmod")) or published))
     return Sitemap("urlset", entries)
 
 

@@ -25,7 +25,7 @@ from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse
 from newscrawl.pages.sources import MAX_LINKS, decode_html
 from newscrawl.replay import ArchiveIndex, replay_settings
 from newscrawl.sites import NETWORK_DOMAINS, may_request, site_host, sitemap_urls
-from newscrawl.state import ArticleState, SharedStateUnavailable
+from newscrawl.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
@@ -165,8 +165,9 @@ class TribunSpider(scrapy.Spider):
         self.logger.info("%s failed: %s", failure.request.url, failure.getErrorMessage())
         self._count("listings/failed")
 
-    def _article_request(self, url: str) -> Iterator[scrapy.Request]:
-        """Page 1 of an article, once per run whatever URL variant led to it."""
+    def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[scrapy.Request]:
+        """Page 1 of an article, once per run whatever URL variant led to it; a known one
+        only when it is due for a revisit (newscrawl/revisit.py; ``lastmod``: a sitemap's)."""
         url = canonical_url(url)
         key = hash(url)  # an int, not the URL: a backfill holds every article of the run
         if key in self._requested:
@@ -174,13 +175,14 @@ class TribunSpider(scrapy.Spider):
             return
         self._requested.add(key)
         try:
-            if self.articles is not None and self.articles.exported_before(url):
-                self._count("articles/known")
-                return
+            known = self.articles.known(url, lastmod) if self.articles is not None else NEW
         except SharedStateUnavailable:
             self._count("skipped/redis_unavailable")  # left for the next run
             return
-        self._count("articles/discovered")
+        if known == KNOWN:
+            self._count("articles/known")
+            return
+        self._count("articles/revisited" if known == REVISIT else "articles/discovered")
         yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
                              meta={PAGE_KIND: "article"})
 
@@ -239,7 +241,7 @@ class TribunSpider(scrapy.Spider):
             if sitemap.kind == "index" and self._wanted_sitemap(entry.url):
                 yield from self._sitemap_request(entry.url)
             elif sitemap.kind == "urlset" and is_article_url(entry.url):
-                yield from self._article_request(entry.url)
+                yield from self._article_request(entry.url, entry.lastmod)
 
     def _wanted_sitemap(self, url: str) -> bool:
         """News sitemaps only (not the archive), of the asked sections if any."""

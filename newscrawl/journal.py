@@ -1,0 +1,166 @@
+"""The run's output files and their journal: all of them final, or none (exactly once).
+
+Every exported item is first appended to a journal (``journal-<run>.jsonl`` in the state
+dir, with the paths of the run's feeds and of its web archive, newscrawl/archive.py). The
+files are committed together: once every ``.part`` file is complete and synced, a
+``commit`` record goes into the journal, then each ``.part`` is renamed to its final
+name, then the journal goes into the store (newscrawl/state.py) and is deleted. A
+journal found at start belongs to a run that died: with its ``commit`` record, the
+renames are completed and its articles recorded; without, its ``.part`` files and
+journal are discarded and the next crawl fetches those articles again. What is on disk
+decides, never a clock.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from newscrawl.store import ExportedArticle
+
+logger = logging.getLogger(__name__)
+
+
+class RunFiles:
+    """This run's output files and, in incremental mode (``state_dir``), its journal."""
+
+    def __init__(self, state_dir: Path | None, run_id: Callable[[], str]) -> None:
+        self.state_dir = state_dir
+        self.run_id = run_id
+        self.feeds: list[Path] = []
+        self._finishers: list[Callable[[], None]] = []  # files completed before the commit
+        self._journal: Any = None
+        self._path: Path | None = None
+
+    @property
+    def journaling(self) -> bool:
+        """Whether files wait for the run's commit to get their names."""
+        return self._journal is not None
+
+    def opened(self, final_path: Path, finish: Callable[[], None] | None = None) -> None:
+        """A file of this run is being written as ``<final_path>.part``; ``finish``, if
+        given, completes and syncs it before the commit (raising OSError when it cannot)."""
+        self.feeds.append(final_path)
+        if finish is not None:
+            self._finishers.append(finish)
+        self.write({"feed": str(final_path.resolve())})
+
+    def write(self, record: dict) -> None:
+        """Append a record; flushed to the OS at once: a killed process loses nothing it wrote."""
+        if self.state_dir is None:
+            return
+        if self._journal is None:
+            self._path = self.state_dir / f"journal-{self.run_id()}.jsonl"
+            self._journal = self._path.open("a", encoding="utf-8")
+            # Held while the run lives: recovery leaves a live worker's journal alone.
+            fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX)
+        self._journal.write(json.dumps(record) + "\n")
+        self._journal.flush()
+
+    def finish(self) -> int:
+        """Complete the files that have a finisher (the archive); the number that failed."""
+        failed = 0
+        for finish in self._finishers:
+            try:
+                finish()
+            except OSError as error:
+                logger.error("%s", error)
+                failed += 1
+        self._finishers = []
+        return failed
+
+    def commit(self) -> None:
+        """Give every complete ``.part`` its final name, after the journal says so."""
+        if self._journal is not None:
+            self.write({"commit": True})
+            os.fsync(self._journal.fileno())
+        finish_renames(self.feeds)
+
+    def exported(self) -> list[ExportedArticle]:
+        """The articles this run exported, read back from its journal."""
+        if self._journal is None:
+            return []
+        self._journal.flush()
+        return read_journal(self._path)[1]
+
+    def set_aside(self) -> None:
+        """A run whose output failed leaves no file a consumer would take as complete."""
+        for final in self.feeds:
+            final.with_name(final.name + ".part").unlink(missing_ok=True)
+            if final.exists():
+                final.rename(final.with_name(final.name + ".failed"))
+                logger.error("Renamed %s to %s.failed: its articles will be exported again", final, final.name)
+
+    def end(self) -> None:
+        """Close and delete the journal: the run is settled."""
+        if self._journal is not None:
+            self.close()
+            self._path.unlink()
+
+    def close(self) -> None:
+        """Close (and unlock) the journal; left on disk, the next run settles it."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+
+def recover(state_dir: Path, store: Any, stats: Any) -> None:
+    """Settle the journals of runs that died (a lock keeps live runs out)."""
+    for journal in sorted(state_dir.glob("journal-*.jsonl")):
+        if _in_use(journal):
+            continue
+        feeds, articles, committed = read_journal(journal)
+        if committed:
+            finish_renames(feeds)
+            store.record(articles)
+            logger.warning("Recovered %d articles of a run that died after committing %s",
+                           len(articles), ", ".join(map(str, feeds)))
+            stats.inc_value("newscrawl/state/recovered", len(articles))
+        else:
+            for feed in feeds:
+                feed.with_name(feed.name + ".part").unlink(missing_ok=True)
+            logger.warning("Discarded the unfinished output of a run that died (%s); "
+                           "its %d articles will be fetched again", journal.name, len(articles))
+            stats.inc_value("newscrawl/state/discarded", len(articles))
+        journal.unlink()
+
+
+def _in_use(path: Path) -> bool:
+    """True while the run that writes this journal is alive (it holds the file's lock)."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False
+
+
+def read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool]:
+    """Feeds, articles and whether the feeds were committed; a line cut short by a kill
+    is ignored."""
+    feeds, articles, committed = [], [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if "feed" in record:
+            feeds.append(Path(record["feed"]))
+        elif "commit" in record:
+            committed = True
+        else:
+            articles.append(ExportedArticle(**record))
+    return feeds, articles, committed
+
+
+def finish_renames(feeds: list[Path]) -> None:
+    """Rename each feed's complete ``.part`` file to its final name (again after a kill:
+    a rename already done left no ``.part``)."""
+    for final in feeds:
+        part = final.with_name(final.name + ".part")
+        if part.exists():
+            os.replace(part, final)
