@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newscrawl.extract import page_record
-from newscrawl.replay import ArchiveIndex, Capture, archive_files, url_key
+from newscrawl.replay import archive_files
+from newscrawl.warcindex import ArchiveIndex, Capture, url_key
 from newscrawl.urls import canonical_url, page_number_of
 
 DEFAULT_INTO = Path("tests/fixtures/site")
@@ -48,7 +49,7 @@ def write_fixtures(index: ArchiveIndex, url: str, into: Path, archive_names: str
     """Write each page and its marked expected record; the page files written."""
     written = []
     for capture in article_pages(index, url):
-        body = index.body(capture)
+        body = index.load(capture)[1]
         name = fixture_name(canonical_url(capture.url) if page_number_of(capture.url) == 1 else capture.url)
         page = into / name
         page.parent.mkdir(parents=True, exist_ok=True)

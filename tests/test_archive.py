@@ -217,7 +217,7 @@ def test_a_replay_applies_a_corrected_extractor_to_history(live, tmp_path):
 
 @pytest.mark.parametrize("value, message", [
     ("missing.warc.gz", "-a archive: missing.warc.gz: no such file or folder"),
-    ("empty-folder", "-a archive: empty-folder: no .warc.gz or .warc file in this folder"),
+    ("empty-folder", "-a archive: empty-folder: no .warc.gz, .warc or .wacz file in this folder"),
 ])
 def test_a_bad_archive_argument_is_one_line(tmp_path, value, message):
     (tmp_path / "empty-folder").mkdir()

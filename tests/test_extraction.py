@@ -36,6 +36,7 @@ def check_fixture(path: Path, root: Path = FIXTURE_ROOT) -> None:
 
 # One multi-page article per template generation of tribun-site.md (page 2 fixtures).
 GENERATIONS = {
+    "2012-19 (regional)": "surabaya.tribunnews.com/2018/03/12/harga-beras-di-pasar-wonokromo-mulai-turun__page=2.html",
     "2020": "www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei__page=2.html",
     "2021-23 (regional)": "makassar.tribunnews.com/2022/08/19/"
                           "harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu__page=2.html",
@@ -193,3 +194,21 @@ def test_extraction_never_raises_on_hostile_html():
 def test_the_whole_text_survives_whatever_its_markup(inner, paragraphs):
     html = f'<html><body><h1 id="arttitle">T</h1><div class="side-article txt-article">{inner}</div></body></html>'
     assert extract_article(html, "https://www.tribunnews.com/nasional/2020/05/04/x").paragraphs == paragraphs
+
+
+def test_older_template_keywords_never_give_news_or_the_section_as_tags():
+    html = """<html><head><meta name="keywords" content="news, Nasional, KPK, berita, Novel Baswedan"></head><body>
+    <h1 id="arttitle">Judul</h1><div class="grey bdr3 pb10 pt10"><h3>Senin, 2 Februari 2015 08:05 WIB</h3></div>
+    <div class="side-article txt-article mb20"><p>Isi berita.</p></div>
+    <div class="f11 grey pb10"><div>Reporter: Ria Anatasia | Editor: Sanusi</div></div></body></html>"""
+    page = extract_article(html, "https://www.tribunnews.com/nasional/2015/02/02/judul")
+    assert page.fields["tags"] == ["KPK", "Novel Baswedan"] and page.fields["section"] == "nasional"
+    assert page.fields["authors"] == ["Ria Anatasia"] and page.fields["editor"] == "Sanusi"
+    assert page.fields["published_at"] == "2015-02-02T08:05:00+07:00"
+
+
+def test_a_render_clock_alone_is_never_the_publication_time():
+    html = """<html><body><div id="jam" class="pl5 grey2 tsa2 f12 pb5" title="2015-06-19T13:05:17+07:00">Jumat, 19 Juni 2015</div>
+    <h1 id="arttitle">Judul</h1><div class="side-article txt-article"><p>Isi.</p></div>
+    <ul class="sidebar"><li><time class="timeago" title="2015-06-19 12:40:00">25 menit lalu</time></li></ul></body></html>"""
+    assert extract_article(html, "https://www.tribunnews.com/nasional/2015/06/19/judul").fields["published_at"] is None

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import chain
 from datetime import timedelta, timezone
+from itertools import chain, islice
+from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl.normalize import (
@@ -72,8 +73,8 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
         "published_at": _published(page),
         "updated_at": parse_date(_ld_str(page.article_ld.get("dateModified")))
         or parse_date(page.meta.get("article:modified_time")),
-        "section": _section(page, first_page),
-        "tags": _tags(page),
+        "section": (section := _section(page, first_page)),
+        "tags": _tags(page, container, section),
         "image_url": _image(page),
         "image_caption": _in_image_box(page, f".//figcaption | .//div[{has_class('arial', 'f12')}]"),
         "image_credit": _in_image_box(page, f".//div[{has_class('f11', 'white')}]"),
@@ -147,7 +148,24 @@ _CREDIT_SPLIT = re.compile(r"\|?\s*\beditor\s*:", re.I)
 
 
 def _credit_line(page: PageSources) -> str:
-    return text_of(page.by_id("penulis"))
+    """The credit line: ``#penulis`` (2020-26), else the first short text labelled
+    "Penulis:" or "Reporter:" wherever it stands (2012-19: plain lines after the text)."""
+    return text_of(page.by_id("penulis")) or _labelled(page, ("penulis", "reporter"))
+
+
+_LABEL = re.compile(r"^(penulis|reporter|editor)\s*:", re.I)
+_LABELLED_TAGS = ("div", "span", "p", "h5", "h6", "li", "td")
+
+
+def _labelled(page: PageSources, labels: tuple[str, ...]) -> str:
+    """The text of the first element that starts with one of these labels and is short,
+    as credit lines are (a long one is a paragraph that happens to start so)."""
+    for element in page.tree.iter(*_LABELLED_TAGS):
+        if (found := _LABEL.match(leading_text(element, 12))) and found.group(1).lower() in labels:
+            text = text_of(element)
+            if len(text) <= 160:
+                return text
+    return ""
 
 
 def _authors(page: PageSources) -> list[str]:
@@ -163,7 +181,8 @@ def _authors(page: PageSources) -> list[str]:
 
 def _editor(page: PageSources) -> str | None:
     parts = _CREDIT_SPLIT.split(_credit_line(page))
-    editor = text_of(page.by_id("editor")) or (parts[1] if len(parts) > 1 else "")
+    editor = (text_of(page.by_id("editor")) or (parts[1] if len(parts) > 1 else "")
+              or _labelled(page, ("editor",)))
     editor = re.sub(r"^\s*editor\s*:\s*", "", clean_text(editor), flags=re.I).strip(" |")
     return editor or page.datalayer("editor") or None
 
@@ -172,12 +191,25 @@ def _published(page: PageSources) -> str | None:
     """JSON-LD wins; then ``time[datetime]``, meta, dataLayer (local time), visible text."""
     # The first time after the headline: sidebars' "5 menit lalu" (time.timeago) are other articles'.
     time_el = page.after(page.by_id("arttitle"), ("time",), lambda e: not class_has(e, "timeago"))
-    visible = text_of(time_el) if time_el is not None else ""
+    # The date box under the headline is the article's (a later <time> may be a sidebar's).
+    visible = _date_box_text(page) or (text_of(time_el) if time_el is not None else "")
     return (parse_date(_ld_str(page.article_ld.get("datePublished")))
             or parse_date(time_el.get("datetime") if time_el is not None else None)
             or parse_date(page.meta.get("article:published_time"))
             or parse_date(page.datalayer("publish_date"), default_tz=_local_zone(page, visible))
             or parse_date(visible))
+
+
+def _date_box_text(page: PageSources) -> str:
+    """The text of the date box under the headline, ``div.grey.bdr3``, whatever element
+    carries the date inside it (2012-19: an ``h3``). Never the header's render clock
+    (``#jam``, before the headline) nor a sidebar's times."""
+    title = page.by_id("arttitle")
+    for sibling in islice(title.itersiblings(), 3) if title is not None else ():
+        for div in sibling.iter("div"):
+            if class_has(div, "bdr3") and class_has(div, "grey"):
+                return text_of(div)
+    return ""
 
 
 def _local_zone(page: PageSources, visible: str) -> timezone | None:
@@ -202,16 +234,28 @@ def _section(page: PageSources, url: str) -> str | None:
     return slug(page.datalayer("section") or from_url)
 
 
-def _tags(page: PageSources) -> list[str]:
-    links = [a for cloud in page.with_class("tagcloud3") for a in cloud.iter("a")]
-    if tags := unique(text_of(a) or a.get("title") or "" for a in links):
-        return tags
-    if keywords := page.meta.get("news_keywords") or page.meta.get("keywords"):
-        return unique(keywords.split(","))
-    ld = page.article_ld.get("keywords") or []
-    if isinstance(ld, str):
-        return unique(ld.split(","))
-    return unique(str(k) for k in ld if isinstance(k, (str, int))) if isinstance(ld, list) else []
+def _tags(page: PageSources, container: Any, section: str | None) -> list[str]:
+    """The article's tags: its tag cloud, else its ``/tag/`` links after the text (2012-19),
+    else the keywords; never "news" or the section's name, which old keywords mix in."""
+    links = [a for cloud in page.with_class("tagcloud3") for a in cloud.iter("a")] or _tag_links(container)
+    if not (tags := unique(text_of(a) or a.get("title") or "" for a in links)):
+        ld = page.article_ld.get("keywords") or []
+        keywords = page.meta.get("news_keywords") or page.meta.get("keywords") or (ld if isinstance(ld, str) else "")
+        tags = unique(keywords.split(",") if keywords else
+                      (str(k) for k in ld if isinstance(k, (str, int))) if isinstance(ld, list) else [])
+    return [t for t in tags if t.casefold() not in _NOT_TAGS and slug(t) != section]
+
+
+# What old keywords mix in with the real tags.
+_NOT_TAGS = frozenset({"news", "berita", "tribunnews", "tribunnews.com"})
+
+
+def _tag_links(container: Any) -> list:
+    """``/tag/`` links after the text box, in the same column (not a sidebar's topics)."""
+    if container is None or container.getparent() is None:
+        return []
+    return [a for sibling in container.itersiblings() for a in sibling.iter("a")
+            if "/tag/" in (a.get("href") or "")]
 
 
 def _image(page: PageSources) -> str | None:

@@ -79,7 +79,7 @@ class TribunSpider(scrapy.Spider):
         """A replay: index the archives, and allow the hosts of their articles (as a live
         run allows its ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
         self.replay = ArchiveIndex.read(list(self.options.archives))
-        hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls()}
+        hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
         self.given_hosts |= hosts
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
 
@@ -124,7 +124,7 @@ class TribunSpider(scrapy.Spider):
 
     def _replay_seeds(self) -> Iterator[scrapy.Request]:
         """A replay: the ``-a urls`` if given, else every article the archives hold."""
-        for url in self.options.urls or self.replay.article_urls():
+        for url in self.options.urls or self.replay.article_urls(is_article_url):
             yield from self._route(url)
 
     @staticmethod

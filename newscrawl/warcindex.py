@@ -1,0 +1,223 @@
+"""Reading web archives: where the best capture of each URL lies, in WARC and WACZ files
+written by newscrawl or by other crawlers (Common Crawl, the Wayback Machine, Heritrix,
+wget, Browsertrix).
+
+The archives are read once, streaming (warcio), and only where each capture lies is kept
+(file, offset), never a page: a Common Crawl file of 1 GB and 40,000 records holds a few
+dozen Tribun pages. Records of other hosts are skipped without reading their payload; an
+archive newscrawl wrote (its ``warcinfo`` says so) is taken whole, since its crawl scoped it.
+
+Of several captures of one URL the latest that was served (2xx) wins, else the latest;
+a ``revisit`` record (a capture the crawler found unchanged) takes its payload from the
+capture it refers to (by payload digest, else by URL and date) when the given archives
+hold it; a record cut short (a truncated file) never wins.
+"""
+from __future__ import annotations
+
+import logging
+import zipfile
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+from w3lib.url import canonicalize_url
+
+from newscrawl.sites import is_network_host
+
+logger = logging.getLogger(__name__)
+ARCHIVE_NAMES = ("*.warc.gz", "*.warc", "*.wacz")
+# Payload headers that describe the bytes as transferred: the payload is read decoded.
+TRANSFER_HEADERS = frozenset({"transfer-encoding", "content-encoding", "content-length"})
+
+
+def url_key(url: str) -> str:
+    """The lookup form of a URL: no scheme (2013 captures are http://, the crawl asks
+    https://), query sorted, fragment dropped, escaping unified.
+
+    >>> url_key("http://www.tribunnews.com/a?page=2&x=1") == url_key("https://www.tribunnews.com/a?x=1&page=2")
+    True
+    """
+    return canonicalize_url(url, keep_fragments=False).split("://", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One WARC stream: a file, or a WARC inside a WACZ (a zip)."""
+
+    path: Path
+    member: str | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[BinaryIO]:
+        if self.member is None:
+            with self.path.open("rb") as stream:
+                yield stream
+        else:
+            with zipfile.ZipFile(self.path) as wacz, wacz.open(self.member) as stream:
+                yield stream  # seekable: WACZ stores its WARCs uncompressed in the zip
+
+    def __str__(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+
+def sources_of(files: list[Path]) -> list[Source]:
+    """The WARC streams of the given files (a WACZ's ``archive/*.warc[.gz]``)."""
+    sources = []
+    for path in files:
+        if path.suffix == ".wacz":
+            with zipfile.ZipFile(path) as wacz:
+                sources += [Source(path, name) for name in sorted(wacz.namelist())
+                            if name.startswith("archive/") and name.endswith((".warc.gz", ".warc"))]
+        else:
+            sources.append(Source(path))
+    return sources
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Where one archived response (or revisit) lies."""
+
+    url: str
+    date: str  # WARC-Date, ISO 8601: later strings are later captures
+    status: int
+    source: int
+    offset: int
+    digest: str | None = None  # WARC-Payload-Digest
+    revisit_of: str | None = None  # a revisit: the digest, else "url date", of its original
+
+
+@dataclass
+class Counts:
+    records: int = 0
+    other_hosts: int = 0  # records of hosts outside the network, skipped
+    truncated: int = 0  # records cut short (a truncated file)
+    unresolved_revisits: int = 0  # revisits whose original the archives lack
+    unreadable: list[str] = field(default_factory=list)  # files that broke off
+
+
+class ArchiveIndex:
+    """The best capture of each URL in the given archives."""
+
+    def __init__(self, sources: list[Source]) -> None:
+        self.sources = sources
+        self.captures: dict[str, Capture] = {}
+        self.counts = Counts()
+        self._all: dict[str, list[Capture]] = {}
+        self._by_digest: dict[str, Capture] = {}
+        self._by_time: dict[str, Capture] = {}  # "url-key date" -> response
+
+    @classmethod
+    def read(cls, files: list[Path]) -> "ArchiveIndex":
+        index = cls(sources_of(files))
+        for number, source in enumerate(index.sources):
+            index._scan(number, source)
+        index._choose()
+        return index
+
+    @property
+    def records(self) -> int:
+        return self.counts.records
+
+    def _scan(self, number: int, source: Source) -> None:
+        from warcio.archiveiterator import ArchiveIterator
+        from warcio.exceptions import ArchiveLoadFailed
+
+        ours = False  # newscrawl wrote this archive: its crawl scoped it, every record counts
+        try:
+            with source.open() as stream:
+                records = ArchiveIterator(stream)
+                for record in records:
+                    self.counts.records += 1
+                    if record.rec_type == "warcinfo":
+                        ours = ours or b"newscrawl" in record.content_stream().read(4096)
+                    elif record.rec_type in ("response", "revisit") and record.http_headers is not None:
+                        url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                        if ours or _in_network(url):
+                            self._add(record, url, number, records)
+                        else:
+                            self.counts.other_hosts += 1
+        except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, zipfile.BadZipFile) as error:
+            # What was whole before the break stays usable.
+            logger.error("%s: unreadable after %d records (%s); the rest of it is skipped",
+                         source, self.counts.records, error)
+            self.counts.unreadable.append(str(source))
+
+    def _add(self, record: Any, url: str, number: int, records: Any) -> None:
+        """Index one response or revisit record (its payload read, to know it is whole)."""
+        raw = record.raw_stream.read()
+        if record.length is None or len(raw) != record.length - record.http_headers.total_len:
+            self.counts.truncated += 1
+            return
+        try:
+            status = int(record.http_headers.get_statuscode())
+        except (TypeError, ValueError):
+            return
+        headers = record.rec_headers
+        date = headers.get_header("WARC-Date") or ""
+        revisit_of = None
+        if record.rec_type == "revisit":
+            revisit_of = headers.get_header("WARC-Payload-Digest") or (
+                f"{url_key(headers.get_header('WARC-Refers-To-Target-URI') or url)} "
+                f"{headers.get_header('WARC-Refers-To-Date') or ''}")
+        capture = Capture(url, date, status, number, records.get_record_offset(),
+                          headers.get_header("WARC-Payload-Digest"), revisit_of)
+        key = url_key(url)
+        self._all.setdefault(key, []).append(capture)
+        if revisit_of is None:
+            if capture.digest:
+                self._by_digest.setdefault(capture.digest, capture)
+            self._by_time[f"{key} {date}"] = capture
+
+    def _choose(self) -> None:
+        """Per URL: the latest served (2xx) capture, else the latest; revisits only when
+        their original is in the archives."""
+        for key, captures in self._all.items():
+            usable = [c for c in captures if c.revisit_of is None or self.original(c) is not None]
+            self.counts.unresolved_revisits += len(captures) - len(usable)
+            if usable:
+                self.captures[key] = max(usable, key=lambda c: (200 <= c.status < 300, c.date))
+        self._all = {}
+
+    def original(self, capture: Capture) -> Capture | None:
+        """The capture holding a revisit's payload (itself for a response)."""
+        if capture.revisit_of is None:
+            return capture
+        return self._by_digest.get(capture.revisit_of) or self._by_time.get(capture.revisit_of)
+
+    def article_urls(self, is_article: Any) -> Iterator[str]:
+        """URLs of the captured pages ``is_article`` accepts that were served (2xx), in
+        archive order."""
+        for capture in sorted(self.captures.values(), key=lambda c: (c.source, c.offset)):
+            if 200 <= capture.status < 300 and is_article(capture.url):
+                yield capture.url
+
+    def find(self, url: str) -> Capture | None:
+        return self.captures.get(url_key(url))
+
+    def load(self, capture: Capture) -> tuple[list[tuple[str, str]], bytes, str | None]:
+        """Headers (without the transfer ones), decoded payload and protocol of a capture;
+        a revisit's headers with its original's payload."""
+        original = self.original(capture)
+        headers, protocol, body = self._record(capture, payload=original is capture)
+        if original is not capture:
+            body = self._record(original, payload=True)[2]
+        return headers, body, protocol
+
+    def _record(self, capture: Capture, payload: bool) -> tuple[list[tuple[str, str]], str | None, bytes]:
+        from warcio.archiveiterator import ArchiveIterator
+
+        with self.sources[capture.source].open() as stream:
+            stream.seek(capture.offset)
+            record = next(iter(ArchiveIterator(stream)))
+            headers = [(name, value) for name, value in record.http_headers.headers
+                       if name.lower() not in TRANSFER_HEADERS]
+            body = record.content_stream().read() if payload else b""
+            return headers, record.http_headers.protocol or None, body
+
+
+def _in_network(url: str) -> bool:
+    """Whether a captured URL is on the Tribun network (http or https, any port)."""
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return is_network_host(host)
