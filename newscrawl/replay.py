@@ -17,6 +17,7 @@ archive answers the same every time), no new archive, and, unless
 from __future__ import annotations
 
 import logging
+import zlib
 from pathlib import Path
 
 from scrapy import Request
@@ -43,6 +44,10 @@ REPLAY = {
 
 class NotInArchive(IgnoreRequest):
     """The archives hold no capture of this URL."""
+
+
+class UnreadableCapture(NotInArchive):
+    """The archives held a capture of this URL that cannot be read back now."""
 
 
 def archive_files(paths: list[str]) -> list[Path]:
@@ -81,7 +86,10 @@ def archived_response(index: ArchiveIndex, request: Request) -> Response:
     capture = index.find(request.url)
     if capture is None:
         raise NotInArchive(f"not in the archives: {request.url}")
-    pairs, body, protocol = index.load(capture)
+    try:
+        pairs, body, protocol = index.load(capture)
+    except (OSError, EOFError, ValueError, zlib.error) as error:  # the file vanished or changed
+        raise UnreadableCapture(f"the capture of {request.url} cannot be read: {error}") from None
     headers = Headers(pairs)
     cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
     return cls(url=request.url, status=capture.status, headers=headers, body=body, request=request,
@@ -114,6 +122,10 @@ class ReplayMiddleware:
     def process_request(self, request: Request) -> Response:
         try:
             response = archived_response(self.index, request)
+        except UnreadableCapture as error:
+            logger.info("%s", error)
+            self.crawler.stats.inc_value("newscrawl/replay/unreadable")
+            raise
         except NotInArchive:
             self.crawler.stats.inc_value("newscrawl/replay/missing")
             raise

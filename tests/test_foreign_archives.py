@@ -147,3 +147,20 @@ def test_a_foreign_archive_replays_to_exactly_the_expected_items(common_crawl, t
     assert run.stat("replay/truncated") == 1 and run.stat("replay/unresolved_revisits") == 1
     assert run.stat("replay/missing") == 1  # PSBB page 3
     assert run.stat("replay/responses") + 1 == run.stats["downloader/request_count"]  # no request left the archive
+
+
+def test_a_capture_that_cannot_be_read_back_fails_its_page_only(common_crawl, tmp_path):
+    from scrapy import Request
+
+    from newscrawl.replay import NotInArchive, UnreadableCapture, archived_response
+    from newscrawl.warcindex import ArchiveIndex
+
+    copy = tmp_path / common_crawl.name
+    copy.write_bytes(common_crawl.read_bytes())
+    index = ArchiveIndex.read([copy])
+    assert archived_response(index, Request(f"https://{KPK}")).status == 200
+    copy.unlink()  # the file vanished after it was indexed
+    with pytest.raises(UnreadableCapture, match="cannot be read"):
+        archived_response(index, Request(f"https://{KPK}"))
+    with pytest.raises(NotInArchive):
+        archived_response(index, Request("https://www.tribunnews.com/nasional/2015/06/19/tidak-pernah"))

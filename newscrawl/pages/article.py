@@ -18,12 +18,12 @@ from newscrawl.normalize import (
     clean_text,
     parse_date,
     slug,
-    split_authors,
     unique,
 )
 from newscrawl.pages.body import extract_body, text_container
+from newscrawl.pages.credits import credited_authors, editor, source
 from newscrawl.pages.paging import extract_paging
-from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, compiled, has_class, leading_text, text_of
+from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, compiled, has_class, ld_str, text_of
 from newscrawl.sites import is_main_site
 from newscrawl.urls import absolute_url, article_id_from_url, canonical_url, is_article_url, page_urls
 
@@ -61,7 +61,7 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
     container = text_container(page)
     paging = extract_paging(page, container, max_links)
     body = extract_body(page, container, max_links)
-    authors = unique([*_authors(page), *body.byline_authors])
+    authors = unique([*credited_authors(page), *body.byline_authors])
     fields = {
         "url": first_page,
         "article_id": page.datalayer("idArticle") or article_id_from_url(first_page),
@@ -69,9 +69,9 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
         "title": _title(page),
         "description": _description(page),
         "authors": authors,
-        "editor": _editor(page),
+        "editor": editor(page),
         "published_at": _published(page),
-        "updated_at": parse_date(_ld_str(page.article_ld.get("dateModified")))
+        "updated_at": parse_date(ld_str(page.article_ld.get("dateModified")))
         or parse_date(page.meta.get("article:modified_time")),
         "section": (section := _section(page, first_page)),
         "tags": _tags(page, container, section),
@@ -80,7 +80,7 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
         "image_credit": _in_image_box(page, f".//div[{has_class('f11', 'white')}]"),
         "related_urls": body.related_urls,
         "language": _language(page),
-        "source": _source(page) or body.syndicated_from,
+        "source": source(page) or body.syndicated_from,
     }
     return ArticlePage(
         url=first_page, page_number=paging.number,
@@ -113,15 +113,6 @@ def _slug(url: str) -> str:
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _ld_str(value) -> str | None:
-    """A JSON-LD value as text (first of a list, ``name`` of an object)."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("url") or value.get("@id")
-    return clean_text(str(value)) if value is not None else None
-
-
 def _strip_suffix(title: str | None) -> str | None:
     title = clean_text(title)
     while (stripped := _TITLE_SUFFIX.sub("", title)) != title:
@@ -132,7 +123,7 @@ def _strip_suffix(title: str | None) -> str | None:
 def _title(page: PageSources) -> str | None:
     titles = page.tagged("title")
     return (text_of(page.by_id("arttitle"))
-            or _strip_suffix(_ld_str(page.article_ld.get("headline")))
+            or _strip_suffix(ld_str(page.article_ld.get("headline")))
             or _strip_suffix(page.meta.get("og:title"))
             or _strip_suffix(text_of(titles[0] if titles else None)))
 
@@ -141,50 +132,7 @@ def _description(page: PageSources) -> str | None:
     hidden = text_of(page.after(page.by_id("arttitle"), ("h2", "h4"), lambda e: class_has(e, "hide")))
     return (hidden or _strip_suffix(page.meta.get("description"))
             or _strip_suffix(page.meta.get("og:description"))
-            or _ld_str(page.article_ld.get("description")))
-
-
-_CREDIT_SPLIT = re.compile(r"\|?\s*\beditor\s*:", re.I)
-
-
-def _credit_line(page: PageSources) -> str:
-    """The credit line: ``#penulis`` (2020-26), else the first short text labelled
-    "Penulis:" or "Reporter:" wherever it stands (2012-19: plain lines after the text)."""
-    return text_of(page.by_id("penulis")) or _labelled(page, ("penulis", "reporter"))
-
-
-_LABEL = re.compile(r"^(penulis|reporter|editor)\s*:", re.I)
-_LABELLED_TAGS = ("div", "span", "p", "h5", "h6", "li", "td")
-
-
-def _labelled(page: PageSources, labels: tuple[str, ...]) -> str:
-    """The text of the first element that starts with one of these labels and is short,
-    as credit lines are (a long one is a paragraph that happens to start so)."""
-    for element in page.tree.iter(*_LABELLED_TAGS):
-        if (found := _LABEL.match(leading_text(element, 12))) and found.group(1).lower() in labels:
-            text = text_of(element)
-            if len(text) <= 160:
-                return text
-    return ""
-
-
-def _authors(page: PageSources) -> list[str]:
-    credit = _CREDIT_SPLIT.split(_credit_line(page))[0].strip(" |")
-    if names := split_authors(credit):
-        return names
-    ld_author = page.article_ld.get("author")
-    ld_names = [_ld_str(a) for a in (ld_author if isinstance(ld_author, list) else [ld_author]) if a]
-    if names := unique(n for name in ld_names if name for n in split_authors(name)):
-        return names
-    return split_authors(page.datalayer("penulis") or page.datalayer("author"))
-
-
-def _editor(page: PageSources) -> str | None:
-    parts = _CREDIT_SPLIT.split(_credit_line(page))
-    editor = (text_of(page.by_id("editor")) or (parts[1] if len(parts) > 1 else "")
-              or _labelled(page, ("editor",)))
-    editor = re.sub(r"^\s*editor\s*:\s*", "", clean_text(editor), flags=re.I).strip(" |")
-    return editor or page.datalayer("editor") or None
+            or ld_str(page.article_ld.get("description")))
 
 
 def _published(page: PageSources) -> str | None:
@@ -193,7 +141,7 @@ def _published(page: PageSources) -> str | None:
     time_el = page.after(page.by_id("arttitle"), ("time",), lambda e: not class_has(e, "timeago"))
     # The date box under the headline is the article's (a later <time> may be a sidebar's).
     visible = _date_box_text(page) or (text_of(time_el) if time_el is not None else "")
-    return (parse_date(_ld_str(page.article_ld.get("datePublished")))
+    return (parse_date(ld_str(page.article_ld.get("datePublished")))
             or parse_date(time_el.get("datetime") if time_el is not None else None)
             or parse_date(page.meta.get("article:published_time"))
             or parse_date(page.datalayer("publish_date"), default_tz=_local_zone(page, visible))
@@ -222,7 +170,7 @@ def _local_zone(page: PageSources, visible: str) -> timezone | None:
 
 def _section(page: PageSources, url: str) -> str | None:
     crumbs = page.jsonld_of({"BreadcrumbList"}).get("itemListElement") or []
-    names = [_ld_str(c.get("item") if isinstance(c.get("item"), dict) and not c.get("name")
+    names = [ld_str(c.get("item") if isinstance(c.get("item"), dict) and not c.get("name")
                      else c.get("name")) for c in crumbs if isinstance(c, dict)]
     for crumbs_list in page.with_attribute("itemtype", "BreadcrumbList"):
         names += [text_of(n) for n in crumbs_list.iterdescendants() if n.get("itemprop") == "name"]
@@ -270,7 +218,7 @@ def _image(page: PageSources) -> str | None:
     # The template marks its photo (img.imgfull); any other image of the box comes after it.
     images.sort(key=lambda img: not class_has(img, "imgfull"))
     candidates = chain((_photo_src(img) for img in images), (source() for source in (
-        lambda: page.meta.get("og:image"), lambda: _ld_str(page.article_ld.get("image")),
+        lambda: page.meta.get("og:image"), lambda: ld_str(page.article_ld.get("image")),
         lambda: next((e.get("href") for e in page.tagged("link") if e.get("rel") == "image_src"), None))))
     return next((url for c in candidates if (url := absolute_url(page.url, c)) and is_photo_url(url)), None)
 
@@ -312,16 +260,6 @@ def _in_image_box(page: PageSources, xpath: str) -> str | None:
 
 
 def _language(page: PageSources) -> str | None:
-    lang = (page.tree.get("lang") or _ld_str(page.article_ld.get("inLanguage"))
+    lang = (page.tree.get("lang") or ld_str(page.article_ld.get("inLanguage"))
             or page.meta.get("og:locale") or "")
     return clean_text(lang).replace("_", "-").split("-")[0].lower() or None
-
-
-def _source(page: PageSources) -> str | None:
-    # "Sumber:" sits beside the author and editor lines (2020 template).
-    credits = [e.getparent() for e in (page.by_id("penulis"), page.by_id("editor")) if e is not None]
-    credit = next((d for box in credits if box is not None for d in box.iterchildren("div")
-                   if leading_text(d).startswith("Sumber:")), None)
-    if credit is not None:
-        return text_of(credit.find(".//a")) or re.sub(r"^Sumber:\s*", "", text_of(credit)) or None
-    return page.datalayer("source") or None

@@ -148,6 +148,15 @@ _LANDMARK_CLASSES = frozenset("side-article txt-article mb5 tagcloud3 paging pag
 _MAY_HAVE_LANDMARK_CLASS = re.compile("|".join(sorted(_LANDMARK_CLASSES, key=len, reverse=True))).search
 
 
+def ld_str(value) -> str | None:
+    """A JSON-LD value as text (first of a list, ``name`` of an object)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("url") or value.get("@id")
+    return clean_text(str(value)) if value is not None else None
+
+
 class PageSources:
     """One parsed page and its structured data, each parsed lazily and at most once."""
 
