@@ -56,26 +56,25 @@ def write_archive(path: Path, records: int, kb: int, articles: int, seed: int = 
         pages = [(f"https://www.tribunnews.com/{p.relative_to(Path(site) / 'www.tribunnews.com').with_suffix('')}"
                   .replace("__", "?"), p.read_bytes()) for p in tribun]
     every = max(1, records // max(1, len(pages)))
-    html = "text/html; charset=UTF-8"
+    html = [("Content-Type", "text/html; charset=UTF-8")]
     with path.open("wb") as out:
         writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
-        written = 0
+
+        def write(url: str, body: bytes) -> None:
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), warc_headers_dict={"WARC-Date": "2026-11-01T00:00:00Z"},
+                http_headers=StatusAndHeaders("200 OK", html, protocol="HTTP/1.1")))
+
         for n in range(records):
             if n % every == 0 and pages:
-                url, body = pages.pop()
+                write(*pages.pop())
             else:
                 start = rng.randrange(0, len(block) - kb * 1024)
-                url = f"https://host{n % 5000}.example/page/{n}"
-                body = b"<html><body><p>" + block[start:start + kb * 1024] + b"</p></body></html>"
-            writer.write_record(writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body), warc_headers_dict={"WARC-Date": "2026-11-01T00:00:00Z"},
-                http_headers=StatusAndHeaders("200 OK", [("Content-Type", html)], protocol="HTTP/1.1")))
-            written += 1
+                write(f"https://host{n % 5000}.example/page/{n}",
+                      b"<html><body><p>" + block[start:start + kb * 1024] + b"</p></body></html>")
         for url, body in pages:  # what the spacing left over
-            writer.write_record(writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body), warc_headers_dict={"WARC-Date": "2026-11-01T00:00:00Z"},
-                http_headers=StatusAndHeaders("200 OK", [("Content-Type", html)], protocol="HTTP/1.1")))
-            written += 1
+            write(url, body)
+        written = records + len(pages)
     return {"records": written, "articles": len(generated), "tribun_pages": len(tribun),
             "bytes": path.stat().st_size}
 

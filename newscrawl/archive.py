@@ -16,7 +16,6 @@ the crawl's thread only hands each response over, and never shares its GIL with 
 """
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 from datetime import datetime, timezone
@@ -28,11 +27,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from newscrawl.feeds import PART_SUFFIX, RUN_FEED, feed_path, run_id
+from newscrawl.feeds import PART_SUFFIX, RUN_FEED, feed_path, run_id, stop_for_output_error
 from newscrawl.state import ArticleState
 from newscrawl.warcfile import Exchange, write_archive
 
-logger = logging.getLogger(__name__)
 ARCHIVE_SUFFIX = ".warc.gz"
 # request.meta key the spider sets: what a request fetches.
 PAGE_KIND = "page_kind"
@@ -112,13 +110,7 @@ class ArchiveWriter:
         if self._failed:
             return
         self._failed = True
-        logger.error("Cannot write the archive %s: %s. Stopping the crawl; nothing of this run is "
-                     "recorded as exported.", self.final, error)
-        engine = self.crawler.engine
-        if engine is not None:
-            import asyncio
-
-            asyncio.ensure_future(engine.close_spider_async(reason="output_error"))
+        stop_for_output_error(self.crawler, self.final, error)
 
     def finish(self) -> None:
         """Complete and sync the archive (ArticleState calls this before the run's commit).
@@ -180,10 +172,8 @@ class _WriterProcess:
     def failed(self) -> str | None:
         """The writer's error, if it reported one (a cheap poll)."""
         if self.error is None and self._result.poll():
-            try:
-                self.error = self._result.recv()
-            except EOFError:
-                self.error = "the archive writer exited"
+            message = self._message()
+            self.error = "the archive writer exited" if message is False else message
         return self.error
 
     def close(self) -> None:
@@ -192,12 +182,16 @@ class _WriterProcess:
         self._queue.close()
         self._queue.join_thread()
         self._process.join()
-        while self._result.poll():
-            try:
-                message = self._result.recv()
-            except EOFError:  # the writer has exited and said all it had to say
-                break
+        while self._result.poll() and (message := self._message()) is not False:
             self.error = self.error or message
         self._result.close()
         if self._process.exitcode != 0:
             self.error = self.error or f"the archive writer exited with status {self._process.exitcode}"
+
+    def _message(self) -> str | None | bool:
+        """The writer's next message (an error's text, or None: done), False once it has
+        exited and said all it had to say."""
+        try:
+            return self._result.recv()
+        except EOFError:
+            return False

@@ -63,10 +63,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
     def _write_failed(self, error: OSError) -> None:
         """Disk full, file too large, I/O error: stop the crawl, keep the file unfinished."""
-        logger.error("Cannot write %s: %s. Stopping the crawl; nothing of this run is recorded as "
-                     "exported and the next run fetches its articles again.", self.part, error)
-        if self.crawler is not None and self.crawler.engine is not None:
-            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="output_error"))
+        stop_for_output_error(self.crawler, self.part, error)
 
     def store(self, file: IO[bytes]) -> None:
         if getattr(self, "file", None) is not None and self.file.error is not None:
@@ -90,6 +87,15 @@ class AtomicFileFeedStorage(FileFeedStorage):
             self.part.unlink()
         else:
             os.replace(self.part, final)
+
+
+def stop_for_output_error(crawler: Crawler | None, path: Path, error: Any) -> None:
+    """A run file (feed or web archive) cannot be written: say so and stop the crawl
+    (``output_error``); the file stays unfinished and nothing of the run is recorded."""
+    logger.error("Cannot write %s: %s. Stopping the crawl; nothing of this run is recorded as "
+                 "exported and the next run fetches its articles again.", path, error)
+    if crawler is not None and crawler.engine is not None:
+        asyncio.ensure_future(crawler.engine.close_spider_async(reason="output_error"))
 
 
 class _GuardedWriter(io.BufferedWriter):

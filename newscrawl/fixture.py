@@ -37,6 +37,17 @@ def fixture_name(url: str) -> Path:
     return Path(parts.netloc) / (path + (f"__{parts.query}" if parts.query else "") + ".html")
 
 
+def fixture_url(name: Path) -> str:
+    """The URL a fixture file stands for, as the extraction test reads it (https):
+    the inverse of ``fixture_name``.
+
+    >>> fixture_url(Path("www.tribunnews.com/nasional/2020/05/04/a-b__page=2.html"))
+    'https://www.tribunnews.com/nasional/2020/05/04/a-b?page=2'
+    """
+    host, *rest = name.with_suffix("").parts
+    return f"https://{host}/" + "/".join(rest).replace("__", "?", 1)
+
+
 def article_pages(index: ArchiveIndex, url: str) -> list[Capture]:
     """The archived, served (2xx) pages of the article at ``url``, page 1 first."""
     first = canonical_url(url)
@@ -55,7 +66,7 @@ def write_fixtures(index: ArchiveIndex, url: str, into: Path, archive_names: str
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_bytes(body)
         # The extraction test reads the page at https://<its path>: the record is made so.
-        record = page_record(body, "https://" + str(name.with_suffix("")).replace("__", "?", 1))
+        record = page_record(body, fixture_url(name))
         marks = {"_unreviewed": UNREVIEWED,
                  "_provenance": {"url": capture.url, "archived": capture.date, "archive": archive_names}}
         page.with_suffix(".json").write_text(json.dumps({**marks, **record}, ensure_ascii=False, indent=2) + "\n",

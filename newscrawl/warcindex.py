@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
+from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
 
@@ -219,5 +220,7 @@ class ArchiveIndex:
 
 def _in_network(url: str) -> bool:
     """Whether a captured URL is on the Tribun network (http or https, any port)."""
-    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
-    return is_network_host(host)
+    try:
+        return is_network_host(urlsplit(url).hostname or "")
+    except ValueError:  # a capture's URL that does not parse is no article of ours
+        return False

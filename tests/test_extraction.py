@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.extract import page_record
+from newscrawl.fixture import fixture_url
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
 from tests.fixture_site import FIXTURE_ROOT
 
@@ -20,8 +21,7 @@ PAGES = sorted(p for p in FIXTURE_ROOT.rglob("*.html") if p.with_suffix(".json")
 
 
 def url_of(path: Path, root: Path = FIXTURE_ROOT) -> str:
-    host, *rest = path.relative_to(root).with_suffix("").parts
-    return f"https://{host}/" + "/".join(rest).replace("__", "?", 1)
+    return fixture_url(path.relative_to(root))
 
 
 def check_fixture(path: Path, root: Path = FIXTURE_ROOT) -> None:
