@@ -7,7 +7,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="newscrawl",
-    version="0.1",
+    version="0.2",
     packages=find_packages(include=["newscrawl", "newscrawl.*"]),
     entry_points={"scrapy": ["settings = newscrawl.settings"]},
     python_requires=">=3.11",

@@ -3,6 +3,7 @@
 - ``NEWSCRAWL_PROFILE=fast``: politeness off, for a local mirror or a test server.
 - ``NEWSCRAWL_CSV_FEED=1``: a CSV file beside each run's JSONL file (the default feed,
   ``-O FILE.jsonl``, or Scrapyd's items file alike).
+- ``NEWSCRAWL_CONTACT``: appended to the default User-Agent as ``(+contact)``.
 - ``REDIS_URL`` (setting or environment): distributed mode, scrapy-redis' scheduler and
   dupefilter on a shared, persistent frontier (newscrawl/distributed.py).
 
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from newscrawl.distributed import redis_url
+from newscrawl.identity import user_agent
 
 PROFILES = {
     "polite": {},  # settings.py as it is
@@ -40,6 +42,9 @@ class NewscrawlAddon:
     def update_settings(self, settings: Settings) -> None:
         for name, value in PROFILES[settings.get("NEWSCRAWL_PROFILE")].items():
             settings.set(name, value, priority="spider")
+        contact = settings.get("NEWSCRAWL_CONTACT")
+        if contact and settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["project"]:
+            settings.set("USER_AGENT", user_agent(contact), priority="spider")  # -s USER_AGENT still wins
         if url := redis_url(settings):
             for name, value in {**DISTRIBUTED, "REDIS_URL": url}.items():
                 settings.set(name, value, priority="spider")

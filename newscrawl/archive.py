@@ -16,8 +16,12 @@ the crawl's thread only hands each response over, and never shares its GIL with 
 """
 from __future__ import annotations
 
-import multiprocessing
+import json
 import os
+import queue
+import subprocess
+import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,7 +33,7 @@ from scrapy.http import Response
 
 from newscrawl.feeds import PART_SUFFIX, RUN_FEED, feed_path, run_id, stop_for_output_error
 from newscrawl.state import ArticleState
-from newscrawl.warcfile import Exchange, write_archive
+from newscrawl.warcfile import END_FRAME, Exchange, frame
 
 ARCHIVE_SUFFIX = ".warc.gz"
 # request.meta key the spider sets: what a request fetches.
@@ -59,10 +63,11 @@ def archive_path(crawler: Crawler, spider: Any) -> Path:
 class ArchiveWriter:
     """Downloader middleware: each archived response goes to the run's WARC file."""
 
-    def __init__(self, crawler: Crawler, kinds: frozenset[str], level: int) -> None:
+    def __init__(self, crawler: Crawler, kinds: frozenset[str], level: int, timeout: float = 60) -> None:
         self.crawler = crawler
         self.kinds = kinds
         self.level = level
+        self.timeout = timeout
         self.final: Path | None = None
         self._writer: _WriterProcess | None = None
         self._failed = False
@@ -73,7 +78,8 @@ class ArchiveWriter:
         if not settings.getbool("NEWSCRAWL_ARCHIVE"):
             raise NotConfigured
         kinds = ARTICLE_KINDS | (LISTING_KINDS if settings.getbool("NEWSCRAWL_ARCHIVE_LISTINGS") else frozenset())
-        writer = cls(crawler, kinds, settings.getint("NEWSCRAWL_ARCHIVE_GZIP_LEVEL"))
+        writer = cls(crawler, kinds, settings.getint("NEWSCRAWL_ARCHIVE_GZIP_LEVEL"),
+                     settings.getfloat("NEWSCRAWL_ARCHIVE_TIMEOUT"))
         crawler.signals.connect(writer.spider_closed, signal=signals.spider_closed)
         return writer
 
@@ -103,7 +109,7 @@ class ArchiveWriter:
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "isPartOf": run_id(self.crawler),
                 "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"}
-        self._writer = _WriterProcess(part, self.level, self.final.name, info)
+        self._writer = _WriterProcess(part, self.level, self.final.name, info, self.timeout)
 
     def _write_failed(self, error: str) -> None:
         """Disk full or the like: stop the crawl as a failed feed would (nothing recorded)."""
@@ -153,45 +159,108 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
 
 
 class _WriterProcess:
-    """The child process that writes the archive (newscrawl/warcfile.py), fed by a queue."""
+    """The child process that writes the archive (``python -m newscrawl.warcfile``).
 
-    def __init__(self, path: Path, level: int, filename: str, info: dict[str, str]) -> None:
-        context = multiprocessing.get_context("spawn")  # never fork a process running a reactor
+    A thread of ours feeds it through its standard input from a bounded queue; another
+    reads what it reports on its standard output. Plain pipes, one process at each end:
+    a writer that dies makes our writes fail (EPIPE) instead of blocking, a crawl that
+    dies gives the writer EOF, and a writer that stops taking pages (SIGSTOP, a hung
+    disk) is given ``timeout`` seconds, then killed and reported.
+    """
+
+    def __init__(self, path: Path, level: int, filename: str, info: dict[str, str], timeout: float) -> None:
         self.path = path
+        self.timeout = timeout
         self.error: str | None = None
-        self._queue = context.Queue(QUEUE_SIZE)
-        self._result, child_end = context.Pipe(duplex=False)
-        self._process = context.Process(target=write_archive, name="newscrawl-archive", daemon=True,
-                                        args=(str(path), level, filename, info, self._queue, child_end))
-        self._process.start()
-        child_end.close()
+        self._done = False
+        self._queue: queue.Queue = queue.Queue(QUEUE_SIZE)
+        # The crawl's own import path, so that an installed egg (Scrapyd) runs the same code.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        # Its own session: a Ctrl-C or SIGTERM to the crawl's process group must not cut
+        # the archive short; the crawl ends it.
+        self._process = subprocess.Popen([sys.executable, "-m", "newscrawl.warcfile"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, env=env, start_new_session=True)
+        settings = {"path": str(path), "level": level, "filename": filename, "info": info}
+        self._feeder = threading.Thread(target=self._feed, args=(json.dumps(settings).encode() + b"\n",),
+                                        name="newscrawl-archive-feeder", daemon=True)
+        self._reader = threading.Thread(target=self._read, name="newscrawl-archive-reader", daemon=True)
+        self._feeder.start()
+        self._reader.start()
+
+    def _fail(self, message: str) -> None:
+        if self.error is None:
+            self.error = message
+
+    def _feed(self, header: bytes) -> None:
+        stdin = self._process.stdin
+        writing = True
+        try:
+            stdin.write(header)
+            stdin.flush()
+        except OSError:
+            writing = False
+        while True:
+            exchange = self._queue.get()
+            if not writing:
+                if exchange is None:
+                    break
+                continue  # the writer is gone: drain, so that the crawl never waits on us
+            try:
+                stdin.write(END_FRAME if exchange is None else frame(exchange))
+                stdin.flush()
+            except OSError:
+                writing = False
+                self._fail("the archive writer exited")
+            if exchange is None:
+                break
+        try:
+            stdin.close()
+        except OSError:
+            pass
+
+    def _read(self) -> None:
+        for line in self._process.stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("error"):
+                self._fail(str(message["error"]))
+            if "done" in message:
+                self._done = bool(message["done"])
 
     def put(self, exchange: Exchange) -> None:
-        self._queue.put(exchange)
+        try:
+            self._queue.put(exchange, timeout=self.timeout)
+        except queue.Full:
+            self._stuck()
+
+    def _stuck(self) -> None:
+        self._fail(f"the archive writer took nothing for {self.timeout:g} s (stopped? a hung disk?): killed")
+        self._process.kill()
 
     def failed(self) -> str | None:
-        """The writer's error, if it reported one (a cheap poll)."""
-        if self.error is None and self._result.poll():
-            message = self._message()
-            self.error = "the archive writer exited" if message is False else message
+        """The writer's error, if any (a cheap poll)."""
+        if self.error is None and self._process.poll() is not None:
+            self._fail(f"the archive writer exited (status {self._process.returncode})")
         return self.error
 
     def close(self) -> None:
         """Write what is queued; the file is then complete and synced, or ``error`` says why not."""
-        self._queue.put(None)
-        self._queue.close()
-        self._queue.join_thread()
-        self._process.join()
-        while self._result.poll() and (message := self._message()) is not False:
-            self.error = self.error or message
-        self._result.close()
-        if self._process.exitcode != 0:
-            self.error = self.error or f"the archive writer exited with status {self._process.exitcode}"
-
-    def _message(self) -> str | None | bool:
-        """The writer's next message (an error's text, or None: done), False once it has
-        exited and said all it had to say."""
         try:
-            return self._result.recv()
-        except EOFError:
-            return False
+            self._queue.put(None, timeout=self.timeout)
+        except queue.Full:
+            self._stuck()
+            self._queue.put(None)  # the feeder drains once the killed writer's pipe breaks
+        self._feeder.join(self.timeout)
+        try:
+            self._process.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            self._stuck()
+            self._process.wait()
+        self._reader.join(self.timeout)
+        if self._process.returncode != 0:
+            self._fail(f"the archive writer exited with status {self._process.returncode}")
+        elif not self._done:
+            self._fail("the archive writer did not say it completed the file")
+        self._process.stdout.close()

@@ -68,6 +68,7 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_ARCHIVE": _boolean,
     "NEWSCRAWL_ARCHIVE_LISTINGS": _boolean,
     "NEWSCRAWL_ARCHIVE_GZIP_LEVEL": _whole(0, 9),
+    "NEWSCRAWL_ARCHIVE_TIMEOUT": _number(0.1),
     "NEWSCRAWL_REPLAY_INCREMENTAL": _boolean,
     "NEWSCRAWL_REVISIT": _boolean,
     "NEWSCRAWL_REVISIT_WITHIN": _number(0),
@@ -92,6 +93,14 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_IDLE_TIMEOUT": _number(0),
     "NEWSCRAWL_WORKER_TTL": _number(1),
     "NEWSCRAWL_REDIS_LOST_AFTER": _number(1),
+    "NEWSCRAWL_CONTACT": lambda v: None if "bot" not in str(v).lower() else
+    "must not contain 'bot': CDN edges refuse any User-Agent that does",
+    "NEWSCRAWL_DRIFT": _boolean,
+    "NEWSCRAWL_DRIFT_RUNS": _whole(1),
+    "NEWSCRAWL_DRIFT_MIN_RUNS": _whole(1),
+    "NEWSCRAWL_DRIFT_MIN_ARTICLES": _whole(1),
+    "NEWSCRAWL_DRIFT_BASELINE": _number(0, 1),
+    "NEWSCRAWL_DRIFT_MAX_DROP": _number(0, 1),
 }
 # Scrapy's own numeric settings, where a negative (or zero) value is a mistake.
 SCRAPY_NUMBERS: dict[str, Callable[[str], str | None]] = {

@@ -82,5 +82,6 @@ class ArticleDraft:
     def to_item(self) -> Article:
         """The merged article: body of all collected pages in page order."""
         body = join_paragraphs(p for n in sorted(self.pages) for p in self.pages[n])
-        return Article(**self.fields, body=body or None,
-                       page_count=self.page_count, complete=self.complete)
+        # A premium article's page shows a teaser: never the whole article.
+        complete = self.complete and self.fields.get("free_access") is not False
+        return Article(**self.fields, body=body or None, page_count=self.page_count, complete=complete)

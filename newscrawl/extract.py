@@ -23,7 +23,7 @@ def page_record(html: str | bytes, url: str) -> dict:
     page = extract_article(html, url)
     body = join_paragraphs(page.paragraphs) or None
     item = Article(**page.fields, body=body, page_count=page.page_count,
-                   complete=page.page_count == 1,
+                   complete=page.page_count == 1 and page.fields.get("free_access") is not False,
                    word_count=word_count(body), content_hash=content_hash(body))
     fields = {k: v for k, v in asdict(item).items() if k not in VERSION_FIELDS}
     return {**fields, "page_number": page.page_number, "page_urls": page.page_urls}

@@ -36,8 +36,9 @@ class AtomicFileFeedStorage(FileFeedStorage):
     """A local feed file that appears under its name only once complete.
 
     The run's journal learns the final path first (newscrawl/state.py). With a journal,
-    ``store`` only completes and syncs the ``.part`` file: ArticleState renames all the
-    run's feeds together once its journal says so, so a run killed at any moment leaves
+    ``store`` only completes and syncs the ``.part`` file, in append mode (``-o``, the
+    default feed) as in overwrite mode (``-O``): ArticleState renames all the run's feeds
+    together once its journal says so, so a run killed at any moment leaves
     all of its feeds final (its articles recorded, exactly once) or none.
     """
 
@@ -57,7 +58,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         self.part = final.with_name(final.name + PART_SUFFIX)
         state = ArticleState.of(self.crawler) if self.crawler is not None else None
         if state is not None:
-            state.feed_opened(final)
+            state.feed_opened(final, append=self.write_mode == "ab")
         self.file = _GuardedWriter(io.FileIO(self.part, "wb"), self._write_failed)
         return self.file
 
@@ -77,8 +78,12 @@ class AtomicFileFeedStorage(FileFeedStorage):
         file.close()
         final = Path(self.path)
         state = ArticleState.of(self.crawler) if self.crawler is not None else None
-        if self.write_mode != "ab" and state is not None and state.commits_feeds:
-            return  # complete and synced: renamed with the run's other feeds (all or none)
+        if state is not None and state.commits_feeds:
+            # Complete and synced: renamed (or appended) with the run's other feeds and its
+            # archive after the journal's commit record, all or none, whatever the write
+            # mode: a final name that appeared earlier would outlive a kill before the
+            # commit, and the next run would export its articles again.
+            return
         if self.write_mode == "ab" and final.exists():
             with final.open("ab") as target, self.part.open("rb") as source:
                 shutil.copyfileobj(source, target)

@@ -26,6 +26,8 @@ class Article:
     related_urls: list[str] = field(default_factory=list)
     page_count: int = 1
     complete: bool = True
+    # JSON-LD isAccessibleForFree: False for a premium article (its page holds a teaser).
+    free_access: bool | None = None
     word_count: int | None = None
     language: str | None = None
     source: str | None = None

@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,6 +32,7 @@ class RunFiles:
         self.state_dir = state_dir
         self.run_id = run_id
         self.feeds: list[Path] = []
+        self.appends: dict[Path, int] = {}  # feeds appended to an existing file: its size before
         self._finishers: list[Callable[[], None]] = []  # files completed before the commit
         self._journal: Any = None
         self._path: Path | None = None
@@ -40,13 +42,19 @@ class RunFiles:
         """Whether files wait for the run's commit to get their names."""
         return self._journal is not None
 
-    def opened(self, final_path: Path, finish: Callable[[], None] | None = None) -> None:
+    def opened(self, final_path: Path, finish: Callable[[], None] | None = None, append: bool = False) -> None:
         """A file of this run is being written as ``<final_path>.part``; ``finish``, if
-        given, completes and syncs it before the commit (raising OSError when it cannot)."""
+        given, completes and syncs it before the commit (raising OSError when it cannot).
+        ``append``: the commit appends the ``.part`` to an existing final file (Scrapy's
+        ``-o``) instead of replacing it; its size now is kept, so that a commit finished
+        again after a kill appends once."""
         self.feeds.append(final_path)
         if finish is not None:
             self._finishers.append(finish)
-        self.write({"feed": str(final_path.resolve())})
+        record = {"feed": str(final_path.resolve())}
+        if append and final_path.exists():
+            self.appends[final_path] = record["append_at"] = final_path.stat().st_size
+        self.write(record)
 
     def write(self, record: dict) -> None:
         """Append a record; flushed to the OS at once: a killed process loses nothing it wrote."""
@@ -77,7 +85,7 @@ class RunFiles:
         if self._journal is not None:
             self.write({"commit": True})
             os.fsync(self._journal.fileno())
-        finish_renames(self.feeds)
+        finish_renames(self.feeds, self.appends)
 
     def exported(self) -> list[ExportedArticle]:
         """The articles this run exported, read back from its journal."""
@@ -112,9 +120,9 @@ def recover(state_dir: Path, store: Any, stats: Any) -> None:
     for journal in sorted(state_dir.glob("journal-*.jsonl")):
         if _in_use(journal):
             continue
-        feeds, articles, committed = read_journal(journal)
+        feeds, articles, committed, appends = read_journal(journal)
         if committed:
-            finish_renames(feeds)
+            finish_renames(feeds, appends)
             store.record(articles)
             logger.warning("Recovered %d articles of a run that died after committing %s",
                            len(articles), ", ".join(map(str, feeds)))
@@ -139,10 +147,10 @@ def _in_use(path: Path) -> bool:
     return False
 
 
-def read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool]:
-    """Feeds, articles and whether the feeds were committed; a line cut short by a kill
-    is ignored."""
-    feeds, articles, committed = [], [], False
+def read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool, dict[Path, int]]:
+    """Feeds, articles, whether the feeds were committed, and the feeds appended to (with
+    their size before); a line cut short by a kill is ignored."""
+    feeds, articles, committed, appends = [], [], False, {}
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             record = json.loads(line)
@@ -150,17 +158,31 @@ def read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool]:
             continue
         if "feed" in record:
             feeds.append(Path(record["feed"]))
+            if isinstance(record.get("append_at"), int):
+                appends[feeds[-1]] = record["append_at"]
         elif "commit" in record:
             committed = True
         else:
             articles.append(ExportedArticle(**record))
-    return feeds, articles, committed
+    return feeds, articles, committed, appends
 
 
-def finish_renames(feeds: list[Path]) -> None:
-    """Rename each feed's complete ``.part`` file to its final name (again after a kill:
-    a rename already done left no ``.part``)."""
+def finish_renames(feeds: list[Path], appends: dict[Path, int] | None = None) -> None:
+    """Give each feed's complete ``.part`` file its final name (again after a kill: a
+    rename already done left no ``.part``). A feed appended to an existing file is cut
+    back to its size before this run, then the ``.part`` is appended: once, however
+    often this is done again."""
     for final in feeds:
         part = final.with_name(final.name + ".part")
-        if part.exists():
+        if not part.exists():
+            continue
+        if appends and final in appends and final.exists():
+            with final.open("r+b") as target, part.open("rb") as source:
+                target.truncate(appends[final])
+                target.seek(0, os.SEEK_END)
+                shutil.copyfileobj(source, target)
+                target.flush()
+                os.fsync(target.fileno())
+            part.unlink()
+        else:
             os.replace(part, final)

@@ -148,6 +148,7 @@ class BlockedHostMiddleware:
         if response.status != 403:
             self.in_a_row[host] = 0
             return response
+        self._note_refusal(request, response)
         self.in_a_row[host] = self.in_a_row.get(host, 0) + 1
         if self.in_a_row[host] >= self.threshold and host not in self.blocked:
             self.blocked.add(host)
@@ -155,6 +156,37 @@ class BlockedHostMiddleware:
             logger.error("%s answered 403 to %d requests in a row: it refuses us; "
                          "no more requests to it this run", host, self.in_a_row[host])
         return response
+
+
+    def _note_refusal(self, request: Request, response: Response) -> None:
+        """Which User-Agent was refused, and by which CDN edge if its headers say so: the
+        report's problem line names both (an edge refuses by User-Agent, a site rarely)."""
+        agent = request.headers.get("User-Agent") or b""
+        self.stats.set_value("newscrawl/refused/user_agent", agent.decode("latin-1"))
+        if edge := cdn_edge(response.headers):
+            self.stats.set_value("newscrawl/refused/edge", edge)
+
+
+# Headers by which a CDN edge shows itself in its answers.
+_EDGE_HEADERS = (("x-amz-cf-id", "CloudFront"), ("cf-ray", "Cloudflare"), ("x-akamai-request-id", "Akamai"),
+                 ("x-fastly-request-id", "Fastly"))
+_EDGE_SERVERS = {"cloudfront": "CloudFront", "cloudflare": "Cloudflare", "akamaighost": "Akamai"}
+
+
+def cdn_edge(headers: Any) -> str | None:
+    """The CDN whose edge answered, from its headers, or None.
+
+    >>> from scrapy.http import Headers
+    >>> cdn_edge(Headers({"Server": "CloudFront", "X-Cache": "Error from cloudfront"}))
+    'CloudFront'
+    >>> cdn_edge(Headers({"CF-RAY": "8f1c2d3e4f-SIN"})), cdn_edge(Headers({"Server": "nginx"}))
+    ('Cloudflare', None)
+    """
+    server = (headers.get("Server") or b"").decode("latin-1").lower()
+    for name, edge in _EDGE_SERVERS.items():
+        if name in server:
+            return edge
+    return next((edge for header, edge in _EDGE_HEADERS if headers.get(header)), None)
 
 
 class AllowedHostsMiddleware:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import warnings
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, NamedTuple
 
@@ -136,6 +137,8 @@ def parse_date(text: str | None, default_tz: timezone | None = None) -> str | No
     True
     >>> parse_date("kemarin sore") is None
     True
+    >>> parse_date("2024-05-01", default_tz=WIB), parse_date("2020-05-04T04:25:13+25:00")
+    ('2024-05-01T00:00:00+07:00', None)
     """
     text = clean_text(text)
     if not text:
@@ -147,7 +150,12 @@ def parse_date(text: str | None, default_tz: timezone | None = None) -> str | No
         if default_tz is None:
             return None
         parsed = parsed.replace(tzinfo=default_tz)
-    return parsed.isoformat()
+    try:
+        # An offset of a day or more (+25:00) cannot exist: datetime raises on it here.
+        parsed.utcoffset()
+        return parsed.isoformat()
+    except (ValueError, OverflowError):
+        return None
 
 
 def _parse_iso(text: str) -> datetime | None:
@@ -162,7 +170,10 @@ def _parse_iso(text: str) -> datetime | None:
 def _parse_visible(text: str) -> datetime | None:
     text = _LABEL.sub("", text).replace("Jum'at", "Jumat").replace("Jum’at", "Jumat")
     try:
-        parsed = du_parser.parse(text, parserinfo=_PARSERINFO, tzinfos=ZONES, default=_SENTINEL)
+        with warnings.catch_warnings():
+            # A word taken for an unknown zone ("ZGMT") leaves the time zone-less: None below.
+            warnings.simplefilter("ignore", du_parser.UnknownTimezoneWarning)
+            parsed = du_parser.parse(text, parserinfo=_PARSERINFO, tzinfos=ZONES, default=_SENTINEL)
     except (ValueError, OverflowError, du_parser.ParserError):
         return None
     if parsed.year == 1:
@@ -286,6 +297,6 @@ def epoch_seconds(iso: str | None) -> int | None:
     """
     try:
         moment = datetime.fromisoformat(iso) if iso else None
-    except ValueError:
-        return None
-    return int(moment.timestamp()) if moment is not None and moment.tzinfo is not None else None
+        return int(moment.timestamp()) if moment is not None and moment.tzinfo is not None else None
+    except (ValueError, OverflowError, TypeError):
+        return None  # no such moment (year 1 less an offset, a bad string): unknown

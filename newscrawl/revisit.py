@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from newscrawl.store import Version
 
 HOUR = 3600
+# How far ahead of this machine's clock a time may lie and still be believed (zones, skew).
+SLACK = 24 * HOUR
 LASTMOD, YOUNG = "lastmod", "young"
 
 
@@ -43,14 +45,32 @@ class RevisitPolicy:
         ('young', None, None)
         >>> RevisitPolicy(enabled=False).due(v, lastmod=9999, now=7200) is None
         True
+
+        Times are bounded by the present: a publication ten years ahead is never young, a
+        fetch recorded while the clock ran ahead does not hold revisits back, a stored
+        ``lastmod`` of 2099 does not hide a later genuine one, and a ``lastmod`` ahead of
+        the present is no signal.
+
+        >>> now = 100 * 86400
+        >>> policy.due(Version(published=now + 3650 * 86400, fetched=now - 7 * 3600), None, now)
+        >>> policy.due(Version(published=now - 3600, fetched=now + 86400), None, now)
+        'young'
+        >>> policy.due(Version(published=0, fetched=now - 86400, lastmod=now + 70 * 365 * 86400), now - 3600, now)
+        'lastmod'
+        >>> policy.due(Version(published=0, fetched=now - 86400), now + 70 * 365 * 86400, now)
         """
         if not self.enabled or stored is None:
             return None  # stores written before versions were kept: no baseline
-        baseline = stored.lastmod if stored.lastmod is not None else stored.fetched
+        if lastmod is not None and lastmod > now + SLACK:
+            lastmod = None
+        # Recorded by a clock that ran ahead of this one: not believed.
+        fetched = stored.fetched if stored.fetched is not None and stored.fetched <= now else None
+        believed = stored.lastmod if stored.lastmod is not None and stored.lastmod <= now else None
+        baseline = believed if believed is not None else fetched
         if lastmod is not None and baseline is not None and lastmod > baseline:
             return LASTMOD
-        young = stored.published is not None and now - stored.published < self.within
-        if young and (stored.fetched is None or now - stored.fetched >= self.every):
+        young = stored.published is not None and -SLACK <= now - stored.published < self.within
+        if young and (fetched is None or now - fetched >= self.every):
             return YOUNG
         return None
 

@@ -94,18 +94,26 @@ class OutputClaim:
     hosts: frozenset[str]
     _handle: Any = None
 
+    @property
+    def claims(self) -> Path:
+        """Where the claims on the folder are kept: beside it, never in it. Scrapyd rotates
+        every entry of its items folder by time: a file of ours there took one of the
+        ``jobs_to_keep`` places, and Scrapyd deleted the newest item file instead."""
+        return self.folder.parent / f".newscrawl-claims-{self.folder.name}"
+
     def acquire(self) -> "OutputClaim":
         self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / ".newscrawl-claims.lock").open("a") as guard:
+        self.claims.mkdir(exist_ok=True)
+        with (self.claims / "claims.lock").open("a") as guard:
             fcntl.flock(guard.fileno(), fcntl.LOCK_EX)  # one run at a time looks and claims
-            for other in sorted(self.folder.glob(CLAIM_GLOB)):
+            for other in sorted(self.claims.glob(CLAIM_GLOB)):
                 claim = _live_claim(other)
                 overlap = claim and claim["state_dir"] != self.state_dir and self.hosts & set(claim["hosts"])
                 if overlap:
                     raise LockHeld(f"a run with another state folder ({claim['state_dir']}, pid {claim['pid']}) "
                                    f"is writing {', '.join(sorted(overlap))} articles into {self.folder}: they would "
                                    "be exported twice; use the same state folder or another output folder")
-            path = self.folder / f".newscrawl-run-{os.getpid()}.claim"
+            path = self.claims / f".newscrawl-run-{os.getpid()}.claim"
             self._handle = path.open("w")
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX)
             self._handle.write(json.dumps({"state_dir": self.state_dir, "hosts": sorted(self.hosts),

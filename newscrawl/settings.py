@@ -1,6 +1,7 @@
 """Settings that differ from Scrapy's defaults; each says why and what the default was."""
 
 from newscrawl.feeds import RUN_FEED
+from newscrawl.identity import user_agent
 from newscrawl.items import ARTICLE_FIELDS
 
 BOT_NAME = "newscrawl"
@@ -11,9 +12,16 @@ NEWSPIDER_MODULE = "newscrawl.spiders"
 # Default: None (Scrapy's commands only).
 COMMANDS_MODULE = "newscrawl.commands"
 
-# Honest, configurable identity: the CDN answers 403 to disguised bots (tribun-site.md
-# section 6). Default: "Scrapy/<version> (+https://scrapy.org)".
-USER_AGENT = "newscrawl/0.1 (news research crawler; Scrapy)"
+# A browser-shaped string with our own product token appended, never the word "bot":
+# Tribun's CloudFront edge answered 403 on every path to any User-Agent that is not
+# browser-shaped or that contains "bot", and 200 to a browser string with a crawler's
+# token appended (observed 2026-07-24, tribun-site.md section 7). The token says who
+# we are; NEWSCRAWL_CONTACT appends "(+contact)" (newscrawl/addons.py).
+# Default: "Scrapy/<version> (+https://scrapy.org)", which that edge refuses.
+USER_AGENT = user_agent()
+# robots.txt rules are looked up under our product token, not the browser string.
+# Default: None (the User-Agent).
+ROBOTSTXT_USER_AGENT = "newscrawl"
 
 # Manners. Default: False (robots.txt ignored).
 ROBOTSTXT_OBEY = True
@@ -104,9 +112,13 @@ EXTENSIONS = {
     "newscrawl.progress.Progress": 300,
     "newscrawl.distributed.SharedFrontier": 150,
     "newscrawl.extensions.StatsFile": 500,
+    "newscrawl.jobdir.MarkFinishedJob": 510,
 }
 
 # ---- newscrawl's own settings (not Scrapy's) -----------------------------------------
+# Your contact (a URL or mailto:), appended to the default User-Agent as "(+CONTACT)" so
+# that a site's operators can reach you. Ignored when -s USER_AGENT=... replaces it.
+NEWSCRAWL_CONTACT = None
 # Set by the crawl command: this run's number in the state folder (output names sort by
 # it). 0: none (the name then starts with the time).
 NEWSCRAWL_RUN_NUMBER = 0
@@ -129,6 +141,9 @@ NEWSCRAWL_STATE_DIR = ".newscrawl"
 NEWSCRAWL_ARCHIVE = True
 NEWSCRAWL_ARCHIVE_LISTINGS = False
 NEWSCRAWL_ARCHIVE_GZIP_LEVEL = 6
+# Seconds the archive writer process may take no page (stopped, a hung disk) or take to
+# finish the file at close before it is killed and the run fails: never a hung crawl.
+NEWSCRAWL_ARCHIVE_TIMEOUT = 60
 # A replay (-a archive=...) neither asks nor updates the store of exported articles,
 # unless this is on; it writes to this feed unless -o/-O says otherwise.
 NEWSCRAWL_REPLAY_INCREMENTAL = False
@@ -165,6 +180,17 @@ NEWSCRAWL_HEALTH_MIN_REQUESTS = 5
 NEWSCRAWL_HEALTH_MAX_INVALID_SHARE = 0.5
 NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE = 0.5
 NEWSCRAWL_HEALTH_MIN_ARTICLES = 5
+# Template drift (newscrawl/drift.py): each run's field coverage per site is kept in
+# <state dir>/coverage.ndjson. A field that the last DRIFT_RUNS runs with at least
+# DRIFT_MIN_ARTICLES articles of that site (DRIFT_MIN_RUNS of them at least) filled in
+# DRIFT_BASELINE of their articles or more, and that this run (with as many articles)
+# fills less than (1 - DRIFT_MAX_DROP) times as often, makes the run "site_changed".
+NEWSCRAWL_DRIFT = True
+NEWSCRAWL_DRIFT_RUNS = 5
+NEWSCRAWL_DRIFT_MIN_RUNS = 2
+NEWSCRAWL_DRIFT_MIN_ARTICLES = 20
+NEWSCRAWL_DRIFT_BASELINE = 0.8
+NEWSCRAWL_DRIFT_MAX_DROP = 0.5
 # The longest robots.txt Crawl-delay obeyed (seconds): a site asking for hours between
 # requests would stall the crawl.
 NEWSCRAWL_CRAWL_DELAY_MAX = 60

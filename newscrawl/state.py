@@ -23,8 +23,8 @@ from newscrawl.extensions import Findable
 from newscrawl.items import Article
 from newscrawl.journal import RunFiles, finish_renames, recover
 from newscrawl.neardup import NearDuplicateIndex, earliest
-from newscrawl.normalize import epoch_seconds, parse_date
-from newscrawl.revisit import RevisitPolicy, changed
+from newscrawl.normalize import WIB, epoch_seconds, parse_date
+from newscrawl.revisit import SLACK, RevisitPolicy, changed
 from newscrawl.store import STORE_NAME, ExportedArticle, SqliteArticleStore, Version, article_keys
 from newscrawl.urls import article_id_from_url
 
@@ -91,7 +91,11 @@ class ArticleState(Findable):
         if self.store is None:
             return NEW
         keys = article_keys(url, urlsplit(url).netloc, article_id_from_url(url))
-        seen = epoch_seconds(parse_date(lastmod)) if lastmod else None
+        # A date-only <lastmod> (2024-05-01) is that day's start on the site's clock (WIB).
+        seen = epoch_seconds(parse_date(lastmod, default_tz=WIB)) if lastmod else None
+        if seen is not None and seen > time.time() + SLACK:
+            self.stats.inc_value("newscrawl/revisit/lastmod_ahead")  # a date to come: no signal
+            seen = None
         if seen is not None:
             self._lastmod[url] = seen
         try:
@@ -175,9 +179,9 @@ class ArticleState(Findable):
 
     # ---- the run's files (newscrawl/journal.py) ------------------------------------
 
-    def feed_opened(self, final_path: Path) -> None:
+    def feed_opened(self, final_path: Path, append: bool = False) -> None:
         """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
-        self.files.opened(final_path)
+        self.files.opened(final_path, append=append)
 
     def file_opened(self, final_path: Path, finish: Callable[[], None]) -> None:
         """Another file of the run (the web archive): renamed with the feeds, all or none;
@@ -208,6 +212,7 @@ class ArticleState(Findable):
             logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
                          "and will be fetched again next run", failed, len(exported))
             self.stats.set_value("newscrawl/state/not_recorded", len(exported))
+            self.stats.set_value("newscrawl/state/files_failed", failed)
             self.files.set_aside()
         elif self.store is not None:
             if self.files.journaling:
@@ -231,7 +236,7 @@ class ArticleState(Findable):
             if self.files.finish():
                 self.files.set_aside()
             elif self.files.journaling:
-                finish_renames(self.files.feeds)  # the archive is kept
+                finish_renames(self.files.feeds, self.files.appends)  # the archive is kept
             self.files.end()
             self._close()
 

@@ -1,22 +1,25 @@
 """Writing a WARC 1.1 file with warcio, one gzip member per record, in a process of its own.
 
-Kept free of Scrapy: the crawl starts ``write_archive`` in a child process (newscrawl/
-archive.py) and hands it each exchange through a queue, so building the records,
-hashing and compressing never take the crawl's GIL.
+Kept free of Scrapy: the crawl starts ``python -m newscrawl.warcfile`` as a child process
+(newscrawl/archive.py) and hands it each exchange through the child's standard input, so
+building the records, hashing and compressing never take the crawl's GIL. Only plain
+pipes join the two: each end of each pipe is held by one process, so whichever dies, the
+other sees the pipe end (EOF or EPIPE) instead of waiting for ever, and no
+multiprocessing resource tracker is left behind.
 """
 from __future__ import annotations
 
 import io
+import json
 import os
-import queue
+import pickle
 import signal
+import struct
+import sys
 import zlib
 from http import HTTPStatus
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 from urllib.parse import urlsplit
-
-# How often (seconds) an idle writer checks that the crawl that started it is alive.
-PARENT_CHECK_SECONDS = 1.0
 
 
 class Exchange(NamedTuple):
@@ -83,42 +86,73 @@ class WarcFile:
             self._file.close()
 
 
-def write_archive(path: str, level: int, filename: str, info: dict[str, str], exchanges: Any, result: Any) -> None:
-    """The writer process: write each exchange until ``None``, then send ``None`` (done) or
-    the first error's text on ``result``. Signals are the crawl's business: a Ctrl-C or a
-    SIGTERM to the process group must not cut the archive short; the crawl ends it. A crawl
-    that died (kill -9) leaves the file as it is (a ``.part``, settled by the next run)."""
-    import multiprocessing
-
+def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
+    """The writer process: read the file's settings, then each exchange, from ``source``
+    (the crawl's pipe); write them; report on ``result`` one JSON line per event: an error
+    at once (``{"error": …}``), then ``{"done": true}`` once the file is complete and
+    synced. Signals are the crawl's business: a Ctrl-C or a SIGTERM to the process group
+    must not cut the archive short; the crawl ends it. The end of ``source`` before the
+    end frame (the crawl died, even half-way through a frame) leaves the file as it is
+    (a ``.part``, settled by the next run) and ends this process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    settings = json.loads(source.readline() or b"null")
+    if not isinstance(settings, dict):
+        return 2
     error = None
     try:
-        warc = WarcFile(path, level, filename, info)
-    except Exception as failure:  # the folder vanished, no space left
+        warc = WarcFile(settings["path"], settings["level"], settings["filename"], settings["info"])
+    except Exception as failure:  # the folder vanished, no space left, warcio missing
         warc, error = None, failure
-    parent = multiprocessing.parent_process()
+        _report(result, {"error": f"{type(failure).__name__}: {failure}"})
     while True:
-        try:
-            exchange = exchanges.get(timeout=PARENT_CHECK_SECONDS)
-        except queue.Empty:
-            if parent is not None and not parent.is_alive():
-                return
-            continue
-        if exchange is None:
+        frame = _read_frame(source)
+        if frame is None:
+            return 3  # the crawl is gone: leave the .part as it is
+        if frame == b"":
             break
         if error is None:  # after an error, only drain: the crawl is told and stops
             try:
-                warc.write(exchange)
+                warc.write(Exchange(*pickle.loads(frame)))
             except Exception as failure:
                 error = failure
-                result.send(f"{type(failure).__name__}: {failure}")
+                _report(result, {"error": f"{type(failure).__name__}: {failure}"})
     if warc is not None:
         try:
             warc.close()
         except OSError as failure:
-            error = error or failure
-    result.send(None if error is None else f"{type(error).__name__}: {error}")
+            if error is None:
+                error = failure
+                _report(result, {"error": f"{type(failure).__name__}: {failure}"})
+    _report(result, {"done": error is None})
+    return 0
+
+
+def frame(exchange: Exchange) -> bytes:
+    """An exchange as the writer reads it: a 4-byte length, then its pickle."""
+    data = pickle.dumps(tuple(exchange), protocol=pickle.HIGHEST_PROTOCOL)
+    return struct.pack(">I", len(data)) + data
+
+
+END_FRAME = struct.pack(">I", 0)
+
+
+def _read_frame(source: IO[bytes]) -> bytes | None:
+    """The next frame's bytes (b"" for the end frame), or None when the pipe ended first."""
+    header = source.read(4)
+    if len(header) < 4:
+        return None
+    size = struct.unpack(">I", header)[0]
+    data = source.read(size) if size else b""
+    return data if len(data) == size else None
+
+
+def _report(result: IO[bytes], message: dict) -> None:
+    try:
+        result.write(json.dumps(message).encode() + b"\n")
+        result.flush()
+    except OSError:
+        pass  # the crawl is gone
 
 
 def _reason(status: int) -> str:
@@ -126,3 +160,7 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+if __name__ == "__main__":
+    sys.exit(write_archive(sys.stdin.buffer, sys.stdout.buffer))

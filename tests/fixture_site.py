@@ -12,6 +12,10 @@ mid-transfer), ``"empty"`` (a 0-byte 200), ``"pdf"`` (not HTML), ``"huge"`` (a 2
 ``("redirect", url)``, ``("retry-after", value)`` (a 429 with that header),
 ``("content-type", value)`` (the file under another Content-Type header). A list is
 used up one entry per request, then the page is served normally.
+
+``edge=True`` acts like Tribun's CloudFront edge as observed on 2026-07-24
+(tribun-site.md section 7): HTTP 403, with CloudFront's headers, on every path
+(robots.txt included) to a User-Agent that is not browser-shaped or that contains "bot".
 """
 from __future__ import annotations
 
@@ -38,14 +42,29 @@ def fixture_file(root: Path, host: str, path: str, query: str) -> Path:
     return candidate if candidate.suffix in _TYPES else candidate.with_name(candidate.name + ".html")
 
 
+# What the edge answers a refused request with (an S3/CloudFront error page's shape).
+EDGE_REFUSAL = (b"<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</TITLE></HEAD><BODY>"
+                b"<H1>403 ERROR</H1><H2>The request could not be satisfied.</H2>Request blocked.</BODY></HTML>")
+EDGE_HEADERS = {"Server": "CloudFront", "X-Cache": "Error from cloudfront",
+                "X-Amz-Cf-Pop": "SIN2-P1", "X-Amz-Cf-Id": "k3Jx9Xb2example=="}
+
+
+def browser_shaped(agent: str) -> bool:
+    """What the edge let through: a browser-shaped string (a crawler's token appended is
+    fine), never one containing "bot"."""
+    return agent.startswith("Mozilla/5.0 (") and "bot" not in agent.lower()
+
+
 class FixtureSite:
     """Start with ``with FixtureSite() as site:``; ``site.url(real_url)`` gives the local URL."""
 
     def __init__(self, root: Path = FIXTURE_ROOT, faults: dict[str, Any] | None = None,
-                 delay: float = 0.0, hang: float = 3.0) -> None:
+                 delay: float = 0.0, hang: float = 3.0, edge: bool = False) -> None:
         self.root = root
         self.delay = delay  # seconds before each answer: a slow site, for kill tests
         self.hang = hang  # how long a "timeout" fault keeps the client waiting
+        self.edge = edge  # refuse non-browser User-Agents, as the CDN edge does
+        self.refused = 0  # requests the edge refused
         self.hosts = sorted(p.name for p in root.iterdir() if p.is_dir())
         self.faults = dict(faults or {})  # real URL -> status to answer with
         self.requests: list[str] = []  # real URLs, in the order they were asked for
@@ -104,6 +123,9 @@ class FixtureSite:
                 site.agents.append(self.headers.get("User-Agent", ""))
                 if site.delay:
                     time.sleep(site.delay)
+                if site.edge and not browser_shaped(self.headers.get("User-Agent", "")):
+                    site.refused += 1
+                    return self._send(403, EDGE_REFUSAL, headers=EDGE_HEADERS)
                 fault = site.next_fault(real)
                 file = fixture_file(site.root, host, parts.path, parts.query)
                 content_type = _TYPES.get(file.suffix, _TYPES[".html"])

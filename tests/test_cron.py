@@ -162,6 +162,56 @@ def test_a_run_killed_before_its_commit_leaves_none_of_its_feeds(site, tmp_path)
     assert len(finalized_items(tmp_path)) == 1  # exported again, by the second run
 
 
+INDEX_2020 = "https://www.tribunnews.com/index-news?date=2020-5-4"
+
+
+@pytest.mark.parametrize("output", [[], ["-o", "articles.jsonl"]], ids=["default feed", "-o"])
+def test_no_feed_gets_its_final_name_before_the_commit(site, tmp_path, output):
+    """The default feed and -o append: once renamed outside the commit, a kill -9 right
+    then made the next run export every article again (issue 19, item 1)."""
+    from tests.chaos import chaos_settings
+
+    first = run_crawl(tmp_path, *output, *chaos_settings("KillWhenAFinalFeedAppears"),
+                      "-a", f"urls={site.url(INDEX_2020)}")
+    assert first.returncode == 0, first.stderr  # never killed: no final name before the commit
+    second = run_crawl(tmp_path, *output, "-a", f"urls={site.url(INDEX_2020)}")
+    assert second.returncode == 0 and second.stat("articles/known") == 4
+    lines = [json.loads(line) for f in [*(tmp_path / "output").rglob("*.jsonl"), tmp_path / "articles.jsonl"]
+             if f.exists() for line in f.read_text().splitlines()]
+    assert sorted(Counter(item["url"] for item in lines).values()) == [1, 1, 1, 1]
+
+
+def test_a_jobdir_whose_run_ended_does_not_swallow_the_next_run(tmp_path):
+    """A JOBDIR given again after its run finished: was 0 requests, dupefilter/filtered 1,
+    verdict ok (issue 19, item 11). It starts afresh and says so."""
+    build_site(tmp_path / "site", 10, pages_mix=(1,))
+    with FixtureSite(tmp_path / "site") as site:
+        crawl = ("-s", f"JOBDIR={tmp_path / 'job'}", "-a", f"urls={site.url(index_url())}")
+        first = run_crawl(tmp_path / "run", *crawl)
+        assert first.returncode == 0 and len(finalized_items(tmp_path / "run")) == 10, first.stderr
+        assert (tmp_path / "job" / "newscrawl-finished").exists()
+        build_site(tmp_path / "site", 12, pages_mix=(1,))  # two new articles on the index page
+        second = run_crawl(tmp_path / "run", *crawl)
+    assert second.returncode == 0, second.stderr
+    assert f"INFO: JOBDIR {tmp_path / 'job'} holds a run that ended, not a paused one: starting afresh" in second.stderr
+    assert second.stats.get("dupefilter/filtered", 0) == 0 and second.stat("articles/known") == 10
+    assert len(finalized_items(tmp_path / "run")) == 12
+
+
+def test_an_appended_feed_is_committed_once_however_often_the_commit_is_redone(tmp_path):
+    from newscrawl.journal import finish_renames
+
+    final = tmp_path / "articles.jsonl"
+    final.write_text('{"earlier": 1}\n')
+    appends = {final: final.stat().st_size}
+    (tmp_path / "articles.jsonl.part").write_text('{"this run": 1}\n')
+    finish_renames([final], appends)
+    # A kill after the append, before the .part was gone: the next run finishes again.
+    (tmp_path / "articles.jsonl.part").write_text('{"this run": 1}\n')
+    finish_renames([final], appends)
+    assert final.read_text() == '{"earlier": 1}\n{"this run": 1}\n'
+
+
 # ---- verdicts, report, progress ----------------------------------------------------------------
 
 def test_a_healthy_run_writes_its_report_beside_the_output(site, tmp_path):
@@ -281,7 +331,7 @@ def test_two_state_folders_never_write_the_same_sites_into_one_output_folder(sit
                              cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        while not list((tmp_path / "output" / "tribun").glob(".newscrawl-run-*.claim")):
+        while not list((tmp_path / "output" / ".newscrawl-claims-tribun").glob(".newscrawl-run-*.claim")):
             assert first.poll() is None and time.monotonic() < deadline, "the first run never started"
             time.sleep(0.05)
         same_sites = run_crawl(tmp_path, "-s", "NEWSCRAWL_STATE_DIR=.newscrawl-other", "-a", f"urls={index}")
@@ -295,7 +345,7 @@ def test_two_state_folders_never_write_the_same_sites_into_one_output_folder(sit
     finally:
         first.terminate()
         first.communicate(timeout=60)
-    assert not list((tmp_path / "output" / "tribun").glob(".newscrawl-run-*.claim"))  # released
+    assert not list((tmp_path / "output" / ".newscrawl-claims-tribun").glob(".newscrawl-run-*.claim"))  # released
 
 
 def test_a_corrupt_store_is_one_line_and_exit_73_an_emptied_one_a_warning(site, tmp_path):

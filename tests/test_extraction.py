@@ -42,6 +42,8 @@ GENERATIONS = {
                           "harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu__page=2.html",
     "2024-26": "www.tribunnews.com/internasional/7712345/ukraina-dan-nato-dalam-masalah-serius-"
                "korea-utara-buka-opsi-kirim-senjata-mematikan-ke-rusia__page=2.html",
+    # Hand-made from what the live site showed on 2026-07-24 (tribun-site.md section 7).
+    "2026": "www.tribunnews.com/nasional/7801234/dpr-sahkan-ruu-perampasan-aset-menjadi-undang-undang__page=2.html",
 }
 
 
@@ -212,3 +214,22 @@ def test_a_render_clock_alone_is_never_the_publication_time():
     <h1 id="arttitle">Judul</h1><div class="side-article txt-article"><p>Isi.</p></div>
     <ul class="sidebar"><li><time class="timeago" title="2015-06-19 12:40:00">25 menit lalu</time></li></ul></body></html>"""
     assert extract_article(html, "https://www.tribunnews.com/nasional/2015/06/19/judul").fields["published_at"] is None
+
+
+@pytest.mark.parametrize("head, body, expected", [
+    ('<meta property="android:app_id" content="7801567">', "", "7801567"),  # no share widget
+    ("", '<div class="share-wrapper" data-content-id="7801567"></div>', "7801567"),
+    ('<meta property="android:app_id" content="com.tribunnews.app">', "", None),  # not an id
+])
+def test_a_dated_url_takes_its_id_from_the_share_widget_or_the_app_meta(head, body, expected):
+    url = "https://www.tribunnews.com/internasional/2026/07/24/judul"
+    html = f"<html><head>{head}</head><body><h1 id='arttitle'>Judul</h1>{body}</body></html>"
+    assert extract_article(html, url).fields["article_id"] == expected
+
+
+@pytest.mark.parametrize("value, expected", [("false", False), ('"False"', False), ("true", True),
+                                             ('"yes"', None), ("null", None)])
+def test_free_access_reads_is_accessible_for_free(value, expected):
+    html = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+            f'"isAccessibleForFree": {value}}}</script></head><body></body></html>')
+    assert extract_article(html, "https://www.tribunnews.com/bisnis/7801890/x").fields["free_access"] is expected

@@ -127,6 +127,8 @@ def test_deploy_schedule_and_rotation_lose_nothing(scrapyd, tmp_path):
         third = scrapyd.run_job(("urls", site.url(EMAS)))
     assert "1 skipped as known" in scrapyd.log(third)
     assert first not in scrapyd.items() and second in scrapyd.items()
+    # Nothing of ours in Scrapyd's items folder: every entry there takes a rotation place.
+    assert [p.name for p in (scrapyd.home / "items" / "newscrawl" / "tribun").iterdir()] == [f"{second}.jl"]
     # ... but the run's own output, outside the rotation, still holds every exported article.
     own = [json.loads(line) for f in sorted((scrapyd.home / "output" / "tribun").glob("*.jsonl"))
            for line in f.read_text().splitlines()]

@@ -28,6 +28,7 @@ from newscrawl.arguments import ArgumentError
 from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
 from newscrawl.distributed import check_reachable, redis_url, worker_name
 from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
+from newscrawl.jobdir import start_afresh
 from newscrawl.replay import replay_settings
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
@@ -77,6 +78,8 @@ class Command(ScrapyCrawlCommand):
             self._fail(args, error)
         if len(args) != 1:
             return  # Scrapy's run() explains the usage
+        if said := start_afresh(self.settings.get("JOBDIR")):
+            print(f"INFO: {said}", file=sys.stderr)
         try:
             spidercls = get_spider_loader(self.settings).load(args[0])
         except KeyError as error:

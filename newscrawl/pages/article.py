@@ -64,7 +64,7 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
     authors = unique([*credited_authors(page), *body.byline_authors])
     fields = {
         "url": first_page,
-        "article_id": page.datalayer("idArticle") or article_id_from_url(first_page),
+        "article_id": page.datalayer("idArticle") or article_id_from_url(first_page) or _widget_id(page),
         "site": urlsplit(first_page).netloc,
         "title": _title(page),
         "description": _description(page),
@@ -81,6 +81,7 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
         "related_urls": body.related_urls,
         "language": _language(page),
         "source": source(page) or body.syndicated_from,
+        "free_access": _free_access(page),
     }
     return ArticlePage(
         url=first_page, page_number=paging.number,
@@ -107,6 +108,24 @@ def _canonical(page: PageSources) -> tuple[str, str | None]:
     if _slug(theirs) != _slug(ours):
         return ours, theirs
     return theirs, None
+
+
+def _widget_id(page: PageSources) -> str | None:
+    """The id of a dated-URL article (2026), which its URL lacks: the share widget's
+    ``data-content-id``, else ``<meta property="android:app_id">``; digits only."""
+    for element in page.with_class("share-wrapper"):
+        if (value := (element.get("data-content-id") or "").strip()).isdigit():
+            return value
+    value = (page.meta.get("android:app_id") or "").strip()
+    return value if value.isdigit() else None
+
+
+def _free_access(page: PageSources) -> bool | None:
+    """JSON-LD ``isAccessibleForFree``: False marks a premium article; None when absent."""
+    value = page.article_ld.get("isAccessibleForFree")
+    if isinstance(value, str):
+        value = {"true": True, "false": False}.get(value.strip().lower())
+    return value if isinstance(value, bool) else None
 
 
 def _slug(url: str) -> str:

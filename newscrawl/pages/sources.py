@@ -143,7 +143,8 @@ def compiled(xpath: str) -> etree.XPath:
 # only when they have attributes: the sidebars' hundreds of <a>, <li> and <img> are not.
 _MARKED_TAGS = ("div", "h1", "h2", "h4", "h5", "ul", "ol", "article")
 _KEPT_TAGS = ("meta", "link", "script", "title", "time", "article")
-_LANDMARK_CLASSES = frozenset("side-article txt-article mb5 tagcloud3 paging pagination-wrap hide lsi".split())
+_LANDMARK_CLASSES = frozenset(
+    "side-article txt-article mb5 tagcloud3 paging pagination-wrap hide lsi share-wrapper".split())
 # A C-speed test that rules out most class attributes ("thumb", "item", ...) before any split.
 _MAY_HAVE_LANDMARK_CLASS = re.compile("|".join(sorted(_LANDMARK_CLASSES, key=len, reverse=True))).search
 

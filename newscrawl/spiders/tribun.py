@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse
@@ -34,6 +34,9 @@ PAGE_PRIORITY = 10
 # the pagination first and holds every article request of a backfill in memory at once
 # (measured: ~10 MB per 10k articles); this way it holds about one index page's worth.
 LISTING_PRIORITY = -10
+# Marks the run's entry points (sitemaps, index pages, -a urls, a replay's articles): a run
+# in which every one of them failed found nothing to crawl, whatever else it requested.
+ENTRY = "newscrawl_entry"
 
 
 class TribunSpider(scrapy.Spider):
@@ -50,6 +53,7 @@ class TribunSpider(scrapy.Spider):
         self.budget = ListingBudget()
         self._requested: set[int] = set()
         self._listings: set[int] = set()
+        self._index_links: dict[int, set[int]] = {}  # links of the pages read, per index
         self._days_reached: set[str] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
 
@@ -107,7 +111,17 @@ class TribunSpider(scrapy.Spider):
         if frontier is not None and not frontier.claim_seeding():
             return  # distributed mode: another worker seeded this crawl
         for request in self._replay_seeds() if self.options.archives else self._seeds():
+            request.meta[ENTRY] = True
+            self._count("entry_points/requested")
             yield request
+
+    def _entry_reached(self, response: Response) -> None:
+        if response.meta.get(ENTRY):
+            self._count("entry_points/ok")
+
+    def _entry_failed(self, failure: Failure) -> None:
+        if failure.request.meta.get(ENTRY):
+            self._count("entry_points/failed")
 
     def _seeds(self) -> Iterator[scrapy.Request]:
         if self.options.urls:
@@ -164,6 +178,7 @@ class TribunSpider(scrapy.Spider):
         """An index page or sitemap that failed after retries: one line, counted, go on."""
         self.logger.info("%s failed: %s", failure.request.url, failure.getErrorMessage())
         self._count("listings/failed")
+        self._entry_failed(failure)
 
     def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[scrapy.Request]:
         """Page 1 of an article, once per run whatever URL variant led to it; a known one
@@ -209,6 +224,7 @@ class TribunSpider(scrapy.Spider):
         return None
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        self._entry_reached(response)
         if (html := self._html(response, "listings")) is None:
             return
         listing = extract_listing(html, response.url, self.max_links)
@@ -221,18 +237,32 @@ class TribunSpider(scrapy.Spider):
             return
         if len(listing.article_urls) >= self.max_links:
             self._count("listings/links_capped")
-        fingerprint = hash(tuple(listing.article_urls))
-        if listing.article_urls and fingerprint in self._listings:
-            # Index pages past the last one repeat it: a repeat means stop paging.
+        if self._repeats_a_page(response.url, listing.article_urls):
+            # Index pages past the last one repeat it (/index-news?page=11 onwards repeats
+            # page 10, in any order): a repeat means stop paging.
             self._count("listings/repeated")
             return
-        self._listings.add(fingerprint)
         for url in listing.article_urls:
             yield from self._article_request(url)
         for url in listing.page_urls:
             yield from self._listing_request(listing_url(url))
 
+    def _repeats_a_page(self, url: str, article_urls: list[str]) -> bool:
+        """Whether this listing page repeats what was read: the same links as any page,
+        or only links that earlier pages of the same index (site, date, section) listed."""
+        fingerprint = hash(tuple(article_urls))
+        parts = urlsplit(url)
+        index = hash((parts.netloc, parts.path, tuple(sorted(
+            (k, v) for k, v in parse_qsl(parts.query) if k != "page"))))
+        listed = self._index_links.setdefault(index, set())
+        links = {hash(u) for u in article_urls}
+        repeated = fingerprint in self._listings or (bool(listed) and links <= listed)
+        self._listings.add(fingerprint)
+        listed |= links
+        return repeated
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        self._entry_reached(response)
         sitemap = parse_sitemap(response.body)
         self._count(f"sitemaps/{sitemap.kind}")
         if len(sitemap.entries) > self.max_links:
@@ -254,6 +284,7 @@ class TribunSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """Page 1: start the draft, then fetch the other pages one by one."""
+        self._entry_reached(response)
         if (html := self._html(response, "articles")) is None:
             return
         self._count("articles/fetched")
@@ -311,6 +342,7 @@ class TribunSpider(scrapy.Spider):
         self.logger.info("article %s failed: %s", failure.request.url, failure.getErrorMessage())
         self._count("articles/failed")
         self._count(f"articles/failed/{failure.type.__name__}")
+        self._entry_failed(failure)
 
     def _next(self, draft: ArticleDraft) -> Iterator[Any]:
         number = draft.next_number()
@@ -324,6 +356,8 @@ class TribunSpider(scrapy.Spider):
         self._count("articles/scraped")
         if item.page_count > 1:
             self._count("articles/multi_page")
-        if not item.complete:
+        if item.free_access is False:
+            self._count("articles/premium")  # exported with its teaser, complete: false
+        elif not item.complete:
             self._count("articles/incomplete")
         yield item

@@ -1,0 +1,36 @@
+"""Who the crawler says it is: a browser-shaped User-Agent with newscrawl's own token.
+
+Tribun's CDN edge refuses what does not look like a browser (tribun-site.md section 7);
+the appended token and the optional contact keep the crawl identifiable and honest.
+"""
+from __future__ import annotations
+
+__version__ = "0.2"
+
+# A current desktop Chrome on Linux. The edge asks "is this browser-shaped", not "is this
+# exactly Chrome", so this need not track every release.
+BROWSER = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/142.0.0.0 Safari/537.36")
+PRODUCT = "newscrawl"
+
+
+def user_agent(contact: str | None = None) -> str:
+    """The default User-Agent: the browser string, our token, and ``(+contact)`` if given.
+
+    >>> user_agent().endswith("Safari/537.36 newscrawl/0.2")
+    True
+    >>> user_agent("mailto:data@example.org").rsplit(" ", 2)[1:]
+    ['newscrawl/0.2', '(+mailto:data@example.org)']
+    """
+    agent = f"{BROWSER} {PRODUCT}/{__version__}"
+    contact = (contact or "").strip()
+    return f"{agent} (+{contact})" if contact else agent
+
+
+def looks_refused(agent: str) -> bool:
+    """Whether a User-Agent is one that edge refuses: not browser-shaped, or saying "bot".
+
+    >>> [looks_refused(a) for a in (user_agent(), "curl/8.5.0", "Mozilla/5.0 (compatible; Googlebot/2.1)")]
+    [False, True, True]
+    """
+    return not agent.startswith("Mozilla/5.0 (") or "bot" in agent.lower()

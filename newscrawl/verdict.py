@@ -1,0 +1,186 @@
+"""A run's verdict from its stats: ok, or what is evidently wrong (thresholds are settings).
+
+Pure: stats in, a ``Judgement`` (verdict and one sentence per problem) out. The report
+(newscrawl/report.py) adds what needs the run's items and history, such as template drift.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+OK, SITE_CHANGED, FAILED, BLOCKED, INTERRUPTED, ERRORS = (
+    "ok", "site_changed", "failed", "blocked", "interrupted", "errors")
+EXIT_STATUS = {OK: 0, SITE_CHANGED: 3, FAILED: 4, BLOCKED: 5, INTERRUPTED: 6, ERRORS: 7}
+
+
+@dataclass
+class Thresholds:
+    min_requests: int = 5
+    max_failure_share: float = 0.8
+    min_articles: int = 5
+    max_invalid_share: float = 0.5
+    max_incomplete_share: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings) -> "Thresholds":
+        return cls(settings.getint("NEWSCRAWL_HEALTH_MIN_REQUESTS"),
+                   settings.getfloat("NEWSCRAWL_HEALTH_MAX_FAILURE_SHARE"),
+                   settings.getint("NEWSCRAWL_HEALTH_MIN_ARTICLES"),
+                   settings.getfloat("NEWSCRAWL_HEALTH_MAX_INVALID_SHARE"),
+                   settings.getfloat("NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE"))
+
+
+@dataclass
+class Judgement:
+    verdict: str = OK
+    problems: list[str] = field(default_factory=list)
+
+    def flag(self, verdict: str, problem: str) -> None:
+        if self.verdict == OK:
+            self.verdict = verdict
+        self.problems.append(problem)
+
+
+def counts_of(stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's counts, by the names the report uses."""
+    n = lambda key: int(stats.get(key, 0) or 0)  # noqa: E731
+    statuses = {int(k.rsplit("/", 1)[1]): v for k, v in stats.items()
+                if k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[1].isdigit()}
+    return {
+        "discovered": n("newscrawl/articles/discovered"), "fetched": n("newscrawl/articles/fetched"),
+        "skipped_known": n("newscrawl/articles/known"), "exported": n("item_scraped_count"),
+        "revisited": n("newscrawl/articles/revisited"), "changed": n("newscrawl/revisit/changed"),
+        "unchanged": n("newscrawl/revisit/unchanged"),
+        "dropped": {k.split("/", 2)[2]: v for k, v in sorted(stats.items())
+                    if k.startswith("newscrawl/dropped/") and "/missing_" not in k},
+        "missing": {k.split("missing_", 1)[1]: v
+                    for k, v in sorted(stats.items()) if k.startswith("newscrawl/dropped/missing_")},
+        "near_duplicates": n("newscrawl/near_duplicates"), "multi_page": n("newscrawl/articles/multi_page"),
+        "incomplete": n("newscrawl/articles/incomplete"), "premium": n("newscrawl/articles/premium"), "pages_failed": n("newscrawl/pages/failed"),
+        "requests": n("downloader/request_count"),
+        # Requests we dropped ourselves (a blocked host) are not the site's errors.
+        "errors": n("downloader/exception_count")
+        - n("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"),
+        "http_errors": sum(v for code, v in statuses.items() if code >= 400),
+        "http_error_statuses": {str(code): v for code, v in sorted(statuses.items()) if code >= 400},
+        "http_403": statuses.get(403, 0), "http_404": statuses.get(404, 0), "http_429": statuses.get(429, 0),
+        "listings": n("newscrawl/listings/parsed"), "listings_empty": n("newscrawl/listings/empty"),
+        "entry_points": {k: n(f"newscrawl/entry_points/{k}") for k in ("requested", "ok", "failed")},
+    }
+
+
+def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
+    """The verdict of a run from its stats: ok, or what is evidently wrong."""
+    counts = counts_of(stats)
+    judgement = Judgement()
+    if stats.get("finish_reason") == "shutdown":
+        judgement.flag(INTERRUPTED, "stopped by a signal before the end; the rest is left for the next run")
+    _judge_transport(stats, counts, limits, judgement)
+    _judge_extraction(counts, limits, judgement)
+    _judge_errors(stats, judgement)
+    return judgement
+
+
+def _judge_errors(stats: dict[str, Any], judgement: Judgement) -> None:
+    """Exceptions are never ok: in a callback, in the item pipelines, recording the exports."""
+    causes = ", ".join(f"{k.split('/', 1)[1]}: {v}" for k, v in sorted(stats.items())
+                       if k.startswith("spider_exceptions/") and k != "spider_exceptions/count")
+    if spider := stats.get("spider_exceptions/count"):
+        judgement.flag(ERRORS, f"{spider} exception(s) in the spider's callbacks ({causes}): "
+                               "see the ERROR lines of the log")
+    if pages := stats.get("newscrawl/errors/extraction"):
+        judgement.flag(ERRORS, f"extraction raised on {pages} page(s) (counted as failed pages; their "
+                               "articles came out incomplete): see the ERROR lines of the log")
+    if items := stats.get("newscrawl/errors/item"):
+        judgement.flag(ERRORS, f"{items} article(s) failed in the item pipelines with an exception "
+                               "(not exported): see the ERROR lines of the log")
+    if stats.get("newscrawl/state/record_failed"):
+        judgement.flag(ERRORS, "the exported articles could not be recorded in the state store "
+                               f"({stats['newscrawl/state/record_failed']}): the next run exports them again")
+
+
+def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
+    """Did the requests work, and could the output be written?"""
+    lost_work = stats.get("newscrawl/dropped/redis_unavailable", 0) + stats.get("newscrawl/distributed/not_queued", 0)
+    if stats.get("newscrawl/distributed/frontier_lost") or lost_work:
+        judgement.flag(FAILED, "the shared Redis lost or refused work: "
+                               + ("its frontier vanished (restarted without its data?); " if
+                                  stats.get("newscrawl/distributed/frontier_lost") else "")
+                               + f"{lost_work} request(s) or article(s) could not be queued or checked; "
+                               "the crawl is incomplete, the next run does the rest")
+    if stats.get("newscrawl/distributed/redis_lost"):
+        judgement.flag(FAILED, "the shared Redis stopped answering: this worker stopped (its output is final, "
+                               "the rest is left for the next run)")
+    unresolved = sorted(k.split("/", 2)[2] for k in stats if k.startswith("newscrawl/dns_failed/"))
+    if unresolved:
+        judgement.flag(FAILED, f"DNS lookup failed for {', '.join(unresolved)}: is this machine online?")
+    if stats.get("newscrawl/blocked_hosts"):
+        judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
+                                f"in a row and were left alone ({c['http_403']} x 403, "
+                                f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
+    _judge_failures(stats, c, limits, judgement)
+    if failed := stats.get("newscrawl/state/files_failed"):
+        judgement.flag(FAILED, f"{failed} output file(s) of the run (feeds, web archive) could not be completed: "
+                               f"the run's files were set aside and its "
+                               f"{stats.get('newscrawl/state/not_recorded', 0)} exported article(s) are not "
+                               "recorded; the next run fetches them again")
+    if stats.get("finish_reason") == "output_error":
+        judgement.flag(FAILED, "the output file could not be written (disk full? not writable?); "
+                               "nothing of this run is recorded as exported")
+
+
+def _judge_failures(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
+    """Failed requests: a refused run is never ok, however few requests it made.
+
+    The minimum-evidence rule (NEWSCRAWL_HEALTH_MIN_REQUESTS) guards the failure share
+    against one flaky request, so it applies only where at least one request worked; a
+    run whose requests were mostly refused (403/429), or whose every entry point
+    (sitemaps, index pages, ``-a urls``) failed, is judged whatever its size.
+    """
+    failures = c["errors"] + c["http_errors"]
+    refused = c["http_403"] + c["http_429"]
+    worked = c["requests"] > failures
+    entries = c["entry_points"]
+    no_entry = entries["requested"] > 0 and entries["ok"] == 0 and entries["failed"] >= entries["requested"]
+    share_failed = failures >= limits.max_failure_share * c["requests"] > 0 and (
+        c["requests"] >= limits.min_requests or not worked)
+    if not (share_failed or refused * 2 > c["requests"] or no_entry):
+        return
+    verdict = BLOCKED if refused and refused * 2 >= failures else FAILED
+    causes = [f"HTTP {code}: {n}" for code, n in c["http_error_statuses"].items()]
+    causes += [f"errors and timeouts: {c['errors']}"] if c["errors"] else []
+    problem = f"{failures} of {c['requests']} requests failed ({', '.join(causes) or 'no answer'})"
+    if no_entry:
+        problem += (f"; every entry point failed ({entries['failed']} of {entries['requested']}: "
+                    "sitemaps, index pages, -a urls), so nothing could be found to crawl")
+    judgement.flag(verdict, problem + _advice(stats, c))
+
+
+def _advice(stats: dict[str, Any], c: dict[str, Any]) -> str:
+    """What to try against refusals: the User-Agent a CDN edge refused, or slowing down."""
+    agent, edge = stats.get("newscrawl/refused/user_agent"), stats.get("newscrawl/refused/edge")
+    if c["http_403"] and edge:
+        return (f"; the {edge} edge answered 403 to the User-Agent {agent!r}: such edges refuse "
+                "User-Agents that do not look like a browser or that contain 'bot'. Run with the "
+                "default USER_AGENT (add your contact with -s NEWSCRAWL_CONTACT=...)")
+    if c["http_403"]:
+        return f"; the site answered 403 to the User-Agent {agent!r}: check USER_AGENT and robots.txt"
+    if c["http_429"]:
+        return "; the site asked us to slow down (429): lower CONCURRENT_REQUESTS_PER_DOMAIN or raise DOWNLOAD_DELAY"
+    return ""
+
+
+def _judge_extraction(c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:
+    """Do the pages still look like what the extraction reads?"""
+    invalid = c["dropped"].get("invalid", 0)
+    if c["fetched"] >= limits.min_articles and invalid >= limits.max_invalid_share * c["fetched"]:
+        missing = ", ".join(f"{k} {v}" for k, v in c["missing"].items())
+        judgement.flag(SITE_CHANGED, f"{invalid} of {c['fetched']} article pages lack required fields "
+                                     f"({missing}): has the page markup changed?")
+    unexplained = c["incomplete"] - c["pages_failed"]
+    if c["multi_page"] >= limits.min_articles and unexplained >= limits.max_incomplete_share * c["multi_page"]:
+        judgement.flag(SITE_CHANGED, f"{c['incomplete']} of {c['multi_page']} multi-page articles are "
+                                     "incomplete without failed pages: has the paging markup changed?")
+    if c["listings"] >= 1 and c["listings_empty"] == c["listings"] and not c["discovered"]:
+        judgement.flag(SITE_CHANGED, f"none of the {c['listings']} listing pages had article links: "
+                                     "has the index page markup changed?")
