@@ -164,6 +164,7 @@ class SharedFrontier(Findable):
         crawler.signals.connect(frontier.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(frontier.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(frontier.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(frontier.engine_stopped, signal=signals.engine_stopped)
         return frontier
 
     def key(self, name: str) -> str:
@@ -254,13 +255,32 @@ class SharedFrontier(Findable):
             nextcall.schedule(delay)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        """The worker stops crawling, but it is still writing its feeds, its archive and its
+        records: it stays alive in Redis until the engine has stopped (engine_stopped)."""
+        self.reason = reason
+        self._scheduler = self.crawler.engine.scheduler
+        if reason == "redis_lost" and self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()  # nothing to tell a Redis that is gone
+
+    def engine_stopped(self) -> None:
+        """Everything of this worker is recorded: leave, and clear the crawl if it was the
+        last worker. Cleared earlier, a worker started meanwhile seeded a new crawl and
+        exported again what this one was still recording."""
+        import redis
+
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
-        if reason == "redis_lost":
-            return  # nothing to tell a Redis that is gone
-        self.server.delete(self.key(f"worker:{self.worker}"))
-        if reason == "finished" and self.queue_length() == 0 and not self.live_workers():
-            self.clear("the frontier is empty and this was the last worker")
+        reason = getattr(self, "reason", None)
+        if reason is None or reason == "redis_lost":
+            return
+        try:
+            self.server.delete(self.key(f"worker:{self.worker}"))
+            scheduler = getattr(self, "_scheduler", None)
+            waiting = len(scheduler) if scheduler is not None else 0
+            if reason == "finished" and waiting == 0 and not self.live_workers():
+                self.clear("the frontier is empty and this was the last worker")
+        except redis.RedisError as error:
+            logger.warning("Could not leave the shared crawl in Redis (%s): the next worker clears it", error)
 
     def clear(self, why: str) -> None:
         """End the shared crawl: the next run seeds a new one."""

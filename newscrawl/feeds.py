@@ -46,6 +46,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
                  crawler: Crawler | None = None) -> None:
         super().__init__(uri, feed_options=feed_options)
         self.crawler = crawler
+        self.feed_options = feed_options
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None
@@ -58,7 +59,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         self.part = final.with_name(final.name + PART_SUFFIX)
         state = ArticleState.of(self.crawler) if self.crawler is not None else None
         if state is not None:
-            state.feed_opened(final, append=self.write_mode == "ab")
+            state.feed_opened(final, append=self.write_mode == "ab", format_=(self.feed_options or {}).get("format"))
         self.file = _GuardedWriter(io.FileIO(self.part, "wb"), self._write_failed)
         return self.file
 

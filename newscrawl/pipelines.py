@@ -193,7 +193,8 @@ class NearDuplicatePipeline:
         try:
             first = self.state.near_duplicate_of(item.url, simhash(item.body), self.distance,
                                                  published=epoch_seconds(item.published_at),
-                                                 attributed=names_another_site(item.source, item.site))
+                                                 attributed=names_another_site(item.source, item.site),
+                                                 mode=self.mode)
         except SharedStateUnavailable as error:
             raise left_for_next_run(self.stats, item, error) from None
         if first is None or first == item.url:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from newscrawl.corrections import RunCorrections
 from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
 from newscrawl.extensions import Findable
 from newscrawl.items import Article
@@ -62,6 +63,9 @@ class ArticleState(Findable):
         self._run_keys: set[int] = set()
         self._run_hashes = NearDuplicateIndex()
         self._simhash_of: dict[str, tuple[int, int | None]] = {}  # until the item is exported
+        self._copies_of: dict[str, list[str]] = {}  # an original of this run -> its copies exported
+        self.corrections = RunCorrections()
+        self._formats: dict[Path, str] = {}  # each feed's format, for corrections
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArticleState":
@@ -147,17 +151,20 @@ class ArticleState(Findable):
         item.version, item.previous_hash = stored.version + 1, stored.content_hash
         return None
 
-    def near_duplicate_of(self, url: str, simhash: int, max_distance: int,
-                          published: int | None = None, attributed: bool = False) -> str | None:
+    def near_duplicate_of(self, url: str, simhash: int, max_distance: int, published: int | None = None,
+                          attributed: bool = False, mode: str = "mark") -> str | None:
         """The URL of the original this body copies, or None when it is (so far) the original.
 
         The original is the earliest-published of the near-identical bodies (within
         ``max_distance`` bits) seen in this run or earlier ones; a body published strictly
         earlier than every one of them is itself the original, unless it names another
         site as its source (``attributed``: "Artikel ini telah tayang di ..."). An original
-        is indexed under ``url`` so later copies point to it.
+        is indexed under ``url`` so later copies point to it. Copies of it that this run
+        exported already are corrected in the run's files before the commit (``mode``:
+        "mark" points them at it, "drop" leaves them out).
         """
-        candidates = [self._run_hashes.find(simhash, max_distance)]
+        in_run = self._run_hashes.find(simhash, max_distance)
+        candidates = [in_run]
         try:
             if self.store is not None:
                 candidates.append(self.store.near_duplicate_of(simhash, max_distance))
@@ -165,8 +172,17 @@ class ArticleState(Findable):
             raise SharedStateUnavailable(str(error)) from None
         first = earliest(c for c in candidates if c is not None)
         if first is not None and (attributed or published is None or published >= first.published):
+            if first is in_run:
+                self._copies_of.setdefault(first.url, []).append(url)
             return first.url
-        if first is not None:
+        if in_run is not None:
+            # This run exported a copy before its original: corrected in the run's files
+            # before they are committed (newscrawl/corrections.py).
+            copies = [in_run.url, *self._copies_of.pop(in_run.url, [])]
+            self.corrections.superseded(copies, url, mode)
+            self._copies_of.setdefault(url, []).extend(copies)
+            self.stats.inc_value("newscrawl/near_duplicates", len(copies) if mode != "drop" else 1)
+        if first is not None and first is not in_run:
             self.stats.inc_value("newscrawl/near_duplicates/original_after_copy")
         self._run_hashes.add(simhash, url, published)
         self._simhash_of[url] = (simhash, published)
@@ -179,9 +195,10 @@ class ArticleState(Findable):
 
     # ---- the run's files (newscrawl/journal.py) ------------------------------------
 
-    def feed_opened(self, final_path: Path, append: bool = False) -> None:
+    def feed_opened(self, final_path: Path, append: bool = False, format_: str | None = None) -> None:
         """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
         self.files.opened(final_path, append=append)
+        self._formats[final_path] = format_ or ""
 
     def file_opened(self, final_path: Path, finish: Callable[[], None]) -> None:
         """Another file of the run (the web archive): renamed with the feeds, all or none;
@@ -208,6 +225,8 @@ class ArticleState(Findable):
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
         failed += self.files.finish()
         exported = self.files.exported()
+        if self.corrections and not failed:
+            exported = self._correct(exported)
         if failed:
             logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
                          "and will be fetched again next run", failed, len(exported))
@@ -230,6 +249,19 @@ class ArticleState(Findable):
                 return
         self.files.end()
         self._close()
+
+    def _correct(self, exported: list[ExportedArticle]) -> list[ExportedArticle]:
+        """Copies this run exported before their originals: re-pointed or left out of its
+        files; the articles left out are not recorded as exported."""
+        dropped, uncorrected = self.corrections.apply(self._formats)
+        if dropped:
+            self.stats.inc_value("newscrawl/dropped/near_duplicate", dropped)
+            self.stats.inc_value("item_scraped_count", -dropped)
+        if uncorrected:
+            logger.warning("%d feed(s) of a format that cannot be rewritten keep copies exported before their "
+                           "originals unmarked", uncorrected)
+            self.stats.inc_value("newscrawl/near_duplicates/uncorrected_files", uncorrected)
+        return [e for e in exported if e.url not in self.corrections.drop]
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
         if not self._expects_feed:  # no feed: no article is recorded (no file holds it)

@@ -161,3 +161,31 @@ class KillWhenAFinalFeedAppears:
 
         if Path(file_uri_to_path(slot.uri) if slot.uri.startswith("file:") else slot.uri).exists():
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SlowRecord:
+    """The state store takes 4 s to record the run's exports, and says when it starts by
+    writing the file named by the ``CHAOS_MARKER`` setting: a worker still recording."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        extension.crawler = crawler
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self, spider):
+        import time
+        from pathlib import Path
+
+        from newscrawl.state import ArticleState
+
+        store = ArticleState.of(self.crawler).store
+        record, marker = store.record, Path(self.crawler.settings.get("CHAOS_MARKER"))
+
+        def slow(articles):
+            marker.write_text("recording")
+            time.sleep(4)
+            return record(articles)
+
+        store.record = slow

@@ -185,3 +185,28 @@ def test_an_idle_joining_worker_takes_requests_as_soon_as_they_come(redis_url, t
     joined = [t for t, agent in asked if agent == "joiner"]
     assert joined, "the seeder did the whole crawl: the joiner never looked at the queue in time"
     assert min(joined) - first_article < 2.5, f"the joiner waited {min(joined) - first_article:.1f} s"
+
+
+def test_a_worker_started_while_the_last_one_still_records_exports_nothing_twice(redis_url, tmp_path):
+    """The crawl was cleared at spider_closed, while the last worker still wrote and recorded
+    its exports: a worker started then seeded a new crawl and exported them all again
+    (issue 19, item 2). The crawl is cleared only once the last worker has recorded."""
+    from tests.chaos import chaos_settings
+
+    articles, site = workers_site(tmp_path, 20)
+    marker = tmp_path / "recording"
+    with site:
+        first = start_worker(tmp_path / "w1", site, redis_url, "w1", "-s", "NEWSCRAWL_WORKER_TTL=10",
+                             "-s", f"CHAOS_MARKER={marker}", *chaos_settings("SlowRecord"))
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()[1][-2000:]
+            time.sleep(0.02)
+        second = start_worker(tmp_path / "w2", site, redis_url, "w2")
+        for worker in (first, second):
+            _, stderr = worker.communicate(timeout=120)
+            assert worker.returncode == 0, stderr[-3000:]
+    counts = union([tmp_path / "w1", tmp_path / "w2"])
+    assert counts == Counter(site.url(a.url) for a in articles)
+    assert finalized_items(tmp_path / "w2") == []  # it joined a crawl already done
+    assert not redis.Redis.from_url(redis_url).exists("newscrawl:tribun:seeded")  # cleared at the end

@@ -1,7 +1,10 @@
 """Dedup end to end: URL variants, a second run on the same state dir, syndicated copies."""
 from __future__ import annotations
 
+import csv
 import json
+
+import pytest
 
 from tests.conftest import run_crawl
 
@@ -83,13 +86,31 @@ def test_the_original_is_never_called_a_copy_of_its_earlier_crawled_republicatio
     assert later.stat("near_duplicates/original_after_copy") == 1 and later.stat("dropped/near_duplicate") == 0
 
 
-def test_within_one_run_drop_mode_keeps_the_earliest_published_copy(site, tmp_path):
-    run = run_crawl(tmp_path, "-s", "NEWSCRAWL_NEAR_DUPLICATES=drop", "-a",
-                    f"urls={site.url(COPY)},{site.url(PSBB)}")
+@pytest.mark.parametrize("mode", ["mark", "drop"])
+@pytest.mark.parametrize("first", ["copy", "original"])
+def test_within_one_run_the_copy_points_at_the_original_whichever_came_first(site, tmp_path, mode, first):
+    """Surabaya's republication (06:02) and the www original (04:25) in one run, in both
+    orders (a 429 with Retry-After: 1 holds the other one back): the copy points at the
+    original (mark) or is left out (drop), in the JSONL and the CSV alike."""
+    held = f"{PSBB}?page=3" if first == "copy" else COPY
+    site.faults[held] = [("retry-after", 1)]
+    run = run_crawl(tmp_path, "-s", f"NEWSCRAWL_NEAR_DUPLICATES={mode}", "-s", "NEWSCRAWL_CSV_FEED=1",
+                    "-a", f"urls={site.url(COPY)},{site.url(PSBB)}")
     assert run.returncode == 0, run.stderr
+    order = [u for u in site.requests if u in (COPY, f"{PSBB}?page=3")]
+    assert order == ([COPY, f"{PSBB}?page=3", f"{PSBB}?page=3"] if first == "copy"
+                     else [COPY, f"{PSBB}?page=3", COPY])  # the held request, then its retry
     items = {item["url"]: item for item in run.items()}
-    assert items[site.url(PSBB)]["duplicate_of"] is None  # the original is always kept
-    if site.url(COPY) in items:  # the republication came first: exported before the original was seen
-        assert run.stat("near_duplicates/original_after_copy") == 1
+    [table] = (tmp_path / "output").rglob("*.csv")
+    rows = {row["url"]: row for row in csv.DictReader(table.open(encoding="utf-8-sig"))}
+    assert items[site.url(PSBB)]["duplicate_of"] is None and rows[site.url(PSBB)]["duplicate_of"] == ""
+    if mode == "mark":
+        assert items[site.url(COPY)]["duplicate_of"] == site.url(PSBB)
+        assert rows[site.url(COPY)]["duplicate_of"] == site.url(PSBB)
+        assert run.stat("near_duplicates") == 1 and run.stats["item_scraped_count"] == 2
     else:
-        assert run.stat("dropped/near_duplicate") == 1
+        assert site.url(COPY) not in items and site.url(COPY) not in rows
+        assert run.stat("dropped/near_duplicate") == 1 and run.stats["item_scraped_count"] == 1
+    assert run.stat("near_duplicates/original_after_copy") == 0
+    report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
+    assert report["counts"]["exported"] == len(items)

@@ -1,0 +1,128 @@
+"""Corrections to the run's own files before they are committed: a copy exported before its original.
+
+Within one run, a syndicated copy (published 09:00) may be crawled before its original
+(08:00). The copy passed the pipelines as "the original so far" and is already in the
+run's files when the original comes. Until the commit those files are only ``.part``:
+this rewrites them then, so that the copy points at the original (``duplicate_of``,
+``NEWSCRAWL_NEAR_DUPLICATES=mark``) or is left out (``drop``), whichever came first.
+Across runs nothing can change a file already committed (README, Near-duplicates).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+
+class RunCorrections:
+    """Copies to re-point (mark) or to leave out (drop) of this run's files."""
+
+    def __init__(self) -> None:
+        self.point: dict[str, str] = {}  # copy URL -> its original's URL
+        self.drop: set[str] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.point or self.drop)
+
+    def superseded(self, copies: list[str], original: str, mode: str) -> None:
+        """``copies`` (exported this run) copy ``original``, published before them."""
+        for copy in copies:
+            if mode == "drop":
+                self.drop.add(copy)
+            else:
+                self.point[copy] = original
+        for copy, pointed in list(self.point.items()):  # chains: A -> B, then B -> C
+            if pointed in self.point:
+                self.point[copy] = self.point[pointed]
+
+    def apply(self, files: dict[Path, str]) -> tuple[int, int]:
+        """Rewrite each file (its ``.part`` if not yet final) of a format we can read;
+        returns (lines dropped, files left uncorrected)."""
+        dropped = uncorrected = 0
+        for final, format_ in files.items():
+            part = final.with_name(final.name + ".part")
+            path = part if part.exists() else final
+            rewrite = _REWRITERS.get(format_)
+            if rewrite is None or not path.exists():
+                uncorrected += rewrite is None
+                continue
+            dropped = max(dropped, rewrite(path, self))
+        return dropped, uncorrected
+
+    def fixed(self, record: dict) -> dict | None:
+        """The record as it should be: None when it is to be left out."""
+        url = record.get("url")
+        if url in self.drop:
+            return None
+        if url in self.point:
+            record["duplicate_of"] = self.point[url]
+        return record
+
+
+def _replace(path: Path, write: Callable[[Any], int], mode: str = "w", **options: Any) -> int:
+    """Write a corrected copy beside ``path``, sync it, and put it in its place."""
+    temporary = path.with_name(path.name + ".fix")
+    with temporary.open(mode, **options) as out:
+        dropped = write(out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+    return dropped
+
+
+def _jsonlines(path: Path, corrections: RunCorrections) -> int:
+    def write(out) -> int:
+        dropped = 0
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                record = corrections.fixed(json.loads(line)) if line.strip() else None
+                if record is None:
+                    dropped += bool(line.strip())
+                    continue
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return dropped
+    return _replace(path, write, encoding="utf-8")
+
+
+def _json(path: Path, corrections: RunCorrections) -> int:
+    records = json.loads(path.read_text(encoding="utf-8") or "[]")
+    kept = [r for r in (corrections.fixed(record) for record in records) if r is not None]
+
+    def write(out) -> int:
+        out.write(json.dumps(kept, ensure_ascii=False))
+        return len(records) - len(kept)
+    return _replace(path, write, encoding="utf-8")
+
+
+def _csv(path: Path, corrections: RunCorrections) -> int:
+    bom = path.read_bytes()[:3] == codecs.BOM_UTF8
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        rows = list(csv.reader(source))
+    if not rows or "url" not in rows[0] or "duplicate_of" not in rows[0]:
+        return 0
+    header, url, duplicate_of = rows[0], rows[0].index("url"), rows[0].index("duplicate_of")
+
+    def write(out) -> int:
+        dropped = 0
+        if bom:
+            out.write("\ufeff")
+        writer = csv.writer(out)  # the dialect Scrapy's CsvItemExporter writes
+        writer.writerow(header)
+        for row in rows[1:]:
+            if row[url] in corrections.drop:
+                dropped += 1
+                continue
+            if row[url] in corrections.point:
+                row[duplicate_of] = corrections.point[row[url]]
+            writer.writerow(row)
+        return dropped
+    return _replace(path, write, encoding="utf-8", newline="")
+
+
+_REWRITERS = {"jsonlines": _jsonlines, "jsonl": _jsonlines, "json": _json, "csv": _csv}
