@@ -90,6 +90,10 @@ class Mirror:
         self.nginx.wait(timeout=10)
 
 
+# A benchmark that can hang is no benchmark: any one crawl it starts gets this long (seconds).
+RUN_TIMEOUT = 900
+
+
 def scrapy_run(args: list[str], cwd: Path) -> tuple[float, dict]:
     """Run a scrapy command; its wall time and final stats (with ``bench/peak_rss_bytes``)."""
     stats_file = cwd / "stats.json"
@@ -100,15 +104,20 @@ def scrapy_run(args: list[str], cwd: Path) -> tuple[float, dict]:
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
-    peak = peak_rss(process)
-    stderr = process.communicate()[1]
+    peak = peak_rss(process, started + RUN_TIMEOUT)
+    try:
+        stderr = process.communicate(timeout=max(1.0, started + RUN_TIMEOUT - time.perf_counter()))[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stderr = process.communicate()[1]
+        raise RuntimeError(f"{' '.join(args[:2])} did not finish in {RUN_TIMEOUT} s: killed\n{stderr[-3000:]}")
     seconds = time.perf_counter() - started
-    if process.returncode != 0 or not stats_file.exists():
+    if process.returncode != 0 or not stats_file.exists() or "Traceback" in stderr:
         raise RuntimeError(f"{' '.join(args[:2])} failed ({process.returncode}):\n{stderr[-3000:]}")
     return seconds, {**json.loads(stats_file.read_text()), "bench/peak_rss_bytes": peak}
 
 
-def peak_rss(process: subprocess.Popen) -> int:
+def peak_rss(process: subprocess.Popen, deadline: float) -> int:
     """The process's peak RSS (VmHWM), read until it exits.
 
     Not Scrapy's memusage stats: they read getrusage's ru_maxrss, which Linux carries
@@ -117,7 +126,7 @@ def peak_rss(process: subprocess.Popen) -> int:
     """
     peak = 0
     status = Path(f"/proc/{process.pid}/status")
-    while process.poll() is None:
+    while process.poll() is None and time.perf_counter() < deadline:
         try:
             line = next(l for l in status.read_text().splitlines() if l.startswith("VmHWM:"))
             peak = max(peak, int(line.split()[1]) * 1024)
