@@ -31,7 +31,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from newscrawl.feeds import PART_SUFFIX, RUN_FEED, feed_path, run_id, stop_for_output_error
+from newscrawl.feeds import PART_SUFFIX, RUN_FEED, feed_path, run_id
+from newscrawl.journal import stop_for_output_error
 from newscrawl.state import ArticleState
 from newscrawl.warcfile import END_FRAME, Exchange, frame
 

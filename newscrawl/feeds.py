@@ -5,7 +5,6 @@ half-written file: until the crawl closes the feed it is ``<name>.part``.
 """
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import os
@@ -22,6 +21,7 @@ from w3lib.url import file_uri_to_path
 
 from newscrawl.distributed import redis_url, worker_name
 from newscrawl.items import ARTICLE_FIELDS
+from newscrawl.journal import disk_note, stop_for_output_error
 from newscrawl.state import ArticleState
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 self.file.close()
             except OSError:
                 pass  # the same error again: the file stays .part, unfinished
-            raise OSError(f"{self.part} is incomplete: {self.file.error}")
+            raise IncompleteFeed(f"{self.part} is incomplete: {self.file.error}")
         file.flush()
         os.fsync(file.fileno())
         file.close()
@@ -95,17 +95,28 @@ class AtomicFileFeedStorage(FileFeedStorage):
             os.replace(self.part, final)
 
 
-def stop_for_output_error(crawler: Crawler | None, path: Path, error: Any) -> None:
-    """A run file (feed or web archive) cannot be written: say so and stop the crawl
-    (``output_error``); the file stays unfinished and nothing of the run is recorded."""
-    logger.error("Cannot write %s: %s. Stopping the crawl; nothing of this run is recorded as "
-                 "exported and the next run fetches its articles again.", path, error)
-    if crawler is not None and crawler.engine is not None:
-        asyncio.ensure_future(crawler.engine.close_spider_async(reason="output_error"))
+class IncompleteFeed(OSError):
+    """A feed file that could not be written completely (its cause was logged already)."""
+
+
+class _QuietIncompleteFeed(logging.Filter):
+    """Scrapy's "Error storing … feed" line without the traceback of an IncompleteFeed:
+    the cause (a full disk) was said once, in one line, when it happened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], IncompleteFeed):
+            record.msg = f"{record.msg} ({record.exc_info[1]})"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("scrapy.extensions.feedexport").addFilter(_QuietIncompleteFeed())
 
 
 class _GuardedWriter(io.BufferedWriter):
-    """A feed file that remembers (and reports once) the first error writing it."""
+    """A feed file that remembers (and reports once) the first error writing it, and
+    then takes nothing more: raising on every later item would log a traceback per item
+    (Scrapy's signal handler) while the crawl stops; the file stays unfinished."""
 
     def __init__(self, raw: io.FileIO, on_error) -> None:
         super().__init__(raw)
@@ -113,18 +124,21 @@ class _GuardedWriter(io.BufferedWriter):
         self.on_error = on_error
 
     def write(self, data) -> int:
+        if self.error is not None:
+            return len(data)
         try:
             return super().write(data)
         except OSError as error:
             self._failed(error)
-            raise
+            return len(data)
 
     def flush(self) -> None:
+        if self.error is not None:
+            return
         try:
             super().flush()
         except OSError as error:
             self._failed(error)
-            raise
 
     def _failed(self, error: OSError) -> None:
         if self.error is None:
@@ -229,13 +243,20 @@ def local_feed_folders(settings: Any, spider_name: str) -> list[Path]:
 def check_writable(settings: Any, spider_name: str) -> None:
     """Raise OSError (naming the folder) if a local feed's folder cannot be written."""
     for folder in local_feed_folders(settings, spider_name):
+        probe = folder / f".newscrawl-write-test-{os.getpid()}"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / f".newscrawl-write-test-{os.getpid()}"
-            probe.write_bytes(b"x")
-            probe.unlink()
+            with probe.open("wb") as file:
+                file.write(b"x")
+                file.flush()
+                os.fsync(file.fileno())
         except OSError as error:
-            raise OSError(f"cannot write to {folder}: {error.strerror or error}") from None
+            raise OSError(f"cannot write to {folder}: {error.strerror or error}{disk_note(folder, error)}") from None
+        finally:
+            try:
+                probe.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 class _Params(dict):

@@ -12,6 +12,8 @@ decides, never a clock.
 """
 from __future__ import annotations
 
+import asyncio
+import errno
 import fcntl
 import json
 import logging
@@ -25,12 +27,47 @@ from newscrawl.store import ExportedArticle
 logger = logging.getLogger(__name__)
 
 
+def disk_note(path: Path, error: Any) -> str:
+    """For a full disk, which one it is and what is left on it ('' otherwise)."""
+    if getattr(error, "errno", None) != errno.ENOSPC and "No space left" not in str(error):
+        return ""
+    mount = Path(path).resolve()
+    while not mount.exists() or not os.path.ismount(mount):
+        if mount.parent == mount:
+            break
+        mount = mount.parent
+    try:
+        free = shutil.disk_usage(mount).free
+    except OSError:
+        return f": the disk of {mount} is full"
+    return f": the disk of {mount} is full ({free // 1024} KB free)"
+
+
+def stop_for_output_error(crawler: Any, path: Path, error: Any) -> None:
+    """A run file (feed, web archive, journal) cannot be written: say so in one line and stop
+    the crawl (``output_error``); the file stays unfinished and nothing of the run is recorded."""
+    stats = getattr(crawler, "stats", None)
+    if stats is not None and stats.get_value("newscrawl/output_errors"):
+        stats.inc_value("newscrawl/output_errors")  # said once already: one more file of the run
+        logger.info("Cannot write %s either: %s", path, error)
+        return
+    if stats is not None:
+        stats.inc_value("newscrawl/output_errors")
+    logger.error("Cannot write %s: %s%s. Stopping the crawl; nothing of this run is recorded as "
+                 "exported and the next run fetches its articles again.", path, error, disk_note(Path(path), error))
+    if crawler is not None and crawler.engine is not None:
+        asyncio.ensure_future(crawler.engine.close_spider_async(reason="output_error"))
+
+
 class RunFiles:
     """This run's output files and, in incremental mode (``state_dir``), its journal."""
 
-    def __init__(self, state_dir: Path | None, run_id: Callable[[], str]) -> None:
+    def __init__(self, state_dir: Path | None, run_id: Callable[[], str],
+                 on_error: Callable[[Path, OSError], None] | None = None) -> None:
         self.state_dir = state_dir
         self.run_id = run_id
+        self.on_error = on_error  # told once when the journal cannot be written
+        self.error: OSError | None = None
         self.feeds: list[Path] = []
         self.appends: dict[Path, int] = {}  # feeds appended to an existing file: its size before
         self._finishers: list[Callable[[], None]] = []  # files completed before the commit
@@ -57,16 +94,23 @@ class RunFiles:
         self.write(record)
 
     def write(self, record: dict) -> None:
-        """Append a record; flushed to the OS at once: a killed process loses nothing it wrote."""
-        if self.state_dir is None:
+        """Append a record; flushed to the OS at once: a killed process loses nothing it wrote.
+        A journal that cannot be written (a full disk) is reported once; the run then
+        cannot record its exports, and its files are set aside (``error``)."""
+        if self.state_dir is None or self.error is not None:
             return
-        if self._journal is None:
-            self._path = self.state_dir / f"journal-{self.run_id()}.jsonl"
-            self._journal = self._path.open("a", encoding="utf-8")
-            # Held while the run lives: recovery leaves a live worker's journal alone.
-            fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX)
-        self._journal.write(json.dumps(record) + "\n")
-        self._journal.flush()
+        try:
+            if self._journal is None:
+                self._path = self.state_dir / f"journal-{self.run_id()}.jsonl"
+                self._journal = self._path.open("a", encoding="utf-8")
+                # Held while the run lives: recovery leaves a live worker's journal alone.
+                fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX)
+            self._journal.write(json.dumps(record) + "\n")
+            self._journal.flush()
+        except OSError as error:
+            self.error = error
+            if self.on_error is not None:
+                self.on_error(self._path or self.state_dir, error)
 
     def finish(self) -> int:
         """Complete the files that have a finisher (the archive); the number that failed."""
@@ -89,29 +133,34 @@ class RunFiles:
 
     def exported(self) -> list[ExportedArticle]:
         """The articles this run exported, read back from its journal."""
-        if self._journal is None:
+        if self._journal is None or self.error is not None:
             return []
-        self._journal.flush()
         return read_journal(self._path)[1]
 
     def set_aside(self) -> None:
         """A run whose output failed leaves no file a consumer would take as complete."""
         for final in self.feeds:
-            final.with_name(final.name + ".part").unlink(missing_ok=True)
-            if final.exists():
-                final.rename(final.with_name(final.name + ".failed"))
-                logger.error("Renamed %s to %s.failed: its articles will be exported again", final, final.name)
+            try:
+                final.with_name(final.name + ".part").unlink(missing_ok=True)
+                if final.exists():
+                    final.rename(final.with_name(final.name + ".failed"))
+                    logger.error("Renamed %s to %s.failed: its articles will be exported again", final, final.name)
+            except OSError as error:
+                logger.error("Could not set %s aside: %s", final, error)
 
     def end(self) -> None:
         """Close and delete the journal: the run is settled."""
         if self._journal is not None:
             self.close()
-            self._path.unlink()
+            self._path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Close (and unlock) the journal; left on disk, the next run settles it."""
         if self._journal is not None:
-            self._journal.close()
+            try:
+                self._journal.close()
+            except OSError:
+                pass  # what it could not flush, it could not write before either (self.error)
             self._journal = None
 
 

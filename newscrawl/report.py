@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ from scrapy.crawler import Crawler
 from newscrawl.distributed import redis_url
 from newscrawl.drift import HISTORY_NAME, Coverage, DriftLimits, append_run, count_fields, drifted, read_history
 from newscrawl.feeds import feed_path, local_feed_folders
+from newscrawl.journal import disk_note
 from newscrawl.store import STORE_NAME, CorruptStore, holds_articles
 from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.verdict import (  # noqa: F401 (EXIT_STATUS and judge: imported from here too)
-    EXIT_STATUS, INTERRUPTED, OK, SITE_CHANGED, Judgement, Thresholds, counts_of, judge)
+    BLOCKED, ERRORS, EXIT_STATUS, FAILED, INTERRUPTED, OK, SITE_CHANGED, Judgement, Thresholds, counts_of, judge)
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +77,7 @@ class RunReport:
         stats.set_value("newscrawl/verdict", judgement.verdict)
         report = self._report(stats.get_stats(), reason, judgement)
         path = self._path(spider)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str) + "\n")
+        if path is not None and _write_whole(path, json.dumps(report, indent=1, ensure_ascii=False, default=str)):
             stats.set_value("newscrawl/report_file", str(path))
         log = logger.info if judgement.verdict in (OK, INTERRUPTED) else logger.error
         log("%s", summary(report))
@@ -86,7 +86,8 @@ class RunReport:
         """Fields that earlier runs filled and this one lost: ``site_changed``. The run's own
         coverage then joins the history (not a replay's: archives are not today's site)."""
         settings = self.crawler.settings
-        if not settings.getbool("NEWSCRAWL_DRIFT") or not self.by_site or getattr(spider, "replay", None) is not None:
+        if (not settings.getbool("NEWSCRAWL_DRIFT") or not self.by_site or getattr(spider, "replay", None) is not None
+                or judgement.verdict in (FAILED, BLOCKED, ERRORS)):  # its items are not what the site holds
             return
         history = Path(settings.get("NEWSCRAWL_STATE_DIR")) / HISTORY_NAME
         try:
@@ -114,6 +115,22 @@ class RunReport:
         """``<first local feed>.report.json``, with the same run name; None without a feed."""
         first = feed_path(self.crawler, spider)
         return first.with_name(first.name.rsplit(".", 1)[0] + ".report.json") if first else None
+
+
+def _write_whole(path: Path, text: str) -> bool:
+    """Write the report whole or not at all (a full disk leaves no empty report behind)."""
+    part = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with part.open("w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        os.replace(part, path)
+        return True
+    except OSError as error:
+        part.unlink(missing_ok=True)
+        logger.error("Could not write the run report %s: %s%s (the summary below is all there is)",
+                     path, error.strerror or error, disk_note(path, error))
+        return False
 
 
 def lost_state_warning(crawler: Crawler) -> str | None:

@@ -64,8 +64,12 @@ class RunLock:
         except (FileNotFoundError, ValueError):
             last = 0
         temporary = counter.with_name(counter.name + ".tmp")
-        temporary.write_text(f"{last + 1}\n")
-        os.replace(temporary, counter)
+        try:
+            temporary.write_text(f"{last + 1}\n")
+            os.replace(temporary, counter)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
         return last + 1
 
     def release(self) -> None:

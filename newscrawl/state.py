@@ -22,7 +22,7 @@ from newscrawl.corrections import RunCorrections
 from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
 from newscrawl.extensions import Findable
 from newscrawl.items import Article
-from newscrawl.journal import RunFiles, finish_renames, recover
+from newscrawl.journal import RunFiles, finish_renames, recover, stop_for_output_error
 from newscrawl.neardup import NearDuplicateIndex, earliest
 from newscrawl.normalize import WIB, epoch_seconds, parse_date
 from newscrawl.revisit import SLACK, RevisitPolicy, changed
@@ -57,7 +57,8 @@ class ArticleState(Findable):
         self.store = store
         self.state_dir = state_dir
         self.files = RunFiles(state_dir if store is not None else None,
-                              lambda: self.stats.get_value("newscrawl/run") or f"pid{os.getpid()}")
+                              lambda: self.stats.get_value("newscrawl/run") or f"pid{os.getpid()}",
+                              lambda path, error: stop_for_output_error(crawler, path, error))
         self.crawler = crawler
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
@@ -223,12 +224,14 @@ class ArticleState(Findable):
 
     def feed_exporter_closed(self) -> None:
         failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
-        failed += self.files.finish()
+        failed += self.files.finish() + (self.files.error is not None)
         exported = self.files.exported()
         if self.corrections and not failed:
             exported = self._correct(exported)
         if failed:
-            logger.error("%d feed(s) failed to store: %d articles are NOT recorded as exported "
+            if self.files.error is not None:  # the journal itself failed: count what was written
+                exported = [None] * (self.stats.get_value("item_scraped_count") or 0)
+            logger.error("%d file(s) of the run failed to store: %d articles are NOT recorded as exported "
                          "and will be fetched again next run", failed, len(exported))
             self.stats.set_value("newscrawl/state/not_recorded", len(exported))
             self.stats.set_value("newscrawl/state/files_failed", failed)

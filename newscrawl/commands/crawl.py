@@ -29,6 +29,7 @@ from newscrawl.config import SettingError, anchor_to_project, check_settings, pr
 from newscrawl.distributed import check_reachable, redis_url, worker_name
 from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
 from newscrawl.jobdir import start_afresh
+from newscrawl.journal import disk_note
 from newscrawl.replay import replay_settings
 from newscrawl.report import EXIT_STATUS
 from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
@@ -126,13 +127,18 @@ class Command(ScrapyCrawlCommand):
     def _take_the_run(self, args: list[str], options: Any) -> None:
         """The run lock, its number, a usable store, writable and claimed output folders:
         checked and taken here, before Scrapy creates the crawler process (and its log)."""
+        state_dir = self.settings.get("NEWSCRAWL_STATE_DIR")
+        self.lock = None
         try:
-            self.lock = RunLock.for_state_dir(self.settings.get("NEWSCRAWL_STATE_DIR"), lock_name(self.settings)).acquire()
+            self.lock = RunLock.for_state_dir(state_dir, lock_name(self.settings)).acquire()
+            self.settings.set("NEWSCRAWL_RUN_NUMBER", self.lock.next_run_number(), priority="cmdline")
         except LockHeld as error:
             self._fail(args, error, LOCKED_EXIT)
         except OSError as error:
-            self._fail(args, error, CANT_WRITE_EXIT)
-        self.settings.set("NEWSCRAWL_RUN_NUMBER", self.lock.next_run_number(), priority="cmdline")
+            if self.lock is not None:
+                self.lock.release()
+            self._fail(args, f"cannot write to the state folder {state_dir}: {error.strerror or error}"
+                              f"{disk_note(Path(state_dir), error)}", CANT_WRITE_EXIT)
         if self.settings.getbool("NEWSCRAWL_INCREMENTAL") and not redis_url(self.settings):
             try:
                 holds_articles(Path(self.settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME)  # readable?
