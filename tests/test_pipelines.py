@@ -245,7 +245,11 @@ def test_the_earliest_published_copy_is_the_original_whatever_the_crawl_met_firs
     assert pipeline.process_item(solo).duplicate_of is None  # earlier: the original, kept
     with pytest.raises(DropItem, match="near duplicate of https://solo"):
         pipeline.process_item(later)  # a later copy points to the original
-    assert crawler.stats.get_value("newscrawl/near_duplicates/original_after_copy") == 1
+    # Jateng, exported before its original came, is left out of this run's files at the commit.
+    from newscrawl.state import ArticleState
+
+    assert ArticleState.of(crawler).corrections.drop == {"https://jateng.tribunnews.com/2020/05/04/judul"}
+    assert crawler.stats.get_value("newscrawl/near_duplicates/original_after_copy") is None  # within a run
 
 
 def test_a_copy_that_names_another_site_as_its_source_is_never_the_original(crawler):
