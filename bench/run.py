@@ -187,6 +187,7 @@ def archive_cost(mirror: Mirror, work: Path, rounds: int) -> dict:
 def genuine_archived(work: Path) -> int:
     """The bytes the genuine page takes in an archive (its response and request records,
     with the headers a crawl stores): synthetic pages repeat themselves and compress better."""
+    from newscrawl.identity import user_agent
     from newscrawl.warcfile import Exchange, WarcFile
 
     path = work / "genuine.warc.gz"
@@ -194,7 +195,7 @@ def genuine_archived(work: Path) -> int:
     empty = path.stat().st_size
     headers = [("Content-Type", "text/html; charset=UTF-8"), ("Server", "nginx"), ("Date", "Tue, 01 Dec 2026 03:00:00 GMT")]
     archive.write(Exchange(GENUINE_URL, "2026-12-01T03:00:00.000000Z", "127.0.0.1", "HTTP/1.1", 200, headers,
-                           GENUINE.read_bytes(), [("User-Agent", "newscrawl/0.1"), ("Accept-Encoding", "gzip, deflate")]))
+                           GENUINE.read_bytes(), [("User-Agent", user_agent()), ("Accept-Encoding", "gzip, deflate")]))
     archive.close()
     return path.stat().st_size - empty
 

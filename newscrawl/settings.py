@@ -71,6 +71,9 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 
 # Default: "DEBUG", far too chatty for cron mail.
 LOG_LEVEL = "INFO"
+# Our Progress extension logs the progress line (NEWSCRAWL_PROGRESS_INTERVAL); Scrapy's
+# LogStats would log a second one every minute. Default: 60.0.
+LOGSTATS_INTERVAL = 0
 # A dropped article is one INFO line, not its whole body. Default: scrapy.logformatter.LogFormatter.
 LOG_FORMATTER = "newscrawl.extensions.OneLineLogFormatter"
 
