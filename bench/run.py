@@ -219,6 +219,11 @@ def cpu_ms(functions: dict, pages: list[tuple[bytes, str]]) -> dict:
 GENUINE_URL = ("https://www.tribunnews.com/pendidikan/2020/05/04/"
                "jawaban-soal-apa-dampak-negatif-jika-menunda-pekerjaan-belajar-dari-rumah-sma-di-tvri")
 GENUINE = REPO / "tests" / "fixtures" / "site" / "www.tribunnews.com" / (GENUINE_URL.split(".com/")[1] + ".html")
+# The genuine 2015 page (the 2012-19 template: the date box's text, credits by their labels).
+GENUINE_2015_URL = ("https://www.tribunnews.com/metropolitan/2015/06/19/"
+                    "kadishub-dki-taksi-uber-tak-punya-izin-operasi-uji-kir-tidak-berargo-dan-bermahkota")
+GENUINE_2015 = REPO / "tests" / "fixtures" / "site" / "www.tribunnews.com" / (
+    GENUINE_2015_URL.split(".com/")[1] + ".html")
 
 
 def extractors() -> dict:
@@ -274,6 +279,7 @@ def extraction(mirror: Mirror, sample: int) -> dict:
              for f in chosen]
     results = compare(pages)
     results["genuine_page"] = compare([(GENUINE.read_bytes(), GENUINE_URL)] * sample)
+    results["genuine_page_2015"] = compare([(GENUINE_2015.read_bytes(), GENUINE_2015_URL)] * sample)
     return results
 
 
@@ -334,6 +340,10 @@ def table(results: dict) -> str:
             rows.append(("genuine 2020 page: newscrawl, lxml parse",
                          f"{g['newscrawl']['median_ms']} ms, {g['lxml parse only']['median_ms']} ms", ""))
             rows.append(("genuine 2020 page: newscrawl / lxml parse", f"{g['newscrawl_vs_lxml']}x", "<= 2x"))
+        if g := e.get("genuine_page_2015"):
+            rows.append(("genuine 2015 page: newscrawl, lxml parse",
+                         f"{g['newscrawl']['median_ms']} ms, {g['lxml parse only']['median_ms']} ms", ""))
+            rows.append(("genuine 2015 page: newscrawl / lxml parse", f"{g['newscrawl_vs_lxml']}x", "<= 2x"))
     for crawl in (results.get("memory") or {}).get("crawls", []):
         growth = (f"; +{crawl['growth_per_10k_mb']} MB per 10k "
                   f"({crawl['growth_per_10k_beyond_dupefilter_mb']} beyond the dupefilter)"

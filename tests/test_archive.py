@@ -9,7 +9,6 @@ DNS resolver that answers nothing.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import zlib

@@ -205,7 +205,8 @@ def _tags(page: PageSources, container: Any, section: str | None) -> list[str]:
     """The article's tags: its tag cloud, else its ``/tag/`` links after the text (2012-19),
     else the keywords; never "news" or the section's name, which old keywords mix in."""
     links = [a for cloud in page.with_class("tagcloud3") for a in cloud.iter("a")] or _tag_links(container)
-    if not (tags := unique(text_of(a) or a.get("title") or "" for a in links)):
+    # A tag is shown as "#Benjamin Bukit" under some 2012-19 articles: the mark is decoration.
+    if not (tags := unique((text_of(a) or a.get("title") or "").lstrip("#").strip() for a in links)):
         ld = page.article_ld.get("keywords") or []
         keywords = page.meta.get("news_keywords") or page.meta.get("keywords") or (ld if isinstance(ld, str) else "")
         tags = unique(keywords.split(",") if keywords else

@@ -1,7 +1,7 @@
 """The `tribun` spider: find articles, fetch every page of each, yield one merged item.
 
 Navigation only: what a page says comes from newscrawl.pages, how pages merge from
-newscrawl.draft. Expected trouble (a failed page, bogus pagination) is counted in
+newscrawl.draft, index pages and sitemaps are read by newscrawl/spiders/discovery.py. Expected trouble (a failed page, bogus pagination) is counted in
 stats under ``newscrawl/`` and never loses the pages already collected.
 """
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newscrawl.archive import PAGE_KIND
@@ -21,25 +21,18 @@ from newscrawl.budget import ListingBudget
 from newscrawl.distributed import SharedFrontier
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
-from newscrawl.pages import ArticlePage, extract_article, extract_listing, parse_sitemap
-from newscrawl.pages.sources import MAX_LINKS, decode_html
+from newscrawl.pages import ArticlePage, extract_article
 from newscrawl.replay import ArchiveIndex, replay_settings
-from newscrawl.sites import NETWORK_DOMAINS, may_request, site_host, sitemap_urls
+from newscrawl.sites import NETWORK_DOMAINS, may_request, sitemap_urls
+from newscrawl.spiders.discovery import ENTRY, Discovery
 from newscrawl.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
-# Index pages go after the articles already found: otherwise Scrapy's LIFO queue follows
-# the pagination first and holds every article request of a backfill in memory at once
-# (measured: ~10 MB per 10k articles); this way it holds about one index page's worth.
-LISTING_PRIORITY = -10
-# Marks the run's entry points (sitemaps, index pages, -a urls, a replay's articles): a run
-# in which every one of them failed found nothing to crawl, whatever else it requested.
-ENTRY = "newscrawl_entry"
 
 
-class TribunSpider(scrapy.Spider):
+class TribunSpider(Discovery, scrapy.Spider):
     name = "tribun"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -49,12 +42,8 @@ class TribunSpider(scrapy.Spider):
         hosts = {urlsplit(u).hostname for u in self.options.urls}
         self.allowed_domains = [*NETWORK_DOMAINS, *sorted(hosts)]
         self.max_pages = 50
-        self.max_links = MAX_LINKS
-        self.budget = ListingBudget()
+        self._start_discovery()
         self._requested: set[int] = set()
-        self._listings: set[int] = set()
-        self._index_links: dict[int, set[int]] = {}  # links of the pages read, per index
-        self._days_reached: set[str] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
 
     def allows(self, url: str) -> bool:
@@ -101,9 +90,6 @@ class TribunSpider(scrapy.Spider):
         days = {f"{d.year}-{d.month}-{d.day}" for d in self.options.days}
         return len(days & self._days_reached), len(days)
 
-    def _count(self, key: str, by: int = 1) -> None:
-        self.crawler.stats.inc_value(f"newscrawl/{key}", by)
-
     # ---- seeds -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -114,14 +100,6 @@ class TribunSpider(scrapy.Spider):
             request.meta[ENTRY] = True
             self._count("entry_points/requested")
             yield request
-
-    def _entry_reached(self, response: Response) -> None:
-        if response.meta.get(ENTRY):
-            self._count("entry_points/ok")
-
-    def _entry_failed(self, failure: Failure) -> None:
-        if failure.request.meta.get(ENTRY):
-            self._count("entry_points/failed")
 
     def _seeds(self) -> Iterator[scrapy.Request]:
         if self.options.urls:
@@ -141,11 +119,6 @@ class TribunSpider(scrapy.Spider):
         for url in self.options.urls or self.replay.article_urls(is_article_url):
             yield from self._route(url)
 
-    @staticmethod
-    def _index_url(site: str, day, section: str | None) -> str:
-        path = f"/index-news/{section}" if section else "/index-news"
-        return f"https://{site_host(site)}{path}?date={day.year}-{day.month}-{day.day}"
-
     def _route(self, url: str) -> Iterator[scrapy.Request]:
         """A request for a given URL, by what its path says it is."""
         if is_sitemap_url(url):
@@ -154,31 +127,6 @@ class TribunSpider(scrapy.Spider):
             yield from self._article_request(url)
         else:
             yield from self._listing_request(listing_url(url))
-
-    def _listing_request(self, url: str) -> Iterator[scrapy.Request]:
-        """An index page, unless its date and section had NEWSCRAWL_MAX_INDEX_PAGES already."""
-        if not self.budget.take_index_page(url):
-            if self.budget.first_refusal(url):
-                self.logger.info("%s: %d index pages of this date and section followed; no more "
-                                 "(NEWSCRAWL_MAX_INDEX_PAGES)", url, self.budget.max_index_pages)
-            self._count("listings/capped")
-            return
-        yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                             priority=LISTING_PRIORITY, meta={PAGE_KIND: "listing"})
-
-    def _sitemap_request(self, url: str) -> Iterator[scrapy.Request]:
-        """A sitemap, unless the run has read NEWSCRAWL_MAX_SITEMAPS (indexes may chain forever)."""
-        if not self.budget.take_sitemap():
-            self._count("sitemaps/capped")
-            return
-        yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_failed,
-                             meta={PAGE_KIND: "sitemap"})
-
-    def listing_failed(self, failure: Failure) -> None:
-        """An index page or sitemap that failed after retries: one line, counted, go on."""
-        self.logger.info("%s failed: %s", failure.request.url, failure.getErrorMessage())
-        self._count("listings/failed")
-        self._entry_failed(failure)
 
     def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[scrapy.Request]:
         """Page 1 of an article, once per run whatever URL variant led to it; a known one
@@ -210,75 +158,6 @@ class TribunSpider(scrapy.Spider):
             yield from self.parse_article(response)
         else:
             yield from self.parse_listing(response)
-
-    # ---- listings and sitemaps ---------------------------------------------------
-
-    def _html(self, response: Response, kind: str) -> str | None:
-        """The page's text, or None (counted) when it is not an HTML page."""
-        if isinstance(response, HtmlResponse) or (
-                isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower()):
-            return decode_html(response.body, response.headers.get("Content-Type"))
-        self._count(f"{kind}/not_html")
-        self.logger.info("%s is not an HTML page (%s); skipped", response.url,
-                         (response.headers.get("Content-Type") or b"no content type").decode("latin-1"))
-        return None
-
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        self._entry_reached(response)
-        if (html := self._html(response, "listings")) is None:
-            return
-        listing = extract_listing(html, response.url, self.max_links)
-        self._count("listings/parsed")
-        self._days_reached.update(parse_qs(urlsplit(response.url).query).get("date", []))
-        if not listing.article_urls:
-            # An empty page ends its index's paging: an index of empty pages with a "Next"
-            # link would otherwise be followed forever.
-            self._count("listings/empty")
-            return
-        if len(listing.article_urls) >= self.max_links:
-            self._count("listings/links_capped")
-        if self._repeats_a_page(response.url, listing.article_urls):
-            # Index pages past the last one repeat it (/index-news?page=11 onwards repeats
-            # page 10, in any order): a repeat means stop paging.
-            self._count("listings/repeated")
-            return
-        for url in listing.article_urls:
-            yield from self._article_request(url)
-        for url in listing.page_urls:
-            yield from self._listing_request(listing_url(url))
-
-    def _repeats_a_page(self, url: str, article_urls: list[str]) -> bool:
-        """Whether this listing page repeats what was read: the same links as any page,
-        or only links that earlier pages of the same index (site, date, section) listed."""
-        fingerprint = hash(tuple(article_urls))
-        parts = urlsplit(url)
-        index = hash((parts.netloc, parts.path, tuple(sorted(
-            (k, v) for k, v in parse_qsl(parts.query) if k != "page"))))
-        listed = self._index_links.setdefault(index, set())
-        links = {hash(u) for u in article_urls}
-        repeated = fingerprint in self._listings or (bool(listed) and links <= listed)
-        self._listings.add(fingerprint)
-        listed |= links
-        return repeated
-
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        self._entry_reached(response)
-        sitemap = parse_sitemap(response.body)
-        self._count(f"sitemaps/{sitemap.kind}")
-        if len(sitemap.entries) > self.max_links:
-            self._count("sitemaps/links_capped")
-        for entry in sitemap.entries[:self.max_links]:
-            if sitemap.kind == "index" and self._wanted_sitemap(entry.url):
-                yield from self._sitemap_request(entry.url)
-            elif sitemap.kind == "urlset" and is_article_url(entry.url):
-                yield from self._article_request(entry.url, entry.lastmod)
-
-    def _wanted_sitemap(self, url: str) -> bool:
-        """News sitemaps only (not the archive), of the asked sections if any."""
-        path = urlsplit(url).path.strip("/")
-        if "news" not in path.rsplit("/", 1)[-1]:
-            return False
-        return not self.options.sections or path.split("/")[0] in self.options.sections
 
     # ---- articles ----------------------------------------------------------------
 
