@@ -167,8 +167,36 @@ def _parse_iso(text: str) -> datetime | None:
         return None
 
 
+_MONTH_NUMBER = {name.lower(): n for n, names in enumerate(IndonesianParserInfo.MONTHS, 1) for name in names}
+# The visible form of nearly every page ("Jumat, 19 Juni 2015 12:58 WIB"), read without
+# dateutil (a fifth of the extraction time of a page without JSON-LD); anything else goes
+# to dateutil.
+_COMMON_VISIBLE = re.compile(r"(?:[A-Za-z']+,\s*)?(\d{1,2})\s+([A-Za-z]+)\s+(\d{4}),?\s+(\d{1,2})[:.](\d{2})"
+                             r"(?:\s+(WIB|WITA|WIT))?")
+
+
+def _parse_common(text: str) -> datetime | None:
+    """The common visible form, or None (then dateutil tries).
+
+    >>> _parse_common("Jumat, 19 Juni 2015 12:58 WIB"), _parse_common("4 Mei 2020 04.25")
+    (datetime.datetime(2015, 6, 19, 12, 58, tzinfo=datetime.timezone(datetime.timedelta(seconds=25200))), datetime.datetime(2020, 5, 4, 4, 25))
+    """
+    match = _COMMON_VISIBLE.fullmatch(text)
+    if match is None or (month := _MONTH_NUMBER.get(match.group(2).lower())) is None or match.group(3) == "0001":
+        return None
+    day, year, hour, minute, zone = int(match.group(1)), int(match.group(3)), int(match.group(4)), \
+        int(match.group(5)), match.group(6)
+    try:
+        return datetime(year, month, day, hour, minute,
+                        tzinfo=timezone(timedelta(seconds=ZONES[zone])) if zone else None)
+    except ValueError:
+        return None
+
+
 def _parse_visible(text: str) -> datetime | None:
     text = _LABEL.sub("", text).replace("Jum'at", "Jumat").replace("Jum’at", "Jumat")
+    if (common := _parse_common(text.strip())) is not None:
+        return common
     try:
         with warnings.catch_warnings():
             # A word taken for an unknown zone ("ZGMT") leaves the time zone-less: None below.

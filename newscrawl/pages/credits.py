@@ -23,17 +23,64 @@ def _credit_line(page: PageSources) -> str:
 
 _LABEL = re.compile(r"^(penulis|reporter|editor)\s*:", re.I)
 _LABELLED_TAGS = ("div", "span", "p", "h5", "h6", "li", "td")
+_LABEL_START = re.compile(r"\s*(penulis|reporter|editor)", re.I)
 
 
 def _labelled(page: PageSources, labels: tuple[str, ...]) -> str:
     """The text of the first element that starts with one of these labels and is short,
     as credit lines are (a long one is a paragraph that happens to start so)."""
+    lines = page.memo.get("credit labels")
+    if lines is None:
+        lines = page.memo["credit labels"] = _labelled_lines(page)
+    return next((text for label, text in lines if label in labels), "")
+
+
+def _labelled_lines(page: PageSources) -> list[tuple[str, str]]:
+    """(label, text) of the first short element starting with an author label and of the
+    first starting with "Editor:", in one walk over the page."""
+    found: list[tuple[str, str]] = []
+    kinds: set[bool] = set()  # True: editor, False: author
     for element in page.tree.iter(*_LABELLED_TAGS):
-        if (found := _LABEL.match(leading_text(element, 12))) and found.group(1).lower() in labels:
-            text = text_of(element)
-            if len(text) <= 160:
-                return text
-    return ""
+        if not _may_start_with_label(element):
+            continue
+        if (match := _LABEL.match(leading_text(element, 12))) and len(line := text_of(element)) <= 160:
+            label = match.group(1).lower()
+            if (label == "editor") not in kinds:
+                kinds.add(label == "editor")
+                found.append((label, line))
+                if len(kinds) == 2:
+                    break
+    return found
+
+
+def _may_start_with_label(element) -> bool:
+    """False when the element's first text starts with something else, or when it has no
+    text at all: most elements are ruled out without reading further."""
+    first = _first_text(element)
+    return first is None or bool(_LABEL_START.match(first))
+
+
+def _first_text(element, budget: int = 12) -> str | None:
+    """The first non-blank text inside the element, in document order ("" when it has
+    none), or None when ``budget`` nodes did not tell (a deep nest: leading_text decides)."""
+    node = element
+    while budget:
+        budget -= 1
+        if isinstance(node.tag, str) and node.text and node.text.strip():
+            return node.text  # a comment's text is no text
+        if len(node):
+            node = node[0]
+            continue
+        while node is not element:  # childless: its tail, then what follows it
+            if node.tail and node.tail.strip():
+                return node.tail
+            if (following := node.getnext()) is not None:
+                node = following
+                break
+            node = node.getparent()
+        else:
+            return ""
+    return None
 
 
 def credited_authors(page: PageSources) -> list[str]:

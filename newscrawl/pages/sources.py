@@ -181,6 +181,7 @@ class PageSources:
     def __init__(self, html: str | bytes, url: str) -> None:
         self.url = url
         self.tree = parse_html(html)
+        self.memo: dict[str, Any] = {}  # what one field's extraction found, for another's
         self._ids: dict[str, Any] = {}
         self._tags: dict[str, list] = {tag: [] for tag in _KEPT_TAGS}
         self._classes: dict[str, list] = {}
