@@ -1,6 +1,6 @@
 """Who the crawler says it is: a browser-shaped User-Agent with newscrawl's own token.
 
-Tribun's CDN edge refuses what does not look like a browser (tribun-site.md section 7);
+Tribun's CDN edge refuses what does not look like a browser (docs/field-reference.md section 7);
 the appended token and the optional contact keep the crawl identifiable and honest.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ COMMANDS_MODULE = "newscrawl.commands"
 # A browser-shaped string with our own product token appended, never the word "bot":
 # Tribun's CloudFront edge answered 403 on every path to any User-Agent that is not
 # browser-shaped or that contains "bot", and 200 to a browser string with a crawler's
-# token appended (observed 2026-07-24, tribun-site.md section 7). The token says who
+# token appended (observed 2026-07-24, docs/field-reference.md section 7). The token says who
 # we are; NEWSCRAWL_CONTACT appends "(+contact)" (newscrawl/addons.py).
 # Default: "Scrapy/<version> (+https://scrapy.org)", which that edge refuses.
 USER_AGENT = user_agent()

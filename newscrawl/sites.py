@@ -1,6 +1,6 @@
 """The Tribun network: which hosts belong to it and what its regional sites are.
 
-The regional list is tribun-site.md section 5, kept here and nowhere else.
+The regional list is docs/field-reference.md section 6, kept here and nowhere else.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, u
 
 from newscrawl.sites import is_network_host
 
-# tribun-site.md section 3: first path segments that never hold an article.
+# docs/field-reference.md section 4: first path segments that never hold an article.
 NON_ARTICLE_SEGMENTS = frozenset(
     "index-news tag topic search komentar member auth api ajax json posts penulis "
     "editor rss video images foto webstories".split()

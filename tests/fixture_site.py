@@ -14,7 +14,7 @@ mid-transfer), ``"empty"`` (a 0-byte 200), ``"pdf"`` (not HTML), ``"huge"`` (a 2
 used up one entry per request, then the page is served normally.
 
 ``edge=True`` acts like Tribun's CloudFront edge as observed on 2026-07-24
-(tribun-site.md section 7): HTTP 403, with CloudFront's headers, on every path
+(docs/field-reference.md section 7): HTTP 403, with CloudFront's headers, on every path
 (robots.txt included) to a User-Agent that is not browser-shaped or that contains "bot".
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Generate a synthetic Tribun site of N articles for crawl-scale tests and benchmarks.
 
-Pages follow the 2024-26 template of tribun-site.md (JSON-LD ``@graph``, ``h5#penulis``,
+Pages follow the 2024-26 template of docs/field-reference.md (JSON-LD ``@graph``, ``h5#penulis``,
 ``pagination-wrap``) with the quirks of the genuine page in tests/fixtures/REAL-PAGES.md:
 the 16-pixel lightbox icon before the photo in ``#artimg``, ads, scripts and "Baca:"
 lines inside the body, a ``side-article mb5`` box of tags, recommendations and credits

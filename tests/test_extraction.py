@@ -34,7 +34,7 @@ def check_fixture(path: Path, root: Path = FIXTURE_ROOT) -> None:
     assert page_record(path.read_bytes(), url_of(path, root)) == expected
 
 
-# One multi-page article per template generation of tribun-site.md (page 2 fixtures).
+# One multi-page article per template generation of docs/field-reference.md (page 2 fixtures).
 GENERATIONS = {
     "2012-19 (regional)": "surabaya.tribunnews.com/2018/03/12/harga-beras-di-pasar-wonokromo-mulai-turun__page=2.html",
     "2020": "www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei__page=2.html",
@@ -42,7 +42,7 @@ GENERATIONS = {
                           "harga-cabai-rawit-di-pasar-terong-makassar-tembus-rp-80-ribu__page=2.html",
     "2024-26": "www.tribunnews.com/internasional/7712345/ukraina-dan-nato-dalam-masalah-serius-"
                "korea-utara-buka-opsi-kirim-senjata-mematikan-ke-rusia__page=2.html",
-    # Hand-made from what the live site showed on 2026-07-24 (tribun-site.md section 7).
+    # Hand-made from what the live site showed on 2026-07-24 (docs/field-reference.md section 7).
     "2026": "www.tribunnews.com/nasional/7801234/dpr-sahkan-ruu-perampasan-aset-menjadi-undang-undang__page=2.html",
 }
 

@@ -1,4 +1,4 @@
-"""The live site in 2026 (tribun-site.md section 7), end to end through the real engine:
+"""The live site in 2026 (docs/field-reference.md section 7), end to end through the real engine:
 an edge that refuses non-browser User-Agents, refused runs that must not say ok, the
 first-run check, the template drift alarm, premium and dated-URL articles."""
 from __future__ import annotations

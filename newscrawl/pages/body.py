@@ -1,7 +1,7 @@
 """Article text: the paragraphs of the body container and nothing else.
 
 The container holds ads, scripts, "Baca juga" links, paging and recommendation boxes
-between the paragraphs (tribun-site.md section 1, Body); they are removed here, the
+between the paragraphs (docs/field-reference.md section 2, Body); they are removed here, the
 "Baca juga" links kept as related articles.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Pagination of multi-page articles: which page this is and how many there are.
 
-Reads every paging form of tribun-site.md section 2 (the 2020 ``div.paging`` links,
+Reads every paging form of docs/field-reference.md section 3 (the 2020 ``div.paging`` links,
 the 2024+ ``pagination-wrap`` with "Halaman 1/3", text such as "Halaman 2 dari 3").
 Only links to the same article path count, so sidebar and listing pagers are ignored.
 """
