@@ -109,6 +109,9 @@ class ArchiveWriter:
                 "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "isPartOf": run_id(self.crawler),
+                # Only newscrawl writes this field: a replay takes what follows as its own
+                # crawl's (newscrawl/warcindex.py), whatever the hosts.
+                "newscrawl-run": run_id(self.crawler),
                 "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"}
         self._writer = _WriterProcess(part, self.level, self.final.name, info, self.timeout)
 

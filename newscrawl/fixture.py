@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from newscrawl.extract import page_record
 from newscrawl.replay import archive_files
-from newscrawl.warcindex import ArchiveIndex, Capture, url_key
+from newscrawl.warcindex import ArchiveIndex, Capture, decoded_payload, url_key
 from newscrawl.urls import canonical_url, page_number_of
 
 DEFAULT_INTO = Path("tests/fixtures/site")
@@ -60,7 +60,8 @@ def write_fixtures(index: ArchiveIndex, url: str, into: Path, archive_names: str
     """Write each page and its marked expected record; the page files written."""
     written = []
     for capture in article_pages(index, url):
-        body = index.load(capture)[1]
+        headers, raw, _ = index.load(capture)
+        body = decoded_payload(headers, raw)
         name = fixture_name(canonical_url(capture.url) if page_number_of(capture.url) == 1 else capture.url)
         page = into / name
         page.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         files = archive_files([p for p in args.archive.split(",") if p.strip()])
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    index = ArchiveIndex.read(files)
+    # The article's own host is in scope, as a crawl's -a urls hosts are (a mirror's).
+    index = ArchiveIndex.read(files, frozenset({urlsplit(args.url).netloc}))
     written = write_fixtures(index, args.url, args.into, ", ".join(f.name for f in files))
     if not written:
         known = url_key(canonical_url(args.url)) in index.captures

@@ -112,7 +112,8 @@ class ReplayMiddleware:
         crawler.stats.set_value("newscrawl/replay/urls", len(index.captures))
         counts = index.counts
         for name, value in (("unreadable_files", len(counts.unreadable)), ("other_hosts", counts.other_hosts),
-                            ("truncated", counts.truncated), ("unresolved_revisits", counts.unresolved_revisits)):
+                            ("truncated", counts.truncated), ("unresolved_revisits", counts.unresolved_revisits),
+                            ("too_large", counts.too_large)):
             if value:
                 crawler.stats.set_value(f"newscrawl/replay/{name}", value)
         logger.info("Replaying %d archived URLs from %d archive file(s); no request goes to the network",

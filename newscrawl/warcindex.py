@@ -14,6 +14,7 @@ hold it; a record cut short (a truncated file) never wins.
 """
 from __future__ import annotations
 
+import gzip
 import logging
 import zipfile
 import zlib
@@ -29,8 +30,11 @@ from newscrawl.sites import is_network_host
 
 logger = logging.getLogger(__name__)
 ARCHIVE_NAMES = ("*.warc.gz", "*.warc", "*.wacz")
-# Payload headers that describe the bytes as transferred: the payload is read decoded.
-TRANSFER_HEADERS = frozenset({"transfer-encoding", "content-encoding", "content-length"})
+# Payload headers that describe the bytes as transferred: the payload is handed over
+# de-chunked. Content-Encoding stays: Scrapy decodes gzip, deflate, br and zstd as it does
+# live (warcio's own brotli decoding fails with brotli 1.2), within DOWNLOAD_MAXSIZE.
+TRANSFER_HEADERS = frozenset({"transfer-encoding", "content-length"})
+CHUNK = 1 << 16
 
 
 def url_key(url: str) -> str:
@@ -96,13 +100,16 @@ class Counts:
     truncated: int = 0  # records cut short (a truncated file)
     unresolved_revisits: int = 0  # revisits whose original the archives lack
     unreadable: list[str] = field(default_factory=list)  # files that broke off
+    too_large: int = 0  # payloads over DOWNLOAD_MAXSIZE, refused
 
 
 class ArchiveIndex:
     """The best capture of each URL in the given archives."""
 
-    def __init__(self, sources: list[Source]) -> None:
+    def __init__(self, sources: list[Source], hosts: frozenset[str] = frozenset(), max_size: int = 0) -> None:
         self.sources = sources
+        self.hosts = hosts  # host:port of -a urls, allowed besides the network
+        self.max_size = max_size  # payloads larger than this are refused (0: no limit)
         self.captures: dict[str, Capture] = {}
         self.counts = Counts()
         self._all: dict[str, list[Capture]] = {}
@@ -110,8 +117,10 @@ class ArchiveIndex:
         self._by_time: dict[str, Capture] = {}  # "url-key date" -> response
 
     @classmethod
-    def read(cls, files: list[Path]) -> "ArchiveIndex":
-        index = cls(sources_of(files))
+    def read(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0) -> "ArchiveIndex":
+        """Index the archives; records of hosts outside the network and ``hosts`` (host:port,
+        as ``-a urls`` gives them) are skipped unless a newscrawl warcinfo precedes them."""
+        index = cls(sources_of(files), frozenset(h.lower() for h in hosts), max_size)
         for number, source in enumerate(index.sources):
             index._scan(number, source)
         index._choose()
@@ -125,17 +134,19 @@ class ArchiveIndex:
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
 
-        ours = False  # newscrawl wrote this archive: its crawl scoped it, every record counts
+        # Records after a newscrawl warcinfo were scoped by that crawl (a local mirror's
+        # host included); decided again at every warcinfo: concatenated files mix crawlers.
+        ours = False
         try:
             with source.open() as stream:
                 records = ArchiveIterator(stream)
                 for record in records:
                     self.counts.records += 1
                     if record.rec_type == "warcinfo":
-                        ours = ours or b"newscrawl" in record.content_stream().read(4096)
+                        ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
                     elif record.rec_type in ("response", "revisit") and record.http_headers is not None:
                         url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                        if ours or _in_network(url):
+                        if ours or self._in_scope(url):
                             self._add(record, url, number, records)
                         else:
                             self.counts.other_hosts += 1
@@ -146,10 +157,18 @@ class ArchiveIndex:
             self.counts.unreadable.append(str(source))
 
     def _add(self, record: Any, url: str, number: int, records: Any) -> None:
-        """Index one response or revisit record (its payload read, to know it is whole)."""
-        raw = record.raw_stream.read()
-        if record.length is None or len(raw) != record.length - record.http_headers.total_len:
+        """Index one response or revisit record (its payload read through, in bounded
+        memory, to know it is whole; one larger than ``max_size`` is refused)."""
+        size = 0
+        while chunk := record.raw_stream.read(CHUNK):
+            size += len(chunk)
+        if record.length is None or size != record.length - record.http_headers.total_len:
             self.counts.truncated += 1
+            return
+        if self.max_size and size > self.max_size:
+            self.counts.too_large += 1
+            logger.info("%s: a capture of %d bytes, more than DOWNLOAD_MAXSIZE (%d): refused",
+                        _printable(url), size, self.max_size)
             return
         try:
             status = int(record.http_headers.get_statuscode())
@@ -208,19 +227,89 @@ class ArchiveIndex:
 
     def _record(self, capture: Capture, payload: bool) -> tuple[list[tuple[str, str]], str | None, bytes]:
         from warcio.archiveiterator import ArchiveIterator
+        from warcio.bufferedreaders import ChunkedDataReader
 
         with self.sources[capture.source].open() as stream:
             stream.seek(capture.offset)
             record = next(iter(ArchiveIterator(stream)))
-            headers = [(name, value) for name, value in record.http_headers.headers
-                       if name.lower() not in TRANSFER_HEADERS]
-            body = record.content_stream().read() if payload else b""
-            return headers, record.http_headers.protocol or None, body
+            http = record.http_headers
+            headers = [(name, value) for name, value in http.headers if name.lower() not in TRANSFER_HEADERS]
+            body = b""
+            if payload:
+                chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
+                body = (ChunkedDataReader(record.raw_stream) if chunked else record.raw_stream).read()
+            return headers, http.protocol or None, body
 
 
-def _in_network(url: str) -> bool:
-    """Whether a captured URL is on the Tribun network (http or https, any port)."""
+    def _in_scope(self, url: str) -> bool:
+        """Whether a captured URL is on the Tribun network (http or https, any port) or on
+        a host given with ``-a urls``."""
+        try:
+            parts = urlsplit(url)
+            return is_network_host(parts.hostname or "") or parts.netloc.lower() in self.hosts
+        except ValueError:  # a capture's URL that does not parse is no article of ours
+            return False
+
+
+# The field only newscrawl's own warcinfo carries (newscrawl/archive.py writes it).
+NEWSCRAWL_FIELD = b"newscrawl-run:"
+
+
+def is_newscrawl_warcinfo(content: bytes) -> bool:
+    """Whether a warcinfo record's content is newscrawl's: a line of our own field, not a
+    description that happens to name newscrawl.
+
+    >>> is_newscrawl_warcinfo(b"software: newscrawl (x); warcio\\r\\nnewscrawl-run: 00000001-20261206T0600Z\\r\\n")
+    True
+    >>> is_newscrawl_warcinfo(b"software: Wget/1.21\\r\\ndescription: newscrawl job 2015\\r\\n")
+    False
+    """
+    return any(line.strip().lower().startswith(NEWSCRAWL_FIELD) for line in content.splitlines())
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """Text fit for a log line: no control characters or raw bytes, at most ``limit`` long."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
+
+
+def decoded_payload(headers: list[tuple[str, str]], body: bytes) -> bytes:
+    """A payload with its Content-Encoding undone (gzip, deflate, br, zstd), as a reader
+    of the page gets it; a payload that does not decode is returned as it is.
+
+    >>> import gzip
+    >>> decoded_payload([("Content-Encoding", "gzip")], gzip.compress(b"<p>halo</p>"))
+    b'<p>halo</p>'
+    """
+    encodings = [e.strip().lower() for name, value in headers if name.lower() == "content-encoding"
+                 for e in value.split(",") if e.strip()]
     try:
-        return is_network_host(urlsplit(url).hostname or "")
-    except ValueError:  # a capture's URL that does not parse is no article of ours
-        return False
+        for encoding in reversed(encodings):
+            body = _DECODERS.get(encoding, lambda data: data)(body)
+    except Exception:  # noqa: BLE001 (any codec's error: the payload stays as archived)
+        pass
+    return body
+
+
+def _inflate(data: bytes) -> bytes:
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return zlib.decompress(data, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+
+
+def _unbrotli(data: bytes) -> bytes:
+    import brotli
+
+    return brotli.decompress(data)
+
+
+def _unzstd(data: bytes) -> bytes:
+    try:
+        from compression import zstd  # Python 3.14
+    except ImportError:
+        from backports import zstd
+    return zstd.decompress(data)
+
+
+_DECODERS = {"gzip": gzip.decompress, "x-gzip": gzip.decompress, "deflate": _inflate, "br": _unbrotli,
+             "zstd": _unzstd}

@@ -68,6 +68,17 @@ def not_a_regular_file(feeds: dict) -> str | None:
     return None
 
 
+def overwrites_an_archive(feeds: dict, archives: tuple[Path, ...]) -> str | None:
+    """Why an output file cannot be written in a replay: it is one of the archives read."""
+    read = {Path(a).resolve() for a in archives}
+    for uri in feeds:
+        uri = str(uri)
+        path = Path(file_uri_to_path(uri) if uri.startswith("file:") else uri)
+        if "%(" not in uri and path.resolve() in read:
+            return f"{path} is one of the archives this replay reads: writing it would destroy it; give another file"
+    return None
+
+
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -91,6 +102,8 @@ class Command(ScrapyCrawlCommand):
         except ArgumentError as error:
             self._fail(args, error)
         if getattr(options, "archives", ()):
+            if problem := overwrites_an_archive(self.settings.getdict("FEEDS"), options.archives):
+                self._fail(args, problem, CANT_WRITE_EXIT)
             self._replay(args)
             if not self.settings.getbool("NEWSCRAWL_INCREMENTAL"):
                 return  # a replay that leaves the store alone runs beside any crawl, unlocked

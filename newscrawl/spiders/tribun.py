@@ -71,7 +71,8 @@ class TribunSpider(Discovery, scrapy.Spider):
     def _read_archives(self) -> None:
         """A replay: index the archives, and allow the hosts of their articles (as a live
         run allows its ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
-        self.replay = ArchiveIndex.read(list(self.options.archives))
+        self.replay = ArchiveIndex.read(list(self.options.archives), self.given_hosts,
+                                        self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
         self.given_hosts |= hosts
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})

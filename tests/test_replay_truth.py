@@ -1,0 +1,143 @@
+"""Replay that tells the truth (issue 20): nothing foreign exported, the -a urls hosts
+replayed, every encoding we accept decoded, an input archive never overwritten.
+Hostile archives are made here with warcio."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import brotli
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from tests.conftest import finalized_items, run_crawl
+from tests.fixture_site import FIXTURE_ROOT
+
+EMAS = "www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik"
+KORUT = ("www.tribunnews.com/internasional/7712345/ukraina-dan-nato-dalam-masalah-serius-korea-utara-buka-"
+         "opsi-kirim-senjata-mematikan-ke-rusia")
+
+
+def page(path: str, query: str = "") -> bytes:
+    return (FIXTURE_ROOT / (path + (f"__{query}" if query else "") + ".html")).read_bytes()
+
+
+def zstd_compress(data: bytes) -> bytes:
+    try:
+        from compression import zstd
+    except ImportError:
+        from backports import zstd
+    return zstd.compress(data)
+
+
+class Archive:
+    """A WARC written record by record with warcio, as another crawler writes one."""
+
+    def __init__(self, info: dict[str, str]) -> None:
+        self.buffer = io.BytesIO()
+        self.writer = WARCWriter(self.buffer, gzip=True, warc_version="WARC/1.1")
+        self.writer.write_record(self.writer.create_warcinfo_record("other.warc.gz", info))
+
+    def response(self, url: str, body: bytes, headers: list[tuple[str, str]] | None = None) -> "Archive":
+        self.writer.write_record(self.writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), warc_headers_dict={"WARC-Date": "2026-07-24T05:00:00Z"},
+            http_headers=StatusAndHeaders("200 OK", headers or [("Content-Type", "text/html; charset=UTF-8")],
+                                          protocol="HTTP/1.1")))
+        return self
+
+    def write(self, path: Path) -> Path:
+        path.write_bytes(self.buffer.getvalue())
+        return path
+
+
+def foreign_pages(info: dict[str, str]) -> Archive:
+    """Pages of other news sites, in article-shaped URLs, the kind a broad crawl holds."""
+    archive = Archive(info)
+    for n, host in enumerate(("www.kompas.com", "news.detik.com", "example.org")):
+        archive.response(f"https://{host}/2020/05/04/berita-lain-{n}", page(EMAS))
+    return archive
+
+
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory):
+    """An archive newscrawl wrote, of a crawl of the local site (host 127.0.0.1:port)."""
+    from tests.fixture_site import FixtureSite
+
+    work = tmp_path_factory.mktemp("ours")
+    with FixtureSite() as site:
+        run = run_crawl(work, "-a", f"urls={site.url('https://' + EMAS)}")
+    assert run.returncode == 0, run.stderr
+    [archive] = (work / "output").rglob("*.warc.gz")
+    return archive, run.items()[0]["url"]
+
+
+def test_a_foreign_archive_after_ours_exports_none_of_its_pages(ours, tmp_path):
+    archive, url = ours
+    foreign = foreign_pages({"software": "Wget/1.21.3", "description": "newscrawl job 2015 mirror"})
+    both = tmp_path / "both.warc.gz"
+    both.write_bytes(archive.read_bytes() + foreign.buffer.getvalue())  # cat ours.warc.gz wget.warc.gz
+    run = run_crawl(tmp_path / "run", "-a", f"archive={both}")
+    assert run.returncode == 0, run.stderr
+    assert [item["url"] for item in finalized_items(tmp_path / "run")] == [url]
+    assert run.stat("replay/other_hosts") == 3
+
+
+@pytest.mark.parametrize("info", [{"software": "Wget/1.21.3"}, {"software": "newscrawl-mirror 1.0"},
+                                  {"description": "newscrawl job 2015", "software": "Heritrix/3.4"}])
+def test_a_foreign_archive_naming_newscrawl_is_not_taken_for_ours(tmp_path, info):
+    foreign = foreign_pages(info).response("https://" + EMAS, page(EMAS)).write(tmp_path / "other.warc.gz")
+    run = run_crawl(tmp_path / "run", "-a", f"archive={foreign}")
+    assert run.returncode == 0, run.stderr
+    assert [item["url"] for item in finalized_items(tmp_path / "run")] == ["https://" + EMAS]
+    assert run.stat("replay/other_hosts") == 3
+
+
+def test_the_hosts_of_urls_are_replayed_from_another_crawlers_archive(tmp_path):
+    mirror = "http://127.0.0.1:8123/bisnis/2020/05/04/harga-emas-antam-naik"
+    archive = Archive({"software": "Wget/1.21.3"}).response(mirror, page(EMAS)).write(tmp_path / "wget.warc.gz")
+    run = run_crawl(tmp_path / "run", "-a", f"archive={archive}", "-a", f"urls={mirror}")
+    assert run.returncode == 0, run.stderr
+    [item] = finalized_items(tmp_path / "run")
+    assert item["url"] == mirror and item["title"].startswith("Harga Emas Antam Naik")
+    fixtures = tmp_path / "fixtures"
+    import subprocess
+    import sys
+
+    from tests.conftest import crawl_env
+
+    done = subprocess.run([sys.executable, "-m", "newscrawl.fixture", str(archive), mirror, "--into", str(fixtures)],
+                          env=crawl_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (fixtures / "127.0.0.1:8123" / "bisnis/2020/05/04/harga-emas-antam-naik.html").read_bytes() == page(EMAS)
+
+
+@pytest.mark.parametrize("encoding, compress", [("br", brotli.compress), ("zstd", zstd_compress),
+                                                ("gzip", gzip.compress)])
+def test_every_encoding_we_accept_replays(tmp_path, encoding, compress):
+    pages = [("https://" + KORUT, page(KORUT)), ("https://" + KORUT + "?page=2", page(KORUT, "page=2")),
+             ("https://" + KORUT + "?page=3", page(KORUT, "page=3"))]
+    archive = Archive({"software": "warcprox/2.4"})
+    for url, body in pages:
+        archive.response(url, compress(body), [("Content-Type", "text/html; charset=UTF-8"),
+                                              ("Content-Encoding", encoding)])
+    path = archive.write(tmp_path / f"{encoding}.warc.gz")
+    run = run_crawl(tmp_path / "run", "-a", f"archive={path}")
+    assert run.returncode == 0, run.stderr
+    [item] = finalized_items(tmp_path / "run")
+    expected = json.loads((FIXTURE_ROOT / (KORUT + ".json")).read_text())
+    assert (item["title"], item["page_count"], item["complete"]) == (expected["title"], 3, True)
+    assert item["body"].startswith(expected["body"].split("\n\n")[0])
+
+
+def test_output_onto_an_archive_being_replayed_is_refused(ours, tmp_path):
+    archive, _ = ours
+    copy = tmp_path / "self.warc.gz"
+    copy.write_bytes(archive.read_bytes())
+    for given in (str(copy), str(tmp_path)):  # the file itself, or a folder holding it
+        run = run_crawl(tmp_path / "run", "-a", f"archive={given}", "-O", f"{copy}:jsonlines")
+        assert run.returncode == 73, run.stderr
+        assert f"{copy} is one of the archives this replay reads" in run.stderr
+        assert copy.read_bytes() == archive.read_bytes()  # untouched
