@@ -113,9 +113,11 @@ class ReplayMiddleware:
         counts = index.counts
         for name, value in (("unreadable_files", len(counts.unreadable)), ("other_hosts", counts.other_hosts),
                             ("truncated", counts.truncated), ("unresolved_revisits", counts.unresolved_revisits),
-                            ("too_large", counts.too_large)):
+                            ("too_large", counts.too_large), ("skipped", len(counts.skipped))):
             if value:
                 crawler.stats.set_value(f"newscrawl/replay/{name}", value)
+        if counts.skipped or counts.unreadable:  # named in the report, not only counted
+            crawler.stats.set_value("newscrawl/replay/lost", [*counts.skipped, *counts.unreadable])
         logger.info("Replaying %d archived URLs from %d archive file(s); no request goes to the network",
                     len(index.captures), len(index.sources))
         return cls(crawler, index)

@@ -119,6 +119,7 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
                                 f"in a row and were left alone ({c['http_403']} x 403, "
                                 f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
     _judge_failures(stats, c, limits, judgement)
+    _judge_archives(stats, judgement)
     if failed := stats.get("newscrawl/state/files_failed"):
         judgement.flag(FAILED, f"{failed} output file(s) of the run (feeds, web archive) could not be completed: "
                                f"the run's files were set aside and its "
@@ -127,6 +128,19 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
     if stats.get("finish_reason") == "output_error":
         judgement.flag(FAILED, "the output file could not be written (disk full? not writable?); "
                                "nothing of this run is recorded as exported")
+
+
+def _judge_archives(stats: dict[str, Any], judgement: Judgement) -> None:
+    """A replay whose archives lost records is incomplete: never ok."""
+    lost = list(stats.get("newscrawl/replay/lost") or [])
+    truncated = int(stats.get("newscrawl/replay/truncated", 0) or 0)
+    if not lost and not truncated:
+        return
+    parts = [f"{len(lost)} part(s) of the archives could not be read ({'; '.join(lost[:3])}"
+             f"{'; …' if len(lost) > 3 else ''})"] if lost else []
+    parts += [f"{truncated} capture(s) were cut short"] if truncated else []
+    judgement.flag(FAILED, f"the archives lost records: {', and '.join(parts)}; what they held besides was "
+                           "replayed (see the ERROR lines of the log)")
 
 
 def _judge_failures(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds, judgement: Judgement) -> None:

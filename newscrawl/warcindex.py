@@ -93,6 +93,10 @@ class Capture:
     revisit_of: str | None = None  # a revisit: the digest, else "url date", of its original
 
 
+class CutShort(Exception):
+    """A record whose payload is shorter than its length says (counted and logged)."""
+
+
 @dataclass
 class Counts:
     records: int = 0
@@ -101,6 +105,7 @@ class Counts:
     unresolved_revisits: int = 0  # revisits whose original the archives lack
     unreadable: list[str] = field(default_factory=list)  # files that broke off
     too_large: int = 0  # payloads over DOWNLOAD_MAXSIZE, refused
+    skipped: list[str] = field(default_factory=list)  # byte ranges that could not be read
 
 
 class ArchiveIndex:
@@ -115,6 +120,7 @@ class ArchiveIndex:
         self._all: dict[str, list[Capture]] = {}
         self._by_digest: dict[str, Capture] = {}
         self._by_time: dict[str, Capture] = {}  # "url-key date" -> response
+        self._bad_offset = 0  # where the record being read starts
 
     @classmethod
     def read(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0) -> "ArchiveIndex":
@@ -131,30 +137,58 @@ class ArchiveIndex:
         return self.counts.records
 
     def _scan(self, number: int, source: Source) -> None:
-        from warcio.archiveiterator import ArchiveIterator
+        """Index one WARC stream. A record that cannot be read is skipped, and reading goes on
+        at the next record (gzip member or ``WARC/1.`` line) found after it: every skipped
+        range is named in the log and counted (``skipped``)."""
         from warcio.exceptions import ArchiveLoadFailed
 
-        # Records after a newscrawl warcinfo were scoped by that crawl (a local mirror's
-        # host included); decided again at every warcinfo: concatenated files mix crawlers.
-        ours = False
+        position, ours = 0, False
         try:
             with source.open() as stream:
-                records = ArchiveIterator(stream)
-                for record in records:
-                    self.counts.records += 1
-                    if record.rec_type == "warcinfo":
-                        ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
-                    elif record.rec_type in ("response", "revisit") and record.http_headers is not None:
-                        url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                        if ours or self._in_scope(url):
-                            self._add(record, url, number, records)
-                        else:
-                            self.counts.other_hosts += 1
-        except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, zipfile.BadZipFile) as error:
-            # What was whole before the break stays usable.
+                while position is not None:
+                    stream.seek(position)
+                    try:
+                        ours = self._records(number, stream, ours)
+                        position = None
+                    except CutShort:
+                        position = next_record_start(stream, self._bad_offset + 1)
+                    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError, KeyError, IndexError) as error:
+                        bad = self._bad_offset
+                        position = next_record_start(stream, bad + 1)
+                        self._skipped(source, bad, position, error)
+        except (OSError, zipfile.BadZipFile) as error:
             logger.error("%s: unreadable after %d records (%s); the rest of it is skipped",
-                         source, self.counts.records, error)
+                         source, self.counts.records, _printable(str(error)))
             self.counts.unreadable.append(str(source))
+
+    def _records(self, number: int, stream: BinaryIO, ours: bool) -> bool:
+        """Index the records from the stream's position on; returns whether the last
+        warcinfo was newscrawl's. Records after a newscrawl warcinfo were scoped by that
+        crawl (a local mirror's host included); decided again at every warcinfo, since
+        concatenated files mix crawlers."""
+        from warcio.archiveiterator import ArchiveIterator
+
+        records = ArchiveIterator(stream)
+        self._bad_offset = stream.tell()
+        for record in records:
+            self.counts.records += 1
+            if record.rec_type == "warcinfo":
+                ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
+            elif record.rec_type in ("response", "revisit") and record.http_headers is not None:
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                if ours or self._in_scope(url):
+                    self._add(record, url, number, records)
+                else:
+                    self.counts.other_hosts += 1
+            records.read_to_end()
+            self._bad_offset = records.offset  # where the next record starts
+        return ours
+
+    def _skipped(self, source: Source, start: int, end: int | None, error: Exception) -> None:
+        where = f"{source}: bytes {start}-{end - 1 if end is not None else 'end'}"
+        self.counts.skipped.append(where)
+        logger.error("%s skipped: %s (%s)%s", where, type(error).__name__, _printable(str(error), 120),
+                     "; reading goes on at the next record" if end is not None else "; nothing readable after it")
 
     def _add(self, record: Any, url: str, number: int, records: Any) -> None:
         """Index one response or revisit record (its payload read through, in bounded
@@ -164,7 +198,10 @@ class ArchiveIndex:
             size += len(chunk)
         if record.length is None or size != record.length - record.http_headers.total_len:
             self.counts.truncated += 1
-            return
+            logger.error("%s: the capture of %s is cut short (%d of %s payload bytes): skipped",
+                         self.sources[number], _printable(url), size, record.length)
+            # A wrong length may have swallowed the records after it: look for them.
+            raise CutShort(url)
         if self.max_size and size > self.max_size:
             self.counts.too_large += 1
             logger.info("%s: a capture of %d bytes, more than DOWNLOAD_MAXSIZE (%d): refused",
@@ -313,3 +350,42 @@ def _unzstd(data: bytes) -> bytes:
 
 _DECODERS = {"gzip": gzip.decompress, "x-gzip": gzip.decompress, "deflate": _inflate, "br": _unbrotli,
              "zstd": _unzstd}
+
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_LINE = b"WARC/1."
+
+
+def next_record_start(stream: BinaryIO, start: int, window: int = 1 << 20) -> int | None:
+    """The offset of the first record found at or after ``start``: a gzip member that
+    decompresses to a WARC header, or a ``WARC/1.`` line; None when there is none."""
+    position = start
+    while True:
+        stream.seek(position)
+        data = stream.read(window + 16)
+        if not data:
+            return None
+        for magic in (_GZIP_MAGIC, _WARC_LINE):
+            found = data.find(magic)
+            while 0 <= found < window:
+                if _starts_a_record(stream, position + found, magic):
+                    return position + found
+                found = data.find(magic, found + 1)
+        if len(data) <= window:
+            return None
+        position += window
+
+
+def _starts_a_record(stream: BinaryIO, offset: int, magic: bytes) -> bool:
+    stream.seek(offset)
+    head = stream.read(8192)
+    if magic == _WARC_LINE:
+        if offset:
+            stream.seek(offset - 1)
+            if stream.read(1) != b"\n":
+                return False
+        return True
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16).startswith(_WARC_LINE)
+    except zlib.error:
+        return False

@@ -141,3 +141,76 @@ def test_output_onto_an_archive_being_replayed_is_refused(ours, tmp_path):
         assert run.returncode == 73, run.stderr
         assert f"{copy} is one of the archives this replay reads" in run.stderr
         assert copy.read_bytes() == archive.read_bytes()  # untouched
+
+
+# ---- nothing silent: a bad record never drops the rest, and a lossy replay is not ok -------------
+
+ARTICLES = ["www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik",
+            "www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah",
+            "www.tribunnews.com/regional/7698765/banjir-rendam-ratusan-rumah-di-kudus"]
+
+
+def records(urls: list[str], gzip_members: bool = True) -> list[bytes]:
+    """One record's bytes per URL (a gzip member each, or plain WARC)."""
+    out = []
+    for url in urls:
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=gzip_members, warc_version="WARC/1.1")
+        writer.write_record(writer.create_warc_record(
+            url, "response", payload=io.BytesIO(page(url.split("://", 1)[1])),
+            warc_headers_dict={"WARC-Date": "2026-07-24T05:00:00Z"},
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=UTF-8")],
+                                          protocol="HTTP/1.1")))
+        out.append(buffer.getvalue())
+    return out
+
+
+S3_ERROR = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRange</Code><Message>The requested range '
+            b'is not satisfiable</Message></Error>')
+
+
+def damaged(kind: str) -> tuple[bytes, str]:
+    """An archive of four captures whose second is damaged as ``kind`` says; its suffix."""
+    urls = [f"https://{a}" for a in ARTICLES] + ["https://www.tribunnews.com/nasional/2020/05/04/"
+                                                 "pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"]
+    if kind.startswith("content-length"):
+        plain = records(urls, gzip_members=False)
+        length = int(plain[1].split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+        wrong = length // 2 if kind.endswith("short") else length * 10  # too long swallows what follows
+        plain[1] = plain[1].replace(b"Content-Length: %d" % length, b"Content-Length: %d" % wrong, 1)
+        return b"".join(plain), ".warc"
+    members = records(urls)
+    if kind == "member cut in half":
+        members[1] = members[1][: len(members[1]) // 2]
+    elif kind == "S3 error body":
+        members[1] = S3_ERROR
+    elif kind == "binary garbage":
+        members[1] = bytes(range(256)) * 8
+    return b"".join(members), ".warc.gz"
+
+
+@pytest.mark.parametrize("kind", ["member cut in half", "S3 error body", "binary garbage",
+                                  "content-length too short", "content-length too long"])
+def test_a_bad_record_is_skipped_named_and_the_rest_replayed(tmp_path, kind):
+    data, suffix = damaged(kind)
+    archive = tmp_path / f"damaged{suffix}"
+    archive.write_bytes(data)
+    run = run_crawl(tmp_path / "run", "-a", f"archive={archive}")
+    assert run.returncode == 4, run.stderr  # not ok: records were lost
+    exported = {item["url"] for item in finalized_items(tmp_path / "run")}
+    # The records after the damage are read: the last two articles always come out.
+    assert {f"https://{ARTICLES[2]}", "https://www.tribunnews.com/nasional/2020/05/04/"
+            "pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"} <= exported
+    assert f"https://{ARTICLES[0]}" in exported
+    assert "the archives lost records" in run.stderr
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line and str(archive) in line]
+    assert errors and all(line.isprintable() for line in errors)  # no raw bytes in the log
+    assert any("skipped" in line or "cut short" in line for line in errors)
+
+
+def test_a_replay_in_which_every_page_failed_is_never_ok(ours, tmp_path):
+    archive, _ = ours
+    missing = ",".join(f"https://www.tribunnews.com/nasional/2020/05/0{n}/tidak-ada" for n in (1, 2, 3))
+    run = run_crawl(tmp_path / "run", "-a", f"archive={archive}", "-a", f"urls={missing}")
+    assert run.returncode == 4, run.stderr
+    assert "every entry point failed (3 of 3" in run.stderr
