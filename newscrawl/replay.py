@@ -17,6 +17,7 @@ archive answers the same every time), no new archive, and, unless
 from __future__ import annotations
 
 import logging
+import stat
 import zlib
 from pathlib import Path
 
@@ -53,22 +54,46 @@ class UnreadableCapture(NotInArchive):
 def archive_files(paths: list[str]) -> list[Path]:
     """The archive files named (WARC or WACZ), folders expanded to the archives inside (sorted).
 
-    Raises ValueError naming a path that does not exist or a folder without archives.
-    A ``.part`` file (a run still writing, or one that died) is never read.
+    Raises ValueError naming a path that does not exist, is not a regular file or folder,
+    or a folder without archives. Inside a folder only regular files are read, and a
+    symlink only when it leads to a regular file inside that folder: a FIFO or a link to
+    ``/dev/zero`` would never end, a link to ``/etc/passwd`` would be read; each one
+    skipped is named in a WARNING line. A ``.part`` file (a run still writing, or one
+    that died) is never read.
     """
     files: list[Path] = []
     for name in paths:
         path = Path(name).expanduser()
         if path.is_dir():
-            found = sorted({f for pattern in ARCHIVE_NAMES for f in path.rglob(pattern)})
+            found = [f for f in sorted({f for pattern in ARCHIVE_NAMES for f in path.rglob(pattern)})
+                     if _readable_inside(f, path)]
             if not found:
                 raise ValueError(f"{name}: no .warc.gz, .warc or .wacz file in this folder")
             files.extend(found)
         elif path.is_file():
             files.append(path)
+        elif path.exists():
+            raise ValueError(f"{name}: not a regular file or folder (a device, FIFO or socket)")
         else:
             raise ValueError(f"{name}: no such file or folder")
     return list(dict.fromkeys(files))
+
+
+def _readable_inside(file: Path, folder: Path) -> bool:
+    """Whether an archive found in a folder may be read (said when not)."""
+    try:
+        target = file.resolve(strict=True)
+        regular = stat.S_ISREG(target.stat().st_mode)
+    except (OSError, RuntimeError) as error:  # a dangling or looping link
+        logger.warning("%s: skipped (%s)", file, getattr(error, "strerror", None) or error)
+        return False
+    if not regular:
+        logger.warning("%s: skipped: not a regular file (a FIFO, a device or a socket)", file)
+        return False
+    if file.is_symlink() and not target.is_relative_to(folder.resolve()):
+        logger.warning("%s: skipped: a link to %s, outside the folder given", file, target)
+        return False
+    return True
 
 
 def replay_settings(settings: BaseSettings) -> None:

@@ -214,3 +214,30 @@ def test_a_replay_in_which_every_page_failed_is_never_ok(ours, tmp_path):
     run = run_crawl(tmp_path / "run", "-a", f"archive={archive}", "-a", f"urls={missing}")
     assert run.returncode == 4, run.stderr
     assert "every entry point failed (3 of 3" in run.stderr
+
+
+# ---- special files -------------------------------------------------------------------------------
+
+def test_only_regular_files_inside_the_folder_are_read(ours, tmp_path):
+    import os
+
+    archive, url = ours
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    (folder / "ours.warc.gz").write_bytes(archive.read_bytes())
+    os.mkfifo(folder / "pipe.warc")
+    (folder / "zero.warc").symlink_to("/dev/zero")
+    (folder / "passwd.warc").symlink_to("/etc/passwd")
+    run = run_crawl(tmp_path / "run", "-a", f"archive={folder}", timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert [item["url"] for item in finalized_items(tmp_path / "run")] == [url]
+    assert "pipe.warc: skipped: not a regular file" in run.stderr
+    assert "zero.warc: skipped: not a regular file" in run.stderr
+    assert "passwd.warc: skipped: a link to /etc/passwd, outside the folder given" in run.stderr
+    assert "root:" not in run.stderr  # nothing of it was read
+
+
+def test_a_device_given_as_the_archive_is_one_line(tmp_path):
+    run = run_crawl(tmp_path, "-a", "archive=/dev/zero", timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "/dev/zero: not a regular file or folder (a device, FIFO or socket)" in run.stderr
