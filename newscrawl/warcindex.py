@@ -73,8 +73,12 @@ def sources_of(files: list[Path]) -> list[Source]:
     for path in files:
         if path.suffix == ".wacz":
             with zipfile.ZipFile(path) as wacz:
-                sources += [Source(path, name) for name in sorted(wacz.namelist())
-                            if name.startswith("archive/") and name.endswith((".warc.gz", ".warc"))]
+                inside = [Source(path, name) for name in sorted(wacz.namelist())
+                          if name.startswith("archive/") and name.endswith((".warc.gz", ".warc"))]
+            if not inside:
+                logger.warning("%s: a WACZ with no WARC file inside (archive/*.warc[.gz]): nothing to replay from it",
+                               path)
+            sources += inside
         else:
             sources.append(Source(path))
     return sources

@@ -241,3 +241,59 @@ def test_a_device_given_as_the_archive_is_one_line(tmp_path):
     run = run_crawl(tmp_path, "-a", "archive=/dev/zero", timeout=60)
     assert run.returncode == 2, run.stderr
     assert "/dev/zero: not a regular file or folder (a device, FIFO or socket)" in run.stderr
+
+
+# ---- the fixture command -------------------------------------------------------------------------
+
+def fixture_command(*args: str):
+    import subprocess
+    import sys
+
+    from tests.conftest import crawl_env
+
+    return subprocess.run([sys.executable, "-m", "newscrawl.fixture", *map(str, args)], env=crawl_env(),
+                          capture_output=True, text=True)
+
+
+PSBB = "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+
+
+def test_the_fixture_command_writes_inside_its_folder_and_keeps_reviewed_records(tmp_path):
+    hostile = f"{PSBB}?page=2&utm_source=/../../../../outside/PWNED"
+    archive = (Archive({"software": "Wget/1.21.3"}).response(PSBB, page(PSBB.split("://")[1]))
+               .response(hostile, page(PSBB.split("://")[1], "page=2")).write(tmp_path / "a.warc.gz"))
+    into = tmp_path / "deep" / "fixtures"
+    done = fixture_command(archive, PSBB, "--into", into)
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.rglob("PWNED*"))
+    written = sorted(p.relative_to(into).as_posix() for p in into.rglob("*.html"))
+    assert written == ["www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei.html",
+                       "www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
+                       "__page=2.html"]
+    assert "the archives lack page(s) 3 of this article" in done.stderr
+    # A person reviews a record (removes the mark): it is never replaced, unless --force.
+    record = into / written[0].replace(".html", ".json")
+    reviewed = {k: v for k, v in json.loads(record.read_text()).items() if k != "_unreviewed"}
+    record.write_text(json.dumps(reviewed))
+    again = fixture_command(archive, PSBB, "--into", into)
+    assert again.returncode == 1 and "is a reviewed record: not replaced (--force replaces it)" in again.stderr
+    assert json.loads(record.read_text()) == reviewed
+    forced = fixture_command(archive, PSBB, "--into", into, "--force")
+    assert forced.returncode == 0 and "_unreviewed" in json.loads(record.read_text())
+
+
+def test_the_fixture_command_says_in_one_line_what_it_cannot_do(tmp_path):
+    long_url = "https://www.tribunnews.com/nasional/2020/05/04/" + "judul-yang-sangat-panjang-" * 12
+    archive = Archive({"software": "Wget/1.21.3"}).response(long_url, page(EMAS)).write(tmp_path / "a.warc.gz")
+    done = fixture_command(archive, long_url, "--into", tmp_path / "fixtures")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("python -m newscrawl.fixture: error: cannot write ")
+    empty = tmp_path / "empty.wacz"
+    import zipfile
+
+    with zipfile.ZipFile(empty, "w") as wacz:
+        wacz.writestr("datapackage.json", "{}")
+    done = fixture_command(empty, PSBB, "--into", tmp_path / "fixtures")
+    assert "a WACZ with no WARC file inside" in done.stderr and done.returncode == 1
+    run = run_crawl(tmp_path / "run", "-a", f"archive={empty}")
+    assert "a WACZ with no WARC file inside" in run.stderr
