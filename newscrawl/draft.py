@@ -27,6 +27,10 @@ class ArticleDraft:
     failed: set[int] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
     stopped: bool = False  # pagination proved bogus: follow no further pages
+    # A replay: the date of page 1's capture, and the dates of the article's later
+    # captures in the archives (its next versions, replayed one after the other).
+    captured: str | None = None
+    later: tuple[str, ...] = ()
 
     @classmethod
     def start(cls, first: ArticlePage, max_pages: int) -> "ArticleDraft":

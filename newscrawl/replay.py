@@ -43,6 +43,12 @@ REPLAY = {
 }
 
 
+# request.meta keys of a replay: the moment whose captures answer (set by the spider for
+# an article's later versions), and the date of the capture that answered (set here).
+CAPTURE_AT = "newscrawl_capture_at"
+CAPTURED = "newscrawl_captured"
+
+
 class NotInArchive(IgnoreRequest):
     """The archives hold no capture of this URL."""
 
@@ -108,7 +114,7 @@ def replay_settings(settings: BaseSettings) -> None:
 
 def archived_response(index: ArchiveIndex, request: Request) -> Response:
     """The archived response to this request; NotInArchive when there is none."""
-    capture = index.find(request.url)
+    capture = index.find(request.url, request.meta.get(CAPTURE_AT))
     if capture is None:
         raise NotInArchive(f"not in the archives: {request.url}")
     try:
@@ -116,6 +122,7 @@ def archived_response(index: ArchiveIndex, request: Request) -> Response:
     except (OSError, EOFError, ValueError, zlib.error) as error:  # the file vanished or changed
         raise UnreadableCapture(f"the capture of {request.url} cannot be read: {error}") from None
     headers = Headers(pairs)
+    request.meta[CAPTURED] = capture.date
     cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
     return cls(url=request.url, status=capture.status, headers=headers, body=body, request=request,
                flags=["archive"], protocol=protocol)

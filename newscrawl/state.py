@@ -30,7 +30,7 @@ from newscrawl.store import STORE_NAME, ExportedArticle, SqliteArticleStore, Ver
 from newscrawl.urls import article_id_from_url
 
 logger = logging.getLogger(__name__)
-IN_RUN, EARLIER_RUN, UNCHANGED = "in_run", "earlier_run", "unchanged"
+IN_RUN, EARLIER_RUN, UNCHANGED, OLDER = "in_run", "earlier_run", "unchanged", "older_capture"
 NEW, KNOWN, REVISIT = "new", "known", "revisit"
 
 
@@ -62,6 +62,7 @@ class ArticleState(Findable):
         self.crawler = crawler
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._run_keys: set[int] = set()
+        self._run_versions: dict[int, Version] = {}  # a replay's last version of each article
         self._run_hashes = NearDuplicateIndex()
         self._simhash_of: dict[str, tuple[int, int | None]] = {}  # until the item is exported
         self._copies_of: dict[str, list[str]] = {}  # an original of this run -> its copies exported
@@ -124,7 +125,7 @@ class ArticleState(Findable):
         """
         keys = article_keys(item.url, item.site, item.article_id)
         if any(k in self._run_keys for k in keys):
-            return IN_RUN
+            return self._next_capture(item, keys) if keys[0] in self._run_versions else IN_RUN
         try:
             if self.store is not None and self.store.knows(keys):
                 if (earlier := self._versioned(item, keys)) is not None:
@@ -135,6 +136,25 @@ class ArticleState(Findable):
         except _redis_error() as error:
             raise SharedStateUnavailable(str(error)) from None
         self._run_keys.update(keys)
+        self._remember_version(item, keys)
+        return None
+
+    def _remember_version(self, item: Article, keys: list[int]) -> None:
+        """A replay of several captures of one article: the version exported last, which
+        its next capture is compared with."""
+        if getattr(item, "captured", None) is not None:
+            self._run_versions[keys[0]] = Version(item.version, item.content_hash, item.title, item.page_count)
+
+    def _next_capture(self, item: Article, keys: list[int]) -> str | None:
+        """A later capture of an article this replay exported: the next version when it
+        changed, UNCHANGED when not."""
+        last = self._run_versions[keys[0]]
+        if not changed(last, item.content_hash, item.title, item.page_count):
+            self.stats.inc_value("newscrawl/replay/unchanged_captures")
+            return UNCHANGED
+        item.version, item.previous_hash = last.version + 1, last.content_hash
+        self.stats.inc_value("newscrawl/replay/versions")
+        self._remember_version(item, keys)
         return None
 
     def _versioned(self, item: Article, keys: list[int]) -> str | None:
@@ -143,6 +163,13 @@ class ArticleState(Findable):
         stored = self.store.latest_version(keys[0]) if self.revisit.enabled else None
         if stored is None:
             return EARLIER_RUN
+        captured = getattr(item, "captured", None)  # a replay: when this capture was made
+        if captured is not None and stored.fetched is not None and captured <= stored.fetched:
+            # An archive older than the stored version holds no newer version of it.
+            self.stats.inc_value("newscrawl/replay/older_than_stored")
+            self._run_keys.update(keys)
+            self._run_versions[keys[0]] = stored  # later captures are compared with it
+            return OLDER
         if not changed(stored, item.content_hash, item.title, item.page_count):
             self.stats.inc_value("newscrawl/revisit/unchanged")
             self._touched.append((keys[0], int(time.time()), self._lastmod.get(item.url)))

@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 from urllib.parse import urlsplit
@@ -120,6 +121,7 @@ class ArchiveIndex:
         self.hosts = hosts  # host:port of -a urls, allowed besides the network
         self.max_size = max_size  # payloads larger than this are refused (0: no limit)
         self.captures: dict[str, Capture] = {}
+        self.history: dict[str, list[Capture]] = {}  # served captures of each URL, oldest first
         self.counts = Counts()
         self._all: dict[str, list[Capture]] = {}
         self._by_digest: dict[str, Capture] = {}
@@ -239,7 +241,13 @@ class ArchiveIndex:
             self.counts.unresolved_revisits += len(captures) - len(usable)
             if usable:
                 self.captures[key] = max(usable, key=lambda c: (200 <= c.status < 300, c.date))
+            if served := sorted((c for c in usable if 200 <= c.status < 300), key=lambda c: c.date):
+                self.history[key] = served
         self._all = {}
+
+    def capture_dates(self, url: str) -> list[str]:
+        """The dates of the served captures of a URL, oldest first: its versions in the archives."""
+        return [c.date for c in self.history.get(url_key(url), [])]
 
     def original(self, capture: Capture) -> Capture | None:
         """The capture holding a revisit's payload (itself for a response)."""
@@ -254,8 +262,14 @@ class ArchiveIndex:
             if 200 <= capture.status < 300 and is_article(capture.url):
                 yield capture.url
 
-    def find(self, url: str) -> Capture | None:
-        return self.captures.get(url_key(url))
+    def find(self, url: str, at: str | None = None) -> Capture | None:
+        """The best capture of a URL; with ``at`` (a WARC-Date), its served capture nearest
+        to that moment (the page 2 archived with a page 1 of that date)."""
+        key = url_key(url)
+        if at and (served := self.history.get(key)):
+            moment = warc_moment(at)
+            return min(served, key=lambda c: abs(warc_moment(c.date) - moment))
+        return self.captures.get(key)
 
     def load(self, capture: Capture) -> tuple[list[tuple[str, str]], bytes, str | None]:
         """Headers (without the transfer ones), decoded payload and protocol of a capture;
@@ -393,3 +407,16 @@ def _starts_a_record(stream: BinaryIO, offset: int, magic: bytes) -> bool:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16).startswith(_WARC_LINE)
     except zlib.error:
         return False
+
+
+def warc_moment(date: str) -> float:
+    """Seconds since the epoch of a WARC-Date (0 when it does not parse).
+
+    >>> warc_moment("1970-01-01T00:01:00Z"), warc_moment("soon")
+    (60.0, 0.0)
+    """
+    try:
+        moment = datetime.fromisoformat(date.replace("Z", "+00:00"))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    except (ValueError, OverflowError):
+        return 0.0

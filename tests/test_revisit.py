@@ -117,6 +117,28 @@ def test_a_changed_article_is_exported_again_as_its_next_version(tmp_path):
     counts = json.loads((work / report).read_text())["counts"]
     assert (counts["revisited"], counts["changed"], counts["unchanged"]) == (1, 0, 1)
     assert_readme_takes_the_latest_versions(work, {site.url(changing.young.url): 2, site.url(changing.old.url): 1})
+    assert_replay_gives_every_version_back(work, tmp_path)
+
+
+def assert_replay_gives_every_version_back(work: Path, tmp_path: Path) -> None:
+    """Replaying the runs' archives rebuilds exactly the (url, version, content_hash) the live
+    runs exported, the previous_hash chain included (issue 20, item 3); an incremental replay
+    of the first run's archive never makes its older text a newer version (item 4)."""
+    live = {(i["url"], i["version"], i["content_hash"], i["previous_hash"]) for i in finalized_items(work)}
+    archives = sorted((work / "output" / "tribun").glob("*.warc.gz"))
+    assert len(archives) == 4  # one per run, each holding what that run fetched
+    replay = run_crawl(tmp_path / "replay", "-a", f"archive={work / 'output' / 'tribun'}")
+    assert replay.returncode == 0, replay.stderr
+    replayed = {(i["url"], i["version"], i["content_hash"], i["previous_hash"])
+                for i in finalized_items(tmp_path / "replay")}
+    assert replayed == live
+    assert replay.stat("replay/versions") == 1 and replay.stat("replay/unchanged_captures") == 2
+
+    older = run_crawl(tmp_path / "older", "-a", f"archive={archives[0]}", "-s", "NEWSCRAWL_REPLAY_INCREMENTAL=1",
+                      "-s", f"NEWSCRAWL_STATE_DIR={work / '.newscrawl'}", "-s", "NEWSCRAWL_REVISIT_EVERY=0")
+    assert older.returncode == 0, older.stderr
+    assert finalized_items(tmp_path / "older") == []  # no "version 3" holding version 1's text
+    assert older.stat("replay/older_than_stored") == 1
 
 
 def assert_readme_takes_the_latest_versions(work: Path, expected: dict[str, int]) -> None:

@@ -22,7 +22,8 @@ from newscrawl.distributed import SharedFrontier
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import ArticlePage, extract_article
-from newscrawl.replay import ArchiveIndex, replay_settings
+from newscrawl.replay import CAPTURE_AT, CAPTURED, ArchiveIndex, replay_settings
+from newscrawl.warcindex import warc_moment
 from newscrawl.sites import NETWORK_DOMAINS, may_request, sitemap_urls
 from newscrawl.spiders.discovery import ENTRY, Discovery
 from newscrawl.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
@@ -30,6 +31,8 @@ from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listin
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
+# request.meta key of a replay: the dates of an article's later captures, still to replay.
+LATER_CAPTURES = "newscrawl_later_captures"
 
 
 class TribunSpider(Discovery, scrapy.Spider):
@@ -116,9 +119,14 @@ class TribunSpider(Discovery, scrapy.Spider):
                     yield from self._listing_request(self._index_url(site, day, section))
 
     def _replay_seeds(self) -> Iterator[scrapy.Request]:
-        """A replay: the ``-a urls`` if given, else every article the archives hold."""
+        """A replay: the ``-a urls`` if given, else every article the archives hold. An
+        article captured several times is replayed once per capture, oldest first (the
+        next one when the last is done): every version the archives hold comes back."""
         for url in self.options.urls or self.replay.article_urls(is_article_url):
-            yield from self._route(url)
+            for request in self._route(url):
+                if request.callback == self.parse_article and len(dates := self.replay.capture_dates(request.url)) > 1:
+                    request.meta[CAPTURE_AT], request.meta[LATER_CAPTURES] = dates[0], tuple(dates[1:])
+                yield request
 
     def _route(self, url: str) -> Iterator[scrapy.Request]:
         """A request for a given URL, by what its path says it is."""
@@ -177,6 +185,7 @@ class TribunSpider(Discovery, scrapy.Spider):
                              first.url, first.ignored_canonical)
             self._count("articles/canonical_ignored")
         draft = ArticleDraft.start(first, self.max_pages)
+        draft.captured, draft.later = response.meta.get(CAPTURED), response.meta.get(LATER_CAPTURES, ())
         if draft.capped:
             self.logger.info("%s announces %d pages; fetching the first %d",
                              draft.url, draft.page_count, self.max_pages)
@@ -228,11 +237,14 @@ class TribunSpider(Discovery, scrapy.Spider):
         number = draft.next_number()
         if number is not None:
             # The draft guarantees each page is asked once; a dupefilter drop would lose it.
+            meta = {PAGE_KIND: "page", **({CAPTURE_AT: draft.captured} if draft.later or draft.captured else {})}
             yield scrapy.Request(draft.page_url(number), callback=self.parse_page,
                                  errback=self.page_failed, dont_filter=True, priority=PAGE_PRIORITY,
-                                 cb_kwargs={"draft": draft, "number": number}, meta={PAGE_KIND: "page"})
+                                 cb_kwargs={"draft": draft, "number": number}, meta=meta)
             return
         item = draft.to_item()
+        if draft.captured:
+            item.captured = warc_moment(draft.captured)  # not exported: which capture this is
         self._count("articles/scraped")
         if item.page_count > 1:
             self._count("articles/multi_page")
@@ -241,3 +253,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         elif not item.complete:
             self._count("articles/incomplete")
         yield item
+        if draft.later:  # a replay: the article's next capture, once this one is exported
+            yield scrapy.Request(draft.url, callback=self.parse_article, errback=self.article_failed,
+                                 dont_filter=True, priority=PAGE_PRIORITY,
+                                 meta={PAGE_KIND: "article", CAPTURE_AT: draft.later[0],
+                                       LATER_CAPTURES: draft.later[1:]})
