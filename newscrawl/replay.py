@@ -17,9 +17,13 @@ archive answers the same every time), no new archive, and, unless
 from __future__ import annotations
 
 import logging
+import signal
 import stat
+import threading
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -100,6 +104,29 @@ def _readable_inside(file: Path, folder: Path) -> bool:
         logger.warning("%s: skipped: a link to %s, outside the folder given", file, target)
         return False
     return True
+
+
+@contextmanager
+def signals_stop() -> Iterator[Callable[[], bool]]:
+    """While the archives are read (before Scrapy's reactor runs, which would act on a
+    signal only after), SIGINT and SIGTERM ask the reading to stop: the function given
+    says whether one came. A second one stops at once."""
+    came: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if came:
+            raise KeyboardInterrupt
+        came.append(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(came)
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def replay_settings(settings: BaseSettings) -> None:

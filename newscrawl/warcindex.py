@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
@@ -74,8 +74,17 @@ def sources_of(files: list[Path]) -> list[Source]:
     for path in files:
         if path.suffix == ".wacz":
             with zipfile.ZipFile(path) as wacz:
-                inside = [Source(path, name) for name in sorted(wacz.namelist())
-                          if name.startswith("archive/") and name.endswith((".warc.gz", ".warc"))]
+                members = [m for m in sorted(wacz.infolist(), key=lambda m: m.filename)
+                           if m.filename.startswith("archive/") and m.filename.endswith((".warc.gz", ".warc"))]
+            inside = []
+            for member in members:
+                if member.compress_type != zipfile.ZIP_STORED:
+                    # WACZ stores its WARCs: a compressed one cannot be read at an offset
+                    # without decompressing it again from its start for every capture.
+                    logger.warning("%s: %s is compressed inside the zip, which WACZ does not allow: skipped "
+                                   "(unzip it and give the WARC)", path, member.filename)
+                    continue
+                inside.append(Source(path, member.filename))
             if not inside:
                 logger.warning("%s: a WACZ with no WARC file inside (archive/*.warc[.gz]): nothing to replay from it",
                                path)
@@ -98,6 +107,10 @@ class Capture:
     revisit_of: str | None = None  # a revisit: the digest, else "url date", of its original
 
 
+class IndexingStopped(Exception):
+    """A signal asked the crawl to stop while the archives were being read."""
+
+
 class CutShort(Exception):
     """A record whose payload is shorter than its length says (counted and logged)."""
 
@@ -116,8 +129,10 @@ class Counts:
 class ArchiveIndex:
     """The best capture of each URL in the given archives."""
 
-    def __init__(self, sources: list[Source], hosts: frozenset[str] = frozenset(), max_size: int = 0) -> None:
+    def __init__(self, sources: list[Source], hosts: frozenset[str] = frozenset(), max_size: int = 0,
+                 stop: Callable[[], bool] | None = None) -> None:
         self.sources = sources
+        self.stop = stop  # asked between records (and chunks): True ends the reading
         self.hosts = hosts  # host:port of -a urls, allowed besides the network
         self.max_size = max_size  # payloads larger than this are refused (0: no limit)
         self.captures: dict[str, Capture] = {}
@@ -129,10 +144,12 @@ class ArchiveIndex:
         self._bad_offset = 0  # where the record being read starts
 
     @classmethod
-    def read(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0) -> "ArchiveIndex":
+    def read(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0,
+             stop: Callable[[], bool] | None = None) -> "ArchiveIndex":
         """Index the archives; records of hosts outside the network and ``hosts`` (host:port,
-        as ``-a urls`` gives them) are skipped unless a newscrawl warcinfo precedes them."""
-        index = cls(sources_of(files), frozenset(h.lower() for h in hosts), max_size)
+        as ``-a urls`` gives them) are skipped unless a newscrawl warcinfo precedes them.
+        Raises IndexingStopped as soon as ``stop()`` says so."""
+        index = cls(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
         for number, source in enumerate(index.sources):
             index._scan(number, source)
         index._choose()
@@ -177,6 +194,7 @@ class ArchiveIndex:
         records = ArchiveIterator(stream)
         self._bad_offset = stream.tell()
         for record in records:
+            self._check_stop()
             self.counts.records += 1
             if record.rec_type == "warcinfo":
                 ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
@@ -190,6 +208,10 @@ class ArchiveIndex:
             self._bad_offset = records.offset  # where the next record starts
         return ours
 
+    def _check_stop(self) -> None:
+        if self.stop is not None and self.stop():
+            raise IndexingStopped()
+
     def _skipped(self, source: Source, start: int, end: int | None, error: Exception) -> None:
         where = f"{source}: bytes {start}-{end - 1 if end is not None else 'end'}"
         self.counts.skipped.append(where)
@@ -202,6 +224,8 @@ class ArchiveIndex:
         size = 0
         while chunk := record.raw_stream.read(CHUNK):
             size += len(chunk)
+            if size % (CHUNK << 8) == 0:  # every 16 MB of one record
+                self._check_stop()
         if record.length is None or size != record.length - record.http_headers.total_len:
             self.counts.truncated += 1
             logger.error("%s: the capture of %s is cut short (%d of %s payload bytes): skipped",

@@ -297,3 +297,81 @@ def test_the_fixture_command_says_in_one_line_what_it_cannot_do(tmp_path):
     assert "a WACZ with no WARC file inside" in done.stderr and done.returncode == 1
     run = run_crawl(tmp_path / "run", "-a", f"archive={empty}")
     assert "a WACZ with no WARC file inside" in run.stderr
+
+
+# ---- hostile archives: memory and time ------------------------------------------------------------
+
+def test_payloads_beyond_download_maxsize_are_refused_in_bounded_memory(tmp_path):
+    """A capture of 64 MB (a few KB in the file) is refused unread; a page whose gzip payload
+    inflates past DOWNLOAD_MAXSIZE is dropped as a live one is; the others replay."""
+    huge = b"<html><body>" + b"\0" * (64 << 20) + b"</body></html>"
+    bomb = gzip.compress(b"<p>" + b"x" * (32 << 20) + b"</p>")
+    archive = (Archive({"software": "Wget/1.21.3"})
+               .response("https://www.tribunnews.com/nasional/2020/05/04/raksasa", huge)
+               .response("https://www.tribunnews.com/nasional/2020/05/04/bom", bomb,
+                         [("Content-Type", "text/html"), ("Content-Encoding", "gzip")])
+               .response("https://" + EMAS, page(EMAS)).write(tmp_path / "hostile.warc.gz"))
+    assert archive.stat().st_size < 1 << 20
+    run = run_crawl(tmp_path / "run", "-a", f"archive={archive}", "-s", "DOWNLOAD_MAXSIZE=8388608")
+    assert [item["url"] for item in finalized_items(tmp_path / "run")] == ["https://" + EMAS]
+    assert run.stat("replay/too_large") == 1
+    assert run.stats.get("newscrawl/articles/failed", 0) == 1  # the bomb, dropped by Scrapy's limit
+
+
+def test_a_wacz_with_a_compressed_warc_is_skipped_and_said(ours, tmp_path):
+    import zipfile
+
+    archive, _ = ours
+    wacz = tmp_path / "deflated.wacz"
+    with zipfile.ZipFile(wacz, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.write(archive, "archive/data.warc.gz")
+    run = run_crawl(tmp_path / "run", "-a", f"archive={wacz}", timeout=60)
+    assert "is compressed inside the zip, which WACZ does not allow: skipped" in run.stderr
+
+
+# ---- signals while the archives are read ----------------------------------------------------------
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_signal_while_the_archives_are_read_stops_the_replay_at_once(tmp_path, signal_name):
+    """The index of a large archive takes many seconds; Scrapy acts on a signal only once
+    its reactor runs, after it. The reading stops within seconds: interrupted, exit 6."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import crawl_command, crawl_env
+
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True, warc_version="WARC/1.1")
+    for n in range(3_000):  # other hosts: skipped, but each one decompressed on the way past
+        writer.write_record(writer.create_warc_record(
+            f"https://www.kompas.com/read/{n}", "response", payload=io.BytesIO(b"<html>x</html>"),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
+    archive = tmp_path / "big.warc.gz"
+    archive.write_bytes(buffer.getvalue())
+    # A slow disk, made here: every record takes 5 ms to read (15 s for the file), so the
+    # signal surely comes while the archive is being read, on any machine.
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(
+        "import time\nimport newscrawl.warcindex as w\nchecked = w.ArchiveIndex._check_stop\n"
+        "w.ArchiveIndex._check_stop = lambda self: (time.sleep(0.005), checked(self))\n")
+    env = crawl_env()
+    env["PYTHONPATH"] = f"{slow}:{env['PYTHONPATH']}"
+    log = tmp_path / "stderr.log"
+    with log.open("w") as stderr:
+        crawl = subprocess.Popen(crawl_command("-a", f"archive={archive}"), cwd=tmp_path, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=stderr)
+        deadline = time.monotonic() + 60
+        while "Reading 1 archive file(s)" not in log.read_text():
+            assert crawl.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.05)
+        time.sleep(0.3)  # well inside the reading
+        sent = time.monotonic()
+        crawl.send_signal(getattr(signal, signal_name))
+        crawl.wait(timeout=60)
+        took = time.monotonic() - sent
+    output = log.read_text()
+    assert crawl.returncode == 6, output[-3000:]
+    assert "Stopped by a signal while reading the archives" in output
+    assert "Replaying 0 archived URLs" in output and took < 10

@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -22,8 +23,8 @@ from newscrawl.distributed import SharedFrontier
 from newscrawl.draft import REPEATED, ArticleDraft
 from newscrawl.normalize import WIB
 from newscrawl.pages import ArticlePage, extract_article
-from newscrawl.replay import CAPTURE_AT, CAPTURED, ArchiveIndex, replay_settings
-from newscrawl.warcindex import warc_moment
+from newscrawl.replay import CAPTURE_AT, CAPTURED, ArchiveIndex, replay_settings, signals_stop
+from newscrawl.warcindex import IndexingStopped, warc_moment
 from newscrawl.sites import NETWORK_DOMAINS, may_request, sitemap_urls
 from newscrawl.spiders.discovery import ENTRY, Discovery
 from newscrawl.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
@@ -48,6 +49,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         self._start_discovery()
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
+        self.stopped_early = False  # a signal came while the archives were read
 
     def allows(self, url: str) -> bool:
         """Whether a request may go to this URL (AllowedHostsMiddleware asks)."""
@@ -74,8 +76,16 @@ class TribunSpider(Discovery, scrapy.Spider):
     def _read_archives(self) -> None:
         """A replay: index the archives, and allow the hosts of their articles (as a live
         run allows its ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
-        self.replay = ArchiveIndex.read(list(self.options.archives), self.given_hosts,
-                                        self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        self.logger.info("Reading %d archive file(s)", len(self.options.archives))
+        with signals_stop() as stopping:
+            try:
+                self.replay = ArchiveIndex.read(list(self.options.archives), self.given_hosts,
+                                                self.crawler.settings.getint("DOWNLOAD_MAXSIZE"), stopping)
+                if stopping():  # it came after the last record
+                    raise IndexingStopped()
+            except IndexingStopped:
+                self.logger.warning("Stopped by a signal while reading the archives: nothing is replayed")
+                self.replay, self.stopped_early = ArchiveIndex([]), True
         hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
         self.given_hosts |= hosts
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
@@ -97,6 +107,8 @@ class TribunSpider(Discovery, scrapy.Spider):
     # ---- seeds -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.stopped_early:
+            raise CloseSpider("shutdown")  # interrupted before the crawl began: exit 6
         frontier = SharedFrontier.of(self.crawler)
         if frontier is not None and not frontier.claim_seeding():
             return  # distributed mode: another worker seeded this crawl
