@@ -175,7 +175,10 @@ class ArchiveIndex:
                         position = None
                     except CutShort:
                         position = next_record_start(stream, self._bad_offset + 1)
-                    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError, KeyError, IndexError) as error:
+                    except IndexingStopped:
+                        raise
+                    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError, KeyError, IndexError,
+                            AttributeError, TypeError, UnicodeError) as error:  # warcio on hostile input
                         bad = self._bad_offset
                         position = next_record_start(stream, bad + 1)
                         self._skipped(source, bad, position, error)
