@@ -187,8 +187,8 @@ def archive_cost(mirror: Mirror, work: Path, rounds: int) -> dict:
 def genuine_archived(work: Path) -> int:
     """The bytes the genuine page takes in an archive (its response and request records,
     with the headers a crawl stores): synthetic pages repeat themselves and compress better."""
-    from newscrawl.identity import user_agent
-    from newscrawl.warcfile import Exchange, WarcFile
+    from newscrawl.network.identity import user_agent
+    from newscrawl.archive.warcfile import Exchange, WarcFile
 
     path = work / "genuine.warc.gz"
     archive = WarcFile(str(path), 6, path.name, {"software": "bench"})

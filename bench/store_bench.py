@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
+from newscrawl.dedup.store import ExportedArticle, SqliteArticleStore, article_keys
 
 
 def url_of(n: int) -> str:

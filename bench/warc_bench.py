@@ -92,7 +92,7 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int, str]:
 INDEX_ONLY = """
 import json, sys, time
 from pathlib import Path
-from newscrawl.warcindex import ArchiveIndex
+from newscrawl.archive.index import ArchiveIndex
 started = time.perf_counter()
 index = ArchiveIndex.read([Path(sys.argv[1])])
 print(json.dumps({"seconds": time.perf_counter() - started, "records": index.records,

@@ -5,7 +5,7 @@
   ``-O FILE.jsonl``, or Scrapyd's items file alike).
 - ``NEWSCRAWL_CONTACT``: appended to the default User-Agent as ``(+contact)``.
 - ``REDIS_URL`` (setting or environment): distributed mode, scrapy-redis' scheduler and
-  dupefilter on a shared, persistent frontier (newscrawl/distributed.py).
+  dupefilter on a shared, persistent frontier (newscrawl/distributed/frontier.py).
 
 Values are set at "spider" priority: above settings.py, below ``-s`` on the command
 line, so a single ``-s`` still overrides what a profile sets.
@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
-from newscrawl.distributed import redis_url
-from newscrawl.identity import user_agent
+from newscrawl.config import redis_url
+from newscrawl.network.identity import user_agent
 
 PROFILES = {
     "polite": {},  # settings.py as it is
@@ -30,7 +30,7 @@ PROFILES = {
 }
 CSV_FEED = "output/%(name)s/%(name)s-%(run)s.csv"
 DISTRIBUTED = {
-    "SCHEDULER": "newscrawl.scheduler.PatientScheduler",  # scrapy-redis', quiet while Redis is away
+    "SCHEDULER": "newscrawl.distributed.scheduler.PatientScheduler",  # scrapy-redis', quiet while Redis is away
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
     "SCHEDULER_PERSIST": True,  # a killed worker's queue survives for the others and the next run
     "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",
@@ -38,8 +38,50 @@ DISTRIBUTED = {
 }
 
 
+# Component paths before the modules were grouped into folders (2026-12): a user's
+# `-s EXTENSIONS={"newscrawl.report.RunReport": null}`, a Scrapyd job's settings or a
+# crontab keep working.
+RENAMED = {
+    "newscrawl.state.ArticleState": "newscrawl.dedup.state.ArticleState",
+    "newscrawl.report.RunReport": "newscrawl.run.report.RunReport",
+    "newscrawl.progress.Progress": "newscrawl.run.progress.Progress",
+    "newscrawl.distributed.SharedFrontier": "newscrawl.distributed.frontier.SharedFrontier",
+    "newscrawl.extensions.StatsFile": "newscrawl.run.stats.StatsFile",
+    "newscrawl.extensions.OneLineLogFormatter": "newscrawl.run.stats.OneLineLogFormatter",
+    "newscrawl.archive.ArchiveWriter": "newscrawl.archive.writer.ArchiveWriter",
+    "newscrawl.replay.ReplayMiddleware": "newscrawl.archive.replay.ReplayMiddleware",
+    "newscrawl.feeds.AtomicFileFeedStorage": "newscrawl.output.feeds.AtomicFileFeedStorage",
+    "newscrawl.feeds.SafeCsvItemExporter": "newscrawl.output.csvfeed.SafeCsvItemExporter",
+    "newscrawl.feeds.uri_params": "newscrawl.output.feeds.uri_params",
+    "newscrawl.scheduler.PatientScheduler": "newscrawl.distributed.scheduler.PatientScheduler",
+}
+COMPONENT_DICTS = ("EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "ITEM_PIPELINES")
+PATH_DICTS = ("FEED_STORAGES", "FEED_EXPORTERS")
+PATHS = ("LOG_FORMATTER", "FEED_URI_PARAMS", "SCHEDULER")
+
+
+def follow_renames(settings: Settings) -> None:
+    """Old component paths, as a user's overrides may name them, made the current ones."""
+    for name in COMPONENT_DICTS:
+        components = settings[name]
+        for old in [key for key in components if key in RENAMED]:
+            priority = components.getpriority(old)
+            value = components[old]
+            components.delete(old, priority)
+            components.set(RENAMED[old], value, priority)
+    for name in PATH_DICTS:
+        mapping = settings[name]
+        for key in list(mapping):
+            if mapping[key] in RENAMED:
+                mapping.set(key, RENAMED[mapping[key]], mapping.getpriority(key))
+    for name in PATHS:
+        if settings.get(name) in RENAMED:
+            settings.set(name, RENAMED[settings.get(name)], settings.getpriority(name))
+
+
 class NewscrawlAddon:
     def update_settings(self, settings: Settings) -> None:
+        follow_renames(settings)
         for name, value in PROFILES[settings.get("NEWSCRAWL_PROFILE")].items():
             settings.set(name, value, priority="spider")
         contact = settings.get("NEWSCRAWL_CONTACT")

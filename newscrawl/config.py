@@ -5,12 +5,17 @@ The crawl command runs the check before anything starts, so a typo such as
 """
 from __future__ import annotations
 
+import os
+import socket
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.conf import closest_scrapy_cfg
+
+# The run's own output file (settings.py FEEDS), one per run: %(run)s is its run id.
+RUN_FEED = "output/%(name)s/%(name)s-%(run)s.jsonl"
 
 
 class SettingError(ValueError):
@@ -164,3 +169,13 @@ def project_root() -> Path | None:
     """The folder of the closest ``scrapy.cfg`` above the current one, or None."""
     found = closest_scrapy_cfg()
     return Path(found).parent if found else None
+
+
+def redis_url(settings: Any) -> str | None:
+    """The Redis URL of distributed mode (setting, else environment), or None."""
+    return settings.get("REDIS_URL") or os.environ.get("REDIS_URL") or None
+
+
+def worker_name(settings: Any) -> str:
+    """This worker's name: ``NEWSCRAWL_WORKER``, else ``<host>-<pid>``."""
+    return settings.get("NEWSCRAWL_WORKER") or f"{socket.gethostname()}-{os.getpid()}"

@@ -10,23 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
-from newscrawl.items import VERSION_FIELDS, Article
-from newscrawl.normalize import content_hash, join_paragraphs, word_count
-from newscrawl.pages import extract_article
-
-
-def page_record(html: str | bytes, url: str) -> dict:
-    """The JSON-ready record of one page: item fields, then page_number and page_urls."""
-    page = extract_article(html, url)
-    body = join_paragraphs(page.paragraphs) or None
-    item = Article(**page.fields, body=body, page_count=page.page_count,
-                   complete=page.page_count == 1 and page.fields.get("free_access") is not False,
-                   word_count=word_count(body), content_hash=content_hash(body))
-    fields = {k: v for k, v in asdict(item).items() if k not in VERSION_FIELDS}
-    return {**fields, "page_number": page.page_number, "page_urls": page.page_urls}
+from newscrawl.pages.record import page_record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,22 +12,13 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from newscrawl.dedup.state import UNCHANGED, ArticleState, SharedStateUnavailable
 from newscrawl.items import Article
-from newscrawl.neardup import simhash
-from newscrawl.normalize import (
-    clean_text,
-    content_hash,
-    epoch_seconds,
-    normalize_body,
-    parse_date,
-    slug,
-    split_authors,
-    unique,
-    word_count,
-)
-from newscrawl.sites import is_network_host
-from newscrawl.state import UNCHANGED, ArticleState, SharedStateUnavailable
-from newscrawl.urls import canonical_url
+from newscrawl.network.sites import is_network_host
+from newscrawl.network.urls import canonical_url
+from newscrawl.text.dates import epoch_seconds, parse_date
+from newscrawl.text.normalize import clean_text, content_hash, normalize_body, slug, split_authors, unique, word_count
+from newscrawl.text.simhash import simhash
 
 logger = logging.getLogger(__name__)
 REQUIRED = ("url", "title", "body", "published_at")
@@ -47,7 +38,7 @@ class _CountingPipeline:
 
 
 class NormalizePipeline(_CountingPipeline):
-    """Put every field in its normal form (newscrawl/normalize.py) and fill derived fields."""
+    """Put every field in its normal form (newscrawl/text/normalize.py) and fill derived fields."""
 
     def process_item(self, item: Article) -> Article:
         for name in _TEXT_FIELDS:
@@ -145,7 +136,7 @@ class DeduplicatePipeline:
     def from_crawler(cls, crawler: Crawler) -> "DeduplicatePipeline":
         state = ArticleState.of(crawler)
         if state is None:
-            raise NotConfigured("needs the newscrawl.state.ArticleState extension")
+            raise NotConfigured("needs the newscrawl.dedup.state.ArticleState extension")
         return cls(state, crawler.stats)
 
     def process_item(self, item: Article) -> Article:

@@ -1,8 +1,8 @@
 """Settings that differ from Scrapy's defaults; each says why and what the default was."""
 
-from newscrawl.feeds import RUN_FEED
-from newscrawl.identity import user_agent
+from newscrawl.config import RUN_FEED
 from newscrawl.items import ARTICLE_FIELDS
+from newscrawl.network.identity import user_agent
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
@@ -56,8 +56,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.CrawlDelayMiddleware": 110,
     # Next to the downloader: pages archived as served (before decompression and
     # redirects), and replayed from archives in their place (-a archive=...).
-    "newscrawl.archive.ArchiveWriter": 950,
-    "newscrawl.replay.ReplayMiddleware": 960,
+    "newscrawl.archive.writer.ArchiveWriter": 950,
+    "newscrawl.archive.replay.ReplayMiddleware": 960,
 }
 
 # The crawl opens no door on the machine it runs on: no telnet console (Default: on,
@@ -75,15 +75,15 @@ LOG_LEVEL = "INFO"
 # LogStats would log a second one every minute. Default: 60.0.
 LOGSTATS_INTERVAL = 0
 # A dropped article is one INFO line, not its whole body. Default: scrapy.logformatter.LogFormatter.
-LOG_FORMATTER = "newscrawl.extensions.OneLineLogFormatter"
+LOG_FORMATTER = "newscrawl.run.stats.OneLineLogFormatter"
 
 # UTF-8 without \u escapes in JSONL. Default: None (JSON with \u escapes).
 FEED_EXPORT_ENCODING = "utf-8"
-# Default: no feed. One JSONL file per run (newscrawl/feeds.py adds CSV on request).
+# Default: no feed. One JSONL file per run (newscrawl/output/feeds.py adds CSV on request).
 FEEDS = {RUN_FEED: {"format": "jsonlines", "encoding": "utf-8"}}
 # Adds %(run)s, the run's start to the microsecond: two runs never share a file.
 # Default: None (%(time)s has whole seconds only).
-FEED_URI_PARAMS = "newscrawl.feeds.uri_params"
+FEED_URI_PARAMS = "newscrawl.output.feeds.uri_params"
 # Every column in schema order, even when the first item lacks some. Default: None
 # (the first item's fields).
 FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
@@ -92,11 +92,11 @@ FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
 FEED_STORE_EMPTY = False
 # Written as <name>.part and renamed when complete. Default: FileFeedStorage.
 FEED_STORAGES = {
-    "": "newscrawl.feeds.AtomicFileFeedStorage",
-    "file": "newscrawl.feeds.AtomicFileFeedStorage",
+    "": "newscrawl.output.feeds.AtomicFileFeedStorage",
+    "file": "newscrawl.output.feeds.AtomicFileFeedStorage",
 }
 # Lists joined, formulas neutralised. Default: scrapy.exporters.CsvItemExporter.
-FEED_EXPORTERS = {"csv": "newscrawl.feeds.SafeCsvItemExporter"}
+FEED_EXPORTERS = {"csv": "newscrawl.output.csvfeed.SafeCsvItemExporter"}
 # Default: none.
 ADDONS = {"newscrawl.addons.NewscrawlAddon": 0}
 
@@ -110,12 +110,14 @@ ITEM_PIPELINES = {
 
 # Default: none.
 EXTENSIONS = {
-    "newscrawl.state.ArticleState": 100,
-    "newscrawl.report.RunReport": 200,
-    "newscrawl.progress.Progress": 300,
-    "newscrawl.distributed.SharedFrontier": 150,
-    "newscrawl.extensions.StatsFile": 500,
-    "newscrawl.jobdir.MarkFinishedJob": 510,
+    "newscrawl.dedup.state.ArticleState": 100,
+    # After ArticleState: the run's files, their commit, and the record of its exports.
+    "newscrawl.output.ledger.RunLedger": 110,
+    "newscrawl.run.report.RunReport": 200,
+    "newscrawl.run.progress.Progress": 300,
+    "newscrawl.distributed.frontier.SharedFrontier": 150,
+    "newscrawl.run.stats.StatsFile": 500,
+    "newscrawl.run.jobdir.MarkFinishedJob": 510,
 }
 
 # ---- newscrawl's own settings (not Scrapy's) -----------------------------------------
@@ -138,7 +140,7 @@ NEWSCRAWL_STATS_FILE = None
 # Incremental runs: skip articles an earlier run exported (store in NEWSCRAWL_STATE_DIR).
 NEWSCRAWL_INCREMENTAL = True
 NEWSCRAWL_STATE_DIR = ".newscrawl"
-# The web archive (newscrawl/archive.py): every article page read, as WARC 1.1 beside
+# The web archive (newscrawl/archive/writer.py): every article page read, as WARC 1.1 beside
 # the run's JSONL; also index pages and sitemaps with NEWSCRAWL_ARCHIVE_LISTINGS; each
 # record compressed at this gzip level (1 fastest .. 9 smallest).
 NEWSCRAWL_ARCHIVE = True
@@ -151,7 +153,7 @@ NEWSCRAWL_ARCHIVE_TIMEOUT = 60
 # unless this is on; it writes to this feed unless -o/-O says otherwise.
 NEWSCRAWL_REPLAY_INCREMENTAL = False
 NEWSCRAWL_REPLAY_FEED = "output/%(name)s-replay/%(name)s-%(run)s.jsonl"
-# Updated articles (newscrawl/revisit.py): a known article is fetched again when a
+# Updated articles (newscrawl/dedup/revisit.py): a known article is fetched again when a
 # sitemap's <lastmod> is newer than the one stored, or when it is younger than
 # REVISIT_WITHIN hours and was fetched REVISIT_EVERY hours ago or more; a changed one is
 # exported as its next version. NEWSCRAWL_REVISIT=0: known articles are never fetched again.
@@ -174,7 +176,7 @@ NEWSCRAWL_CSV_BOM = True
 NEWSCRAWL_PROFILE = "polite"
 # Seconds between progress lines in the log (0: none).
 NEWSCRAWL_PROGRESS_INTERVAL = 60
-# Health verdict at close (newscrawl/report.py). A run is "failed" ("blocked" when
+# Health verdict at close (newscrawl/run/report.py). A run is "failed" ("blocked" when
 # 403/429 dominate) when at least this share of its requests failed ...
 NEWSCRAWL_HEALTH_MAX_FAILURE_SHARE = 0.8
 NEWSCRAWL_HEALTH_MIN_REQUESTS = 5
@@ -183,7 +185,7 @@ NEWSCRAWL_HEALTH_MIN_REQUESTS = 5
 NEWSCRAWL_HEALTH_MAX_INVALID_SHARE = 0.5
 NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE = 0.5
 NEWSCRAWL_HEALTH_MIN_ARTICLES = 5
-# Template drift (newscrawl/drift.py): each run's field coverage per site is kept in
+# Template drift (newscrawl/run/drift.py): each run's field coverage per site is kept in
 # <state dir>/coverage.ndjson. A field that the last DRIFT_RUNS runs with at least
 # DRIFT_MIN_ARTICLES articles of that site (DRIFT_MIN_RUNS of them at least) filled in
 # DRIFT_BASELINE of their articles or more, and that this run (with as many articles)

@@ -28,7 +28,7 @@ class BreakStore:
         return extension
 
     def spider_closed(self, spider, reason):
-        from newscrawl.state import ArticleState
+        from newscrawl.dedup.state import ArticleState
 
         ArticleState.of(self.crawler).store.db.close()
 
@@ -178,7 +178,7 @@ class SlowRecord:
         import time
         from pathlib import Path
 
-        from newscrawl.state import ArticleState
+        from newscrawl.dedup.state import ArticleState
 
         store = ArticleState.of(self.crawler).store
         record, marker = store.record, Path(self.crawler.settings.get("CHAOS_MARKER"))

@@ -20,8 +20,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from newscrawl.extract import page_record
-from newscrawl.store import SqliteArticleStore
+from newscrawl.dedup.store import SqliteArticleStore
+from newscrawl.pages.record import page_record
 from tests.chaos import chaos_settings
 from tests.conftest import REPO, crawl_env, run_crawl
 from tests.fixture_site import FixtureSite, fixture_file
@@ -228,7 +228,7 @@ def test_a_bad_archive_argument_is_one_line(tmp_path, value, message):
 
 def test_an_archived_article_becomes_a_fixture_that_fails_until_reviewed(live, tmp_path):
     into = tmp_path / "fixtures"
-    done = subprocess.run([sys.executable, "-m", "newscrawl.fixture", str(live.archive()),
+    done = subprocess.run([sys.executable, "-m", "newscrawl.archive.fixture", str(live.archive()),
                            live.site.url(PSBB) + "?page=2", "--into", str(into)],
                           cwd=REPO, env=crawl_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -249,7 +249,7 @@ def test_an_archived_article_becomes_a_fixture_that_fails_until_reviewed(live, t
 
 
 def test_the_fixture_command_names_what_it_cannot_find(live, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "newscrawl.fixture", str(live.archive()),
+    done = subprocess.run([sys.executable, "-m", "newscrawl.archive.fixture", str(live.archive()),
                            "https://www.tribunnews.com/nasional/2020/05/04/not-crawled", "--into", str(tmp_path)],
                           cwd=REPO, env=crawl_env(), capture_output=True, text=True)
     assert done.returncode == 1 and "no page of this article in the archives" in done.stderr

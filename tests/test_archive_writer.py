@@ -63,7 +63,7 @@ def writer_of(crawl: subprocess.Popen, timeout: float = 60) -> int:
     """The pid of the crawl's archive writer, once it archived a few pages."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        writers = [pid for pid in children_of(crawl.pid) if "newscrawl.warcfile" in processes()[pid][1]]
+        writers = [pid for pid in children_of(crawl.pid) if "newscrawl.archive.warcfile" in processes()[pid][1]]
         if writers:
             return writers[0]
         time.sleep(0.05)

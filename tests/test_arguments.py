@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from scrapy.utils.test import get_crawler
 
-from newscrawl.arguments import ArgumentError, parse_arguments
-from newscrawl.sites import ALL_SITES
+from newscrawl.crawl.arguments import ArgumentError, parse_arguments
+from newscrawl.network.sites import ALL_SITES
 from newscrawl.spiders.tribun import TribunSpider
 
 TODAY = date(2026, 11, 25)

@@ -84,15 +84,16 @@ def test_failing_page_two_still_yields_the_article_marked_incomplete(site, tmp_p
 
 
 def test_one_item_per_article_whatever_url_variant_was_given(site, tmp_path):
+    base, path = site.url(KORUT).split("/internasional/", 1)
     variants = [site.url(KORUT), site.url(KORUT) + "/", site.url(KORUT) + "?page=3",
-                site.url(KORUT) + "?utm_source=twitter#komentar"]
+                site.url(KORUT) + "?utm_source=twitter&fbclid=x#komentar", f"{base}/amp/internasional/{path}"]
     run = run_crawl(tmp_path, "-a", "urls=" + ",".join(variants))
     assert run.returncode == 0, run.stderr
     [item] = run.items()
     assert item["page_count"] == 3 and item["complete"]
     assert item["body"].count("Korea Utara mengatakan, mereka akan mencoba peluncuran lagi") == 1
     assert "Halaman 2 dari 3" not in item["body"] and "Ringkasan Berita" not in item["body"]
-    assert run.stat("articles/seen_again") == 3
+    assert run.stat("articles/seen_again") == 4
     assert site.requests.count(KORUT) == 1
 
 
@@ -175,3 +176,13 @@ def test_articles_of_an_index_page_are_fetched_before_the_next_index_page(tmp_pa
     second_index = min(n for url, n in order.items() if "index-news" in url and "page=2" in url)
     assert all(order[a.url] < second_index for a in articles[:10])  # site.requests: real URLs
     assert all(order[a.url] > second_index for a in articles[10:])
+
+
+def test_component_paths_from_before_the_folders_still_work(site, tmp_path):
+    """A user's override names the old path (newscrawl.report.RunReport): it still switches
+    the component off, not a second copy beside the new one."""
+    run = run_crawl(tmp_path, "-s", 'EXTENSIONS={"newscrawl.report.RunReport": null}',
+                    "-s", "LOG_FORMATTER=newscrawl.extensions.OneLineLogFormatter", "-a", f"urls={site.url(CABAI)}")
+    assert run.returncode == 0, run.stderr
+    assert len(run.items()) == 1
+    assert not list((tmp_path / "output").rglob("*.report.json")) and "newscrawl/verdict" not in run.stats

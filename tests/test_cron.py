@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.runlock import RunLock
+from newscrawl.run.runlock import RunLock
 from tests.conftest import archived_urls, crawl_command, crawl_env, finalized_items, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
@@ -122,7 +122,7 @@ def test_sigterm_finalizes_the_feed_and_the_next_run_does_the_rest(slow_site, tm
 def killed_run(tmp_path: Path, site: FixtureSite, committed: bool, renamed: bool) -> list[Path]:
     """A run with the CSV feed on, as a kill -9 leaves it: its journal (with or without the
     commit record), its files complete as .part, renamed or not. Returns the final paths."""
-    from newscrawl.store import article_keys
+    from newscrawl.dedup.store import article_keys
 
     first = run_crawl(tmp_path, "-s", "NEWSCRAWL_CSV_FEED=1", "-a", f"urls={site.url(EMAS)}")
     output = tmp_path / "output" / "tribun"
@@ -144,7 +144,7 @@ def killed_run(tmp_path: Path, site: FixtureSite, committed: bool, renamed: bool
 
 @pytest.mark.parametrize("renamed", [True, False])
 def test_a_run_killed_after_its_commit_has_all_its_feeds_finalized_and_recorded(site, tmp_path, renamed):
-    from newscrawl.store import SqliteArticleStore
+    from newscrawl.dedup.store import SqliteArticleStore
 
     finals = killed_run(tmp_path, site, committed=True, renamed=renamed)
     second = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
@@ -199,7 +199,7 @@ def test_a_jobdir_whose_run_ended_does_not_swallow_the_next_run(tmp_path):
 
 
 def test_an_appended_feed_is_committed_once_however_often_the_commit_is_redone(tmp_path):
-    from newscrawl.journal import finish_renames
+    from newscrawl.output.journal import finish_renames
 
     final = tmp_path / "articles.jsonl"
     final.write_text('{"earlier": 1}\n')
@@ -270,7 +270,7 @@ def test_progress_is_logged_at_the_interval(slow_site, tmp_path):
 
 
 def test_backfill_progress_estimates_the_time_left(tmp_path):
-    from newscrawl.progress import Progress
+    from newscrawl.run.progress import Progress
     from newscrawl.spiders.tribun import TribunSpider
     from tests.conftest import project_crawler
 
@@ -315,7 +315,7 @@ def test_run_files_sort_in_run_order_whatever_the_clock(site, tmp_path):
 
 
 def test_the_run_number_comes_before_the_time_in_the_run_id(tmp_path):
-    from newscrawl.feeds import run_id
+    from newscrawl.output.feeds import run_id
     from tests.conftest import project_crawler
 
     tenth = run_id(project_crawler(tmp_path, NEWSCRAWL_RUN_NUMBER=10))  # read the clock first ...

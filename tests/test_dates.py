@@ -7,9 +7,9 @@ import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
 
-from newscrawl.normalize import WIB, epoch_seconds, parse_date
-from newscrawl.revisit import RevisitPolicy
-from newscrawl.store import Version
+from newscrawl.dedup.revisit import RevisitPolicy
+from newscrawl.dedup.store import Version
+from newscrawl.text.dates import WIB, epoch_seconds, parse_date
 from tests.conftest import run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import write_article, write_news_sitemap
@@ -104,8 +104,8 @@ def test_revisits_are_bounded_by_the_present(tmp_path):
 
 
 def _keys(state, site, articles):
-    from newscrawl.store import article_keys
-    from newscrawl.urls import article_id_from_url
+    from newscrawl.dedup.store import article_keys
+    from newscrawl.network.urls import article_id_from_url
 
     for article in articles:
         url = site.url(article.url)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import redis
 
-from newscrawl.distributed import RedisArticleStore
-from newscrawl.store import ExportedArticle, article_keys
+from newscrawl.dedup.redis_store import RedisArticleStore
+from newscrawl.dedup.store import ExportedArticle, article_keys
 from tests.conftest import archived_urls, crawl_command, crawl_env, finalized_items, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url

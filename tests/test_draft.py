@@ -1,7 +1,7 @@
 """Merging the pages of an article, and the guards against bad pagination."""
 from __future__ import annotations
 
-from newscrawl.draft import ADDED, REPEATED, ArticleDraft
+from newscrawl.crawl.draft import ADDED, REPEATED, ArticleDraft
 from newscrawl.pages import ArticlePage
 
 URL = "https://www.tribunnews.com/nasional/2020/05/04/judul"

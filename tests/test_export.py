@@ -15,8 +15,8 @@ import jsonschema
 import pandas
 import pytest
 
-from newscrawl.feeds import AtomicFileFeedStorage
 from newscrawl.items import ARTICLE_FIELDS
+from newscrawl.output.feeds import AtomicFileFeedStorage
 from tests.conftest import REPO, run_crawl
 
 INDEX = "https://www.tribunnews.com/index-news?date=2020-5-4"
@@ -86,7 +86,15 @@ def test_csv_opens_with_the_right_columns_and_keeps_paragraphs(site, tmp_path):
     assert set(frame["body"]) == {r["body"] for r in records}
     assert duckdb.sql(f"SELECT * FROM read_csv('{out}', header = true, all_varchar = true)").columns \
         == list(ARTICLE_FIELDS)
-    assert spreadsheet_rows(out, tmp_path)[0] == list(ARTICLE_FIELDS)
+
+
+def test_csv_opens_in_libreoffice_calc_with_its_header(site, tmp_path):
+    """Apart from the readers above: without LibreOffice only this test skips."""
+    out = tmp_path / "articles.csv"
+    run = run_crawl(tmp_path, "-O", str(out), "-a", f"urls={site.url(EMAS)}")
+    assert run.returncode == 0, run.stderr
+    rows = spreadsheet_rows(out, tmp_path)
+    assert rows[0] == list(ARTICLE_FIELDS) and len(rows) == 2
 
 
 def spreadsheet_rows(path: Path, tmp_path: Path) -> list[list[str]]:
@@ -122,8 +130,8 @@ def test_an_empty_run_with_dash_o_replaces_the_file_with_an_empty_one(site, tmp_
 def test_csv_cells_that_start_like_a_formula_are_neutralised(tmp_path):
     from scrapy.utils.test import get_crawler
 
-    from newscrawl.feeds import SafeCsvItemExporter
     from newscrawl.items import Article
+    from newscrawl.output.csvfeed import SafeCsvItemExporter
 
     buffer = io.BytesIO()
     exporter = SafeCsvItemExporter.from_crawler(
@@ -164,11 +172,28 @@ def test_append_mode_adds_to_an_existing_file(tmp_path):
     ("NEWSCRAWL_MAX_PAGES=-1", "-s NEWSCRAWL_MAX_PAGES=-1: must be between 1 and 1000"),
     ("NEWSCRAWL_NEAR_DUPLICATES=maybe", "-s NEWSCRAWL_NEAR_DUPLICATES=maybe: must be one of mark, drop, off"),
     ("NEWSCRAWL_INCREMENTAL=perhaps", "-s NEWSCRAWL_INCREMENTAL=perhaps: must be 0 or 1 (or true/false)"),
+    ("NEWSCRAWL_REVISIT_WITHIN=-1", "-s NEWSCRAWL_REVISIT_WITHIN=-1: must be 0 or more"),
+    ("NEWSCRAWL_CONTACT=robot@example.org", "-s NEWSCRAWL_CONTACT=robot@example.org: must not contain 'bot': "
+                                            "CDN edges refuse any User-Agent that does"),
+    ("CONCURRENT_REQUESTS=0", "-s CONCURRENT_REQUESTS=0: must be 1 or more"),
 ])
-def test_a_bad_newscrawl_setting_stops_before_any_request(site, tmp_path, setting, named):
-    run = run_crawl(tmp_path, "-s", setting, "-a", f"urls={site.url(INDEX)}")
+def test_a_bad_setting_is_one_line_naming_it(setting, named):
+    """In-process: the crawl command's check of settings (its end-to-end form is below)."""
+    from scrapy.settings import Settings
+
+    from newscrawl.config import SettingError, check_settings
+
+    name, value = setting.split("=", 1)
+    with pytest.raises(SettingError) as raised:
+        check_settings(Settings({name: value}))
+    assert str(raised.value) == named
+
+
+def test_a_bad_newscrawl_setting_stops_before_any_request(site, tmp_path):
+    run = run_crawl(tmp_path, "-s", "NEWSCRAWL_MAXPAGES=5", "-a", f"urls={site.url(INDEX)}")
     assert run.returncode == 2
-    assert run.stderr.strip().splitlines() == [f"scrapy crawl tribun: error: {named}"]
+    assert run.stderr.strip().splitlines() == [
+        "scrapy crawl tribun: error: unknown setting -s NEWSCRAWL_MAXPAGES (did you mean NEWSCRAWL_MAX_PAGES?)"]
     assert site.requests == [] and not (tmp_path / "output").exists()
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.extract import page_record
-from newscrawl.fixture import fixture_url
+from newscrawl.archive.fixture import fixture_url
 from newscrawl.pages import extract_article, extract_listing, parse_sitemap
+from newscrawl.pages.record import page_record
 from tests.fixture_site import FIXTURE_ROOT
 
 PAGES = sorted(p for p in FIXTURE_ROOT.rglob("*.html") if p.with_suffix(".json").exists())
@@ -26,7 +26,7 @@ def url_of(path: Path, root: Path = FIXTURE_ROOT) -> str:
 
 def check_fixture(path: Path, root: Path = FIXTURE_ROOT) -> None:
     """The page extracts to its expected record, which a person has reviewed: a record
-    written by ``python -m newscrawl.fixture`` fails until its ``_unreviewed`` mark is gone."""
+    written by ``python -m newscrawl.archive.fixture`` fails until its ``_unreviewed`` mark is gone."""
     expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     assert "_unreviewed" not in expected, (
         f"{path.with_suffix('.json')} is not reviewed yet: {expected['_unreviewed']}")

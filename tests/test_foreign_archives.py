@@ -155,8 +155,8 @@ def test_a_foreign_archive_replays_to_exactly_the_expected_items(common_crawl, t
 def test_a_capture_that_cannot_be_read_back_fails_its_page_only(common_crawl, tmp_path):
     from scrapy import Request
 
-    from newscrawl.replay import NotInArchive, UnreadableCapture, archived_response
-    from newscrawl.warcindex import ArchiveIndex
+    from newscrawl.archive.index import ArchiveIndex
+    from newscrawl.archive.replay import NotInArchive, UnreadableCapture, archived_response
 
     copy = tmp_path / common_crawl.name
     copy.write_bytes(common_crawl.read_bytes())

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from newscrawl.urls import canonical_url
+from newscrawl.network.urls import canonical_url
 from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
 from tests.fixture_site import FIXTURE_ROOT, FixtureSite
 from tests.sitegen import build_site, index_url
@@ -141,15 +141,6 @@ def test_broken_json_ld_and_tag_soup_fall_back_to_other_sources(tmp_path):
     [item] = run.items()
     assert item["title"] == "Sup Tanpa Tutup" and item["published_at"] == "2021-03-05T10:00:00+07:00"
     assert item["body"] == "Paragraf satu tanpa penutup\n\nParagraf dua\n\nParagraf tiga"
-
-
-def test_a_redirect_off_the_network_is_not_followed(site, tmp_path):
-    outside = site.url(BEKASI).replace("127.0.0.1", "localhost")  # another host, same machine
-    site.faults[EMAS] = [("redirect", outside)]
-    run = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
-    assert BEKASI not in site.requests
-    assert run.feed_files() == []  # no item, so no file
-    assert run.stats["offsite/filtered"] == 1
 
 
 @pytest.mark.parametrize("variant", [

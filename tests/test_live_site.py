@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from newscrawl.identity import looks_refused
+from newscrawl.network.identity import looks_refused
 from tests.conftest import run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url

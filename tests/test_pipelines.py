@@ -10,16 +10,17 @@ from datetime import datetime
 import pytest
 from scrapy.exceptions import DropItem
 
+from newscrawl.dedup.state import ArticleState
 from newscrawl.items import Article
-from newscrawl.neardup import simhash
-from newscrawl.normalize import clean_text
+from newscrawl.output.ledger import RunLedger
 from newscrawl.pipelines import (
     DeduplicatePipeline,
     NearDuplicatePipeline,
     NormalizePipeline,
     ValidatePipeline,
 )
-from newscrawl.state import ArticleState
+from newscrawl.text.normalize import clean_text
+from newscrawl.text.simhash import simhash
 from tests.conftest import project_crawler
 
 URL = "https://www.tribunnews.com/nasional/2020/05/04/judul"
@@ -176,10 +177,10 @@ def test_one_item_per_url_and_per_article_id_within_a_run(crawler):
 
 def test_an_article_exported_by_an_earlier_run_is_dropped(tmp_path):
     first = project_crawler(tmp_path)
-    state = ArticleState.of(first)
+    ledger = RunLedger.of(first)
     DeduplicatePipeline.from_crawler(first).process_item(article(article_id="1"))
-    state.item_scraped(article(article_id="1"))
-    state.feed_exporter_closed()  # the feed is finalized: now it counts as exported
+    ledger.item_scraped(article(article_id="1"))
+    ledger.feed_exporter_closed()  # the feed is finalized: now it counts as exported
     second = project_crawler(tmp_path)
     assert ArticleState.of(second).known(URL) == "known"
     with pytest.raises(DropItem):
@@ -188,7 +189,7 @@ def test_an_article_exported_by_an_earlier_run_is_dropped(tmp_path):
 
 
 def test_an_article_stored_before_versions_were_kept_is_known_and_never_revisited(tmp_path):
-    from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
+    from newscrawl.dedup.store import ExportedArticle, SqliteArticleStore, article_keys
 
     store = SqliteArticleStore(tmp_path / "state" / "articles.sqlite3")
     # As an old journal or store holds it: keys, URL, SimHash; no version.
@@ -202,10 +203,10 @@ def test_an_article_stored_before_versions_were_kept_is_known_and_never_revisite
 
 def test_nothing_is_recorded_when_the_feed_failed(tmp_path):
     first = project_crawler(tmp_path)
-    state = ArticleState.of(first)
-    state.item_scraped(article())
+    ledger = RunLedger.of(first)
+    ledger.item_scraped(article())
     first.stats.inc_value("feedexport/failed_count/AtomicFileFeedStorage")
-    state.feed_exporter_closed()
+    ledger.feed_exporter_closed()
     assert first.stats.get_value("newscrawl/state/not_recorded") == 1
     assert ArticleState.of(project_crawler(tmp_path)).known(URL) == "new"
 
@@ -246,9 +247,10 @@ def test_the_earliest_published_copy_is_the_original_whatever_the_crawl_met_firs
     with pytest.raises(DropItem, match="near duplicate of https://solo"):
         pipeline.process_item(later)  # a later copy points to the original
     # Jateng, exported before its original came, is left out of this run's files at the commit.
-    from newscrawl.state import ArticleState
+    from newscrawl.dedup.state import ArticleState
 
-    assert ArticleState.of(crawler).corrections.drop == {"https://jateng.tribunnews.com/2020/05/04/judul"}
+    assert ArticleState.of(crawler).superseded == [(["https://jateng.tribunnews.com/2020/05/04/judul"],
+                                                    "https://solo.tribunnews.com/2020/05/04/judul", "drop")]
     assert crawler.stats.get_value("newscrawl/near_duplicates/original_after_copy") is None  # within a run
 
 

@@ -108,7 +108,7 @@ def test_the_hosts_of_urls_are_replayed_from_another_crawlers_archive(tmp_path):
 
     from tests.conftest import crawl_env
 
-    done = subprocess.run([sys.executable, "-m", "newscrawl.fixture", str(archive), mirror, "--into", str(fixtures)],
+    done = subprocess.run([sys.executable, "-m", "newscrawl.archive.fixture", str(archive), mirror, "--into", str(fixtures)],
                           env=crawl_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (fixtures / "127.0.0.1:8123" / "bisnis/2020/05/04/harga-emas-antam-naik.html").read_bytes() == page(EMAS)
@@ -254,7 +254,7 @@ def fixture_command(*args: str):
 
     from tests.conftest import crawl_env
 
-    return subprocess.run([sys.executable, "-m", "newscrawl.fixture", *map(str, args)], env=crawl_env(),
+    return subprocess.run([sys.executable, "-m", "newscrawl.archive.fixture", *map(str, args)], env=crawl_env(),
                           capture_output=True, text=True)
 
 
@@ -290,7 +290,7 @@ def test_the_fixture_command_says_in_one_line_what_it_cannot_do(tmp_path):
     archive = Archive({"software": "Wget/1.21.3"}).response(long_url, page(EMAS)).write(tmp_path / "a.warc.gz")
     done = fixture_command(archive, long_url, "--into", tmp_path / "fixtures")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.startswith("python -m newscrawl.fixture: error: cannot write ")
+    assert done.stderr.startswith("python -m newscrawl.archive.fixture: error: cannot write ")
     empty = tmp_path / "empty.wacz"
     import zipfile
 
@@ -357,7 +357,7 @@ def test_a_signal_while_the_archives_are_read_stops_the_replay_at_once(tmp_path,
     slow = tmp_path / "slow"
     slow.mkdir()
     (slow / "sitecustomize.py").write_text(
-        "import time\nimport newscrawl.warcindex as w\nchecked = w.ArchiveIndex._check_stop\n"
+        "import time\nimport newscrawl.archive.index as w\nchecked = w.ArchiveIndex._check_stop\n"
         "w.ArchiveIndex._check_stop = lambda self: (time.sleep(0.005), checked(self))\n")
     env = crawl_env()
     env["PYTHONPATH"] = f"{slow}:{env['PYTHONPATH']}"

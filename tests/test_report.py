@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscrawl.report import Thresholds, judge
+from newscrawl.run.report import Thresholds, judge
 
 LIMITS = Thresholds()
 

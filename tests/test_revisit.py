@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.normalize import content_hash, join_paragraphs
+from newscrawl.text.normalize import content_hash, join_paragraphs
 from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import write_article, write_news_sitemap

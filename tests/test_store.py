@@ -1,7 +1,7 @@
 """The SQLite article store, on a real file."""
 from __future__ import annotations
 
-from newscrawl.store import ExportedArticle, SqliteArticleStore, article_keys
+from newscrawl.dedup.store import ExportedArticle, SqliteArticleStore, article_keys
 
 A = "https://www.tribunnews.com/nasional/2020/05/04/a"
 

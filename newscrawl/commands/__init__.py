@@ -20,5 +20,5 @@ class LookOnly:
         self.settings.set("NEWSCRAWL_INCREMENTAL", False, priority="cmdline")
         self.settings.set("NEWSCRAWL_ARCHIVE", False, priority="cmdline")
         extensions = {**self.settings.getdict("EXTENSIONS"),
-                      "newscrawl.report.RunReport": None, "newscrawl.progress.Progress": None}
+                      "newscrawl.run.report.RunReport": None, "newscrawl.run.progress.Progress": None}
         self.settings.set("EXTENSIONS", extensions, priority="cmdline")

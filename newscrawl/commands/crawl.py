@@ -3,8 +3,8 @@
 - Bad ``-a`` arguments and ``NEWSCRAWL_*`` settings: one line naming them, exit 2,
   before the crawler (and its log banner) is created; Scrapy's own command would log a
   traceback and may create the feed file first.
-- One run at a time per state directory (newscrawl/runlock.py): a second run exits 75.
-- The exit status tells cron how the run went (newscrawl/report.py judges it).
+- One run at a time per state directory (newscrawl/run/runlock.py): a second run exits 75.
+- The exit status tells cron how the run went (newscrawl/run/report.py judges it).
 """
 from __future__ import annotations
 
@@ -24,16 +24,24 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import feed_process_params_from_cli
 from w3lib.url import file_uri_to_path
 
-from newscrawl.arguments import ArgumentError
-from newscrawl.config import SettingError, anchor_to_project, check_settings, project_root
-from newscrawl.distributed import check_reachable, redis_url, worker_name
-from newscrawl.feeds import RUN_FEED, check_writable, local_feed_folders
-from newscrawl.jobdir import start_afresh
-from newscrawl.journal import disk_note
-from newscrawl.replay import replay_settings
-from newscrawl.report import EXIT_STATUS
-from newscrawl.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
-from newscrawl.store import STORE_NAME, CorruptStore, holds_articles
+from newscrawl.archive.replay import replay_settings
+from newscrawl.config import (
+    RUN_FEED,
+    SettingError,
+    anchor_to_project,
+    check_settings,
+    project_root,
+    redis_url,
+    worker_name,
+)
+from newscrawl.crawl.arguments import ArgumentError
+from newscrawl.dedup.redis_store import check_reachable
+from newscrawl.dedup.store import STORE_NAME, CorruptStore, holds_articles
+from newscrawl.output.feeds import check_writable, local_feed_folders
+from newscrawl.output.journal import disk_note
+from newscrawl.run.jobdir import start_afresh
+from newscrawl.run.report import EXIT_STATUS
+from newscrawl.run.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
 
 USAGE_EXIT = 2
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
@@ -115,7 +123,7 @@ class Command(ScrapyCrawlCommand):
         self._take_the_run(args, options)
 
     def _replay(self, args: list[str]) -> None:
-        """A replay (-a archive): its settings (newscrawl/replay.py), its output folder."""
+        """A replay (-a archive): its settings (newscrawl/archive/replay.py), its output folder."""
         if redis_url(self.settings):
             self._fail(args, "-a archive replays on this machine: unset REDIS_URL")
         replay_settings(self.settings)

@@ -12,20 +12,14 @@ from itertools import chain, islice
 from typing import Any
 from urllib.parse import urlsplit
 
-from newscrawl.normalize import (
-    WIB,
-    ZONES,
-    clean_text,
-    parse_date,
-    slug,
-    unique,
-)
+from newscrawl.network.sites import is_main_site
+from newscrawl.network.urls import absolute_url, article_id_from_url, canonical_url, is_article_url, page_urls
 from newscrawl.pages.body import extract_body, text_container
 from newscrawl.pages.credits import credited_authors, editor, source
 from newscrawl.pages.paging import extract_paging
 from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, compiled, has_class, ld_str, text_of
-from newscrawl.sites import is_main_site
-from newscrawl.urls import absolute_url, article_id_from_url, canonical_url, is_article_url, page_urls
+from newscrawl.text.dates import WIB, ZONES, parse_date
+from newscrawl.text.normalize import clean_text, slug, unique
 
 _TITLE_SUFFIX = re.compile(
     r"\s+[-|–]\s+(halaman\s+\d+|[^-|–]*(tribun|\.com|\.co\.id)[^-|–]*)$", re.I)

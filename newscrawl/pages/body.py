@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from newscrawl.normalize import (
+from newscrawl.network.urls import absolute_url, canonical_url
+from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, leading_text, text_content
+from newscrawl.text.normalize import (
     BYLINE,
     RELATED_LABEL,
     SYNDICATION,
@@ -20,8 +22,6 @@ from newscrawl.normalize import (
     clean_text,
     split_authors,
 )
-from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, leading_text, text_content
-from newscrawl.urls import absolute_url, canonical_url
 
 # Noise inside the text container. Tested in one Python walk over the container's few
 # dozen elements: an XPath union of these tests walks the container once per test.

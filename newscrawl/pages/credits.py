@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.normalize import clean_text, split_authors, unique
 from newscrawl.pages.sources import PageSources, ld_str, leading_text, text_of
+from newscrawl.text.normalize import clean_text, split_authors, unique
 
 _CREDIT_SPLIT = re.compile(r"\|?\s*\beditor\s*:", re.I)
 

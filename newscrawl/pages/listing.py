@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from newscrawl.network.urls import absolute_url, is_article_url
 from newscrawl.pages.sources import MAX_LINKS, PageSources, compiled
-from newscrawl.urls import absolute_url, is_article_url
 
 _PAGER_LINKS = compiled(".//a/@href")
 _NUMBERED_LINKS = compiled(".//a[@data-ci-pagination-page]/@href")

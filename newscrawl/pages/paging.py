@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from newscrawl.normalize import clean_text
+from newscrawl.network.urls import absolute_url, page_number_of
 from newscrawl.pages.sources import MAX_LINKS, PageSources, class_has, text_of
-from newscrawl.urls import absolute_url, page_number_of
+from newscrawl.text.normalize import clean_text
 
 _COUNT_TEXT = re.compile(r"halaman\s+(\d+)\s*(?:dari|/|of)\s*(\d+)", re.I)
 # The same with the spaces between elements' texts gone: true wherever _COUNT_TEXT is.

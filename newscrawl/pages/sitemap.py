@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from newscrawl.normalize import clean_text
+from newscrawl.text.normalize import clean_text
 
 _MAX_UNZIPPED = 50 * 1024 * 1024  # the sitemap protocol's own size limit
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from newscrawl.normalize import clean_text
+from newscrawl.text.normalize import clean_text
 
 _ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting",
                   "AnalysisNewsArticle", "OpinionNewsArticle"}

@@ -15,20 +15,17 @@ import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
-from newscrawl.archive import PAGE_KIND
-from newscrawl.budget import ListingBudget
+from newscrawl.crawl.budget import ListingBudget
+from newscrawl.crawl.meta import ENTRY, PAGE_KIND
+from newscrawl.network.sites import site_host
+from newscrawl.network.urls import is_article_url, listing_url
 from newscrawl.pages import extract_listing, parse_sitemap
 from newscrawl.pages.sources import MAX_LINKS, decode_html
-from newscrawl.sites import site_host
-from newscrawl.urls import is_article_url, listing_url
 
 # Index pages go after the articles already found: otherwise Scrapy's LIFO queue follows
 # the pagination first and holds every article request of a backfill in memory at once
 # (measured: ~10 MB per 10k articles); this way it holds about one index page's worth.
 LISTING_PRIORITY = -10
-# Marks the run's entry points (sitemaps, index pages, -a urls, a replay's articles): a run
-# in which every one of them failed found nothing to crawl, whatever else it requested.
-ENTRY = "newscrawl_entry"
 
 
 class Discovery:

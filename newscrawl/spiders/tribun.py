@@ -1,7 +1,7 @@
 """The `tribun` spider: find articles, fetch every page of each, yield one merged item.
 
 Navigation only: what a page says comes from newscrawl.pages, how pages merge from
-newscrawl.draft, index pages and sitemaps are read by newscrawl/spiders/discovery.py. Expected trouble (a failed page, bogus pagination) is counted in
+newscrawl.crawl.draft, index pages and sitemaps are read by newscrawl/spiders/discovery.py. Expected trouble (a failed page, bogus pagination) is counted in
 stats under ``newscrawl/`` and never loses the pages already collected.
 """
 from __future__ import annotations
@@ -16,24 +16,23 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from newscrawl.archive import PAGE_KIND
-from newscrawl.arguments import CrawlArguments, parse_arguments
-from newscrawl.budget import ListingBudget
-from newscrawl.distributed import SharedFrontier
-from newscrawl.draft import REPEATED, ArticleDraft
-from newscrawl.normalize import WIB
+from newscrawl.archive.index import IndexingStopped
+from newscrawl.archive.records import warc_moment
+from newscrawl.archive.replay import ArchiveIndex, replay_settings, signals_stop
+from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
+from newscrawl.crawl.budget import ListingBudget
+from newscrawl.crawl.draft import REPEATED, ArticleDraft
+from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
+from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
+from newscrawl.distributed.frontier import SharedFrontier
+from newscrawl.network.sites import NETWORK_DOMAINS, may_request, sitemap_urls
+from newscrawl.network.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 from newscrawl.pages import ArticlePage, extract_article
-from newscrawl.replay import CAPTURE_AT, CAPTURED, ArchiveIndex, replay_settings, signals_stop
-from newscrawl.warcindex import IndexingStopped, warc_moment
-from newscrawl.sites import NETWORK_DOMAINS, may_request, sitemap_urls
-from newscrawl.spiders.discovery import ENTRY, Discovery
-from newscrawl.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
-from newscrawl.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
+from newscrawl.spiders.discovery import Discovery
+from newscrawl.text.dates import WIB
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
-# request.meta key of a replay: the dates of an article's later captures, still to replay.
-LATER_CAPTURES = "newscrawl_later_captures"
 
 
 class TribunSpider(Discovery, scrapy.Spider):
@@ -151,7 +150,7 @@ class TribunSpider(Discovery, scrapy.Spider):
 
     def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[scrapy.Request]:
         """Page 1 of an article, once per run whatever URL variant led to it; a known one
-        only when it is due for a revisit (newscrawl/revisit.py; ``lastmod``: a sitemap's)."""
+        only when it is due for a revisit (newscrawl/dedup/revisit.py; ``lastmod``: a sitemap's)."""
         url = canonical_url(url)
         key = hash(url)  # an int, not the URL: a backfill holds every article of the run
         if key in self._requested:

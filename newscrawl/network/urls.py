@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from newscrawl.sites import is_network_host
+from newscrawl.network.sites import is_network_host
 
 # docs/field-reference.md section 4: first path segments that never hold an article.
 NON_ARTICLE_SEGMENTS = frozenset(

@@ -1,33 +1,31 @@
 """What articles this run and earlier runs have: the one place dedup asks.
 
-``ArticleState`` is an extension. It keeps this run's keys and SimHashes in memory and,
-when incremental runs are on, the store of earlier runs (newscrawl/store.py), which
-learns a run's exports only once the files holding them are final (newscrawl/journal.py:
-exactly once, even through ``kill -9``). It also decides which known articles to fetch
-again and which revisits are new versions (newscrawl/revisit.py).
+``ArticleState`` is an extension that answers questions: is this article known, due for a
+revisit, a duplicate, a new version, a copy of another? It keeps this run's keys and
+SimHashes in memory and, when incremental runs are on, the store of earlier runs
+(newscrawl/dedup/store.py), which learns a run's exports only once the files holding them
+are final: the run's ledger (newscrawl/output/ledger.py) records them at its commit,
+exactly once, even through ``kill -9``. Redis errors become SharedStateUnavailable here.
 """
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 from urllib.parse import urlsplit
 
-from scrapy import signals
 from scrapy.crawler import Crawler
 
-from newscrawl.corrections import RunCorrections
-from newscrawl.distributed import RedisArticleStore, SharedFrontier, connect, redis_url
-from newscrawl.extensions import Findable
+from newscrawl.config import redis_url
+from newscrawl.crawl.findable import Findable
+from newscrawl.dedup.redis_store import RedisArticleStore, connect
+from newscrawl.dedup.revisit import SLACK, RevisitPolicy, changed
+from newscrawl.dedup.store import STORE_NAME, ExportedArticle, SqliteArticleStore, Version, article_keys
 from newscrawl.items import Article
-from newscrawl.journal import RunFiles, finish_renames, recover, stop_for_output_error
-from newscrawl.neardup import NearDuplicateIndex, earliest
-from newscrawl.normalize import WIB, epoch_seconds, parse_date
-from newscrawl.revisit import SLACK, RevisitPolicy, changed
-from newscrawl.store import STORE_NAME, ExportedArticle, SqliteArticleStore, Version, article_keys
-from newscrawl.urls import article_id_from_url
+from newscrawl.network.urls import article_id_from_url
+from newscrawl.text.dates import WIB, epoch_seconds, parse_date
+from newscrawl.text.simhash import NearDuplicateIndex, earliest
 
 logger = logging.getLogger(__name__)
 IN_RUN, EARLIER_RUN, UNCHANGED, OLDER = "in_run", "earlier_run", "unchanged", "older_capture"
@@ -56,18 +54,18 @@ class ArticleState(Findable):
         self._touched: list[tuple[int, int, int | None]] = []  # unchanged revisits
         self.store = store
         self.state_dir = state_dir
-        self.files = RunFiles(state_dir if store is not None else None,
-                              lambda: self.stats.get_value("newscrawl/run") or f"pid{os.getpid()}",
-                              lambda path, error: stop_for_output_error(crawler, path, error))
         self.crawler = crawler
-        self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
+        # Another worker of the crawl may have the article (distributed mode: the shared
+        # frontier sets this; newscrawl/distributed/frontier.py).
+        self.claimer: Callable[[list[int]], bool] | None = None
         self._run_keys: set[int] = set()
         self._run_versions: dict[int, Version] = {}  # a replay's last version of each article
         self._run_hashes = NearDuplicateIndex()
         self._simhash_of: dict[str, tuple[int, int | None]] = {}  # until the item is exported
         self._copies_of: dict[str, list[str]] = {}  # an original of this run -> its copies exported
-        self.corrections = RunCorrections()
-        self._formats: dict[Path, str] = {}  # each feed's format, for corrections
+        # Copies this run exported before their originals: (copies, original, mode), which
+        # the run's ledger corrects in its files before the commit.
+        self.superseded: list[tuple[list[str], str, str]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArticleState":
@@ -77,19 +75,13 @@ class ArticleState(Findable):
             state_dir.mkdir(parents=True, exist_ok=True)
             url = redis_url(crawler.settings)
             store = RedisArticleStore(connect(url)) if url else SqliteArticleStore(state_dir / STORE_NAME)
-        state = cls(crawler, store, state_dir)
-        if store is not None:
-            recover(state_dir, store, crawler.stats)
-        crawler.signals.connect(state.item_scraped, signal=signals.item_scraped)
-        crawler.signals.connect(state.feed_exporter_closed, signal=signals.feed_exporter_closed)
-        crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
-        return state
+        return cls(crawler, store, state_dir)
 
     # ---- questions -------------------------------------------------------------------
 
     def known(self, url: str, lastmod: str | None = None) -> str:
         """NEW, KNOWN (exported by an earlier run: skip it) or REVISIT (fetch it again: see
-        newscrawl/revisit.py) for the article at this canonical page-1 URL.
+        newscrawl/dedup/revisit.py) for the article at this canonical page-1 URL.
 
         Asked by the spider before it requests an article (with the URL it canonicalized,
         and a sitemap's ``<lastmod>`` if any), so known ones cost nothing.
@@ -130,8 +122,7 @@ class ArticleState(Findable):
             if self.store is not None and self.store.knows(keys):
                 if (earlier := self._versioned(item, keys)) is not None:
                     return earlier
-            frontier = SharedFrontier.of(self.crawler)
-            if frontier is not None and not frontier.claim_article(keys):
+            if self.claimer is not None and not self.claimer(keys):
                 return IN_RUN  # another worker of this crawl has it
         except _redis_error() as error:
             raise SharedStateUnavailable(str(error)) from None
@@ -205,9 +196,9 @@ class ArticleState(Findable):
             return first.url
         if in_run is not None:
             # This run exported a copy before its original: corrected in the run's files
-            # before they are committed (newscrawl/corrections.py).
+            # before they are committed (newscrawl/output/corrections.py).
             copies = [in_run.url, *self._copies_of.pop(in_run.url, [])]
-            self.corrections.superseded(copies, url, mode)
+            self.superseded.append((copies, url, mode))
             self._copies_of.setdefault(url, []).extend(copies)
             self.stats.inc_value("newscrawl/near_duplicates", len(copies) if mode != "drop" else 1)
         if first is not None and first is not in_run:
@@ -221,89 +212,27 @@ class ArticleState(Findable):
                 pass  # indexed in this run; other workers miss it (the copy is kept, unmarked)
         return None
 
-    # ---- the run's files (newscrawl/journal.py) ------------------------------------
+    # ---- what the run's ledger records (newscrawl/output/ledger.py) ----------------------
 
-    def feed_opened(self, final_path: Path, append: bool = False, format_: str | None = None) -> None:
-        """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
-        self.files.opened(final_path, append=append)
-        self._formats[final_path] = format_ or ""
+    def exported_record(self, item: Article) -> dict | None:
+        """The journal record of an exported article (None outside incremental runs)."""
+        simhash, published = self._simhash_of.pop(item.url, (None, None))
+        if self.store is None:
+            return None
+        keys = article_keys(item.url, item.site, item.article_id)
+        version = Version(item.version, item.content_hash, item.title, item.page_count, item.updated_at,
+                          self._lastmod.get(item.url), int(time.time()), epoch_seconds(item.published_at))
+        return vars(ExportedArticle(keys, item.url, simhash, published, vars(version)))
 
-    def file_opened(self, final_path: Path, finish: Callable[[], None]) -> None:
-        """Another file of the run (the web archive): renamed with the feeds, all or none;
-        ``finish`` completes and syncs its ``.part`` before the commit."""
-        self.files.opened(final_path, finish)
+    def record(self, exported: list[ExportedArticle]) -> int:
+        """Record the run's committed exports and its unchanged revisits in the store;
+        raises what the store raises (a full disk, a vanished file, Redis gone)."""
+        recorded = self.store.record(exported)
+        for key, fetched, lastmod in self._touched:
+            self.store.touch(key, fetched, lastmod)
+        return recorded
 
-    @property
-    def commits_feeds(self) -> bool:
-        """Whether feeds wait for the run's commit (newscrawl/journal.py) to get their names."""
-        return self.store is not None and self.files.journaling
-
-    # ---- signals ---------------------------------------------------------------------
-
-    def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
-        if isinstance(item, Article) and item.url:
-            simhash, published = self._simhash_of.pop(item.url, (None, None))
-            if self.store is not None:  # the journal, not memory, holds the run's exports
-                keys = article_keys(item.url, item.site, item.article_id)
-                version = Version(item.version, item.content_hash, item.title, item.page_count, item.updated_at,
-                                  self._lastmod.get(item.url), int(time.time()), epoch_seconds(item.published_at))
-                self.files.write(vars(ExportedArticle(keys, item.url, simhash, published, vars(version))))
-
-    def feed_exporter_closed(self) -> None:
-        failed = sum(v for k, v in self.stats.get_stats().items() if k.startswith("feedexport/failed_count"))
-        failed += self.files.finish() + (self.files.error is not None)
-        exported = self.files.exported()
-        if self.corrections and not failed:
-            exported = self._correct(exported)
-        if failed:
-            if self.files.error is not None:  # the journal itself failed: count what was written
-                exported = [None] * (self.stats.get_value("item_scraped_count") or 0)
-            logger.error("%d file(s) of the run failed to store: %d articles are NOT recorded as exported "
-                         "and will be fetched again next run", failed, len(exported))
-            self.stats.set_value("newscrawl/state/not_recorded", len(exported))
-            self.stats.set_value("newscrawl/state/files_failed", failed)
-            self.files.set_aside()
-        elif self.store is not None:
-            if self.files.journaling:
-                self.files.commit()
-            try:
-                self.stats.set_value("newscrawl/state/recorded", self.store.record(exported))
-                for key, fetched, lastmod in self._touched:
-                    self.store.touch(key, fetched, lastmod)
-            except Exception as error:  # a full disk, a read-only or vanished store, Redis gone
-                logger.exception("Could not record %d exported articles in the state store: %s. The "
-                                 "journal is kept: the next run records them.", len(exported), error)
-                self.stats.set_value("newscrawl/state/record_failed", len(exported))
-                self.files.close()
-                self._close()
-                return
-        self.files.end()
-        self._close()
-
-    def _correct(self, exported: list[ExportedArticle]) -> list[ExportedArticle]:
-        """Copies this run exported before their originals: re-pointed or left out of its
-        files; the articles left out are not recorded as exported."""
-        dropped, uncorrected = self.corrections.apply(self._formats)
-        if dropped:
-            self.stats.inc_value("newscrawl/dropped/near_duplicate", dropped)
-            self.stats.inc_value("item_scraped_count", -dropped)
-        if uncorrected:
-            logger.warning("%d feed(s) of a format that cannot be rewritten keep copies exported before their "
-                           "originals unmarked", uncorrected)
-            self.stats.inc_value("newscrawl/near_duplicates/uncorrected_files", uncorrected)
-        return [e for e in exported if e.url not in self.corrections.drop]
-
-    def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
-        if not self._expects_feed:  # no feed: no article is recorded (no file holds it)
-            if self.files.finish():
-                self.files.set_aside()
-            elif self.files.journaling:
-                finish_renames(self.files.feeds, self.files.appends)  # the archive is kept
-            self.files.end()
-            self._close()
-
-    def _close(self) -> None:
+    def close(self) -> None:
         if self.store is not None:
             self.store.close()
             self.store = None
-

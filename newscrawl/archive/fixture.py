@@ -1,6 +1,6 @@
 """Turn an archived article into a regression fixture, to be reviewed by a person.
 
-    python -m newscrawl.fixture ARCHIVE URL [--into tests/fixtures/site]
+    python -m newscrawl.archive.fixture ARCHIVE URL [--into tests/fixtures/site]
 
 Writes every archived page of the article at URL (``host/path.html``,
 ``host/path__page=N.html``, as served) into the fixtures, each with its expected record
@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newscrawl.extract import page_record
-from newscrawl.replay import archive_files
-from newscrawl.warcindex import ArchiveIndex, Capture, decoded_payload, url_key
+from newscrawl.archive.index import ArchiveIndex, Capture, url_key
+from newscrawl.archive.records import decoded_payload
+from newscrawl.crawl.arguments import archive_files
+from newscrawl.network.urls import canonical_url, page_number_of, page_url
 from newscrawl.pages.article import LISTED_PAGES
-from newscrawl.urls import canonical_url, page_number_of, page_url
+from newscrawl.pages.record import page_record
 
 DEFAULT_INTO = Path("tests/fixtures/site")
 UNREVIEWED = ("written from the current extraction, not yet reviewed: check every field against the "
@@ -112,7 +113,7 @@ def _reviewed(record: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newscrawl.fixture", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m newscrawl.archive.fixture", description=__doc__.split("\n")[0])
     parser.add_argument("archive", help="a WARC file or a folder of them (several: comma-separated)")
     parser.add_argument("url", help="the article's URL (any of its pages)")
     parser.add_argument("--into", type=Path, default=DEFAULT_INTO, help=f"fixture folder (default: {DEFAULT_INTO})")

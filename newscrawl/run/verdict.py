@@ -1,7 +1,7 @@
 """A run's verdict from its stats: ok, or what is evidently wrong (thresholds are settings).
 
 Pure: stats in, a ``Judgement`` (verdict and one sentence per problem) out. The report
-(newscrawl/report.py) adds what needs the run's items and history, such as template drift.
+(newscrawl/run/report.py) adds what needs the run's items and history, such as template drift.
 """
 from __future__ import annotations
 

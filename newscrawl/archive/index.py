@@ -14,84 +14,31 @@ hold it; a record cut short (a truncated file) never wins.
 """
 from __future__ import annotations
 
-import gzip
 import logging
 import zipfile
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import urlsplit
 
-from w3lib.url import canonicalize_url
-
-from newscrawl.sites import is_network_host
+from newscrawl.archive.records import (
+    Source,
+    is_newscrawl_warcinfo,
+    next_record_start,
+    printable,
+    sources_of,
+    url_key,
+    warc_moment,
+)
+from newscrawl.network.sites import is_network_host
 
 logger = logging.getLogger(__name__)
-ARCHIVE_NAMES = ("*.warc.gz", "*.warc", "*.wacz")
 # Payload headers that describe the bytes as transferred: the payload is handed over
 # de-chunked. Content-Encoding stays: Scrapy decodes gzip, deflate, br and zstd as it does
 # live (warcio's own brotli decoding fails with brotli 1.2), within DOWNLOAD_MAXSIZE.
 TRANSFER_HEADERS = frozenset({"transfer-encoding", "content-length"})
 CHUNK = 1 << 16
-
-
-def url_key(url: str) -> str:
-    """The lookup form of a URL: no scheme (2013 captures are http://, the crawl asks
-    https://), query sorted, fragment dropped, escaping unified.
-
-    >>> url_key("http://www.tribunnews.com/a?page=2&x=1") == url_key("https://www.tribunnews.com/a?x=1&page=2")
-    True
-    """
-    return canonicalize_url(url, keep_fragments=False).split("://", 1)[-1]
-
-
-@dataclass(frozen=True)
-class Source:
-    """One WARC stream: a file, or a WARC inside a WACZ (a zip)."""
-
-    path: Path
-    member: str | None = None
-
-    @contextmanager
-    def open(self) -> Iterator[BinaryIO]:
-        if self.member is None:
-            with self.path.open("rb") as stream:
-                yield stream
-        else:
-            with zipfile.ZipFile(self.path) as wacz, wacz.open(self.member) as stream:
-                yield stream  # seekable: WACZ stores its WARCs uncompressed in the zip
-
-    def __str__(self) -> str:
-        return f"{self.path}!{self.member}" if self.member else str(self.path)
-
-
-def sources_of(files: list[Path]) -> list[Source]:
-    """The WARC streams of the given files (a WACZ's ``archive/*.warc[.gz]``)."""
-    sources = []
-    for path in files:
-        if path.suffix == ".wacz":
-            with zipfile.ZipFile(path) as wacz:
-                members = [m for m in sorted(wacz.infolist(), key=lambda m: m.filename)
-                           if m.filename.startswith("archive/") and m.filename.endswith((".warc.gz", ".warc"))]
-            inside = []
-            for member in members:
-                if member.compress_type != zipfile.ZIP_STORED:
-                    # WACZ stores its WARCs: a compressed one cannot be read at an offset
-                    # without decompressing it again from its start for every capture.
-                    logger.warning("%s: %s is compressed inside the zip, which WACZ does not allow: skipped "
-                                   "(unzip it and give the WARC)", path, member.filename)
-                    continue
-                inside.append(Source(path, member.filename))
-            if not inside:
-                logger.warning("%s: a WACZ with no WARC file inside (archive/*.warc[.gz]): nothing to replay from it",
-                               path)
-            sources += inside
-        else:
-            sources.append(Source(path))
-    return sources
 
 
 @dataclass(frozen=True)
@@ -184,7 +131,7 @@ class ArchiveIndex:
                         self._skipped(source, bad, position, error)
         except (OSError, zipfile.BadZipFile) as error:
             logger.error("%s: unreadable after %d records (%s); the rest of it is skipped",
-                         source, self.counts.records, _printable(str(error)))
+                         source, self.counts.records, printable(str(error)))
             self.counts.unreadable.append(str(source))
 
     def _records(self, number: int, stream: BinaryIO, ours: bool) -> bool:
@@ -218,7 +165,7 @@ class ArchiveIndex:
     def _skipped(self, source: Source, start: int, end: int | None, error: Exception) -> None:
         where = f"{source}: bytes {start}-{end - 1 if end is not None else 'end'}"
         self.counts.skipped.append(where)
-        logger.error("%s skipped: %s (%s)%s", where, type(error).__name__, _printable(str(error), 120),
+        logger.error("%s skipped: %s (%s)%s", where, type(error).__name__, printable(str(error), 120),
                      "; reading goes on at the next record" if end is not None else "; nothing readable after it")
 
     def _add(self, record: Any, url: str, number: int, records: Any) -> None:
@@ -232,13 +179,13 @@ class ArchiveIndex:
         if record.length is None or size != record.length - record.http_headers.total_len:
             self.counts.truncated += 1
             logger.error("%s: the capture of %s is cut short (%d of %s payload bytes): skipped",
-                         self.sources[number], _printable(url), size, record.length)
+                         self.sources[number], printable(url), size, record.length)
             # A wrong length may have swallowed the records after it: look for them.
             raise CutShort(url)
         if self.max_size and size > self.max_size:
             self.counts.too_large += 1
             logger.info("%s: a capture of %d bytes, more than DOWNLOAD_MAXSIZE (%d): refused",
-                        _printable(url), size, self.max_size)
+                        printable(url), size, self.max_size)
             return
         try:
             status = int(record.http_headers.get_statuscode())
@@ -331,119 +278,3 @@ class ArchiveIndex:
             return is_network_host(parts.hostname or "") or parts.netloc.lower() in self.hosts
         except ValueError:  # a capture's URL that does not parse is no article of ours
             return False
-
-
-# The field only newscrawl's own warcinfo carries (newscrawl/archive.py writes it).
-NEWSCRAWL_FIELD = b"newscrawl-run:"
-
-
-def is_newscrawl_warcinfo(content: bytes) -> bool:
-    """Whether a warcinfo record's content is newscrawl's: a line of our own field, not a
-    description that happens to name newscrawl.
-
-    >>> is_newscrawl_warcinfo(b"software: newscrawl (x); warcio\\r\\nnewscrawl-run: 00000001-20261206T0600Z\\r\\n")
-    True
-    >>> is_newscrawl_warcinfo(b"software: Wget/1.21\\r\\ndescription: newscrawl job 2015\\r\\n")
-    False
-    """
-    return any(line.strip().lower().startswith(NEWSCRAWL_FIELD) for line in content.splitlines())
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    """Text fit for a log line: no control characters or raw bytes, at most ``limit`` long."""
-    return "".join(c if c.isprintable() else "?" for c in text[:limit])
-
-
-def decoded_payload(headers: list[tuple[str, str]], body: bytes) -> bytes:
-    """A payload with its Content-Encoding undone (gzip, deflate, br, zstd), as a reader
-    of the page gets it; a payload that does not decode is returned as it is.
-
-    >>> import gzip
-    >>> decoded_payload([("Content-Encoding", "gzip")], gzip.compress(b"<p>halo</p>"))
-    b'<p>halo</p>'
-    """
-    encodings = [e.strip().lower() for name, value in headers if name.lower() == "content-encoding"
-                 for e in value.split(",") if e.strip()]
-    try:
-        for encoding in reversed(encodings):
-            body = _DECODERS.get(encoding, lambda data: data)(body)
-    except Exception:  # noqa: BLE001 (any codec's error: the payload stays as archived)
-        pass
-    return body
-
-
-def _inflate(data: bytes) -> bytes:
-    try:
-        return zlib.decompress(data)
-    except zlib.error:
-        return zlib.decompress(data, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-
-
-def _unbrotli(data: bytes) -> bytes:
-    import brotli
-
-    return brotli.decompress(data)
-
-
-def _unzstd(data: bytes) -> bytes:
-    try:
-        from compression import zstd  # Python 3.14
-    except ImportError:
-        from backports import zstd
-    return zstd.decompress(data)
-
-
-_DECODERS = {"gzip": gzip.decompress, "x-gzip": gzip.decompress, "deflate": _inflate, "br": _unbrotli,
-             "zstd": _unzstd}
-
-
-_GZIP_MAGIC = b"\x1f\x8b\x08"
-_WARC_LINE = b"WARC/1."
-
-
-def next_record_start(stream: BinaryIO, start: int, window: int = 1 << 20) -> int | None:
-    """The offset of the first record found at or after ``start``: a gzip member that
-    decompresses to a WARC header, or a ``WARC/1.`` line; None when there is none."""
-    position = start
-    while True:
-        stream.seek(position)
-        data = stream.read(window + 16)
-        if not data:
-            return None
-        for magic in (_GZIP_MAGIC, _WARC_LINE):
-            found = data.find(magic)
-            while 0 <= found < window:
-                if _starts_a_record(stream, position + found, magic):
-                    return position + found
-                found = data.find(magic, found + 1)
-        if len(data) <= window:
-            return None
-        position += window
-
-
-def _starts_a_record(stream: BinaryIO, offset: int, magic: bytes) -> bool:
-    stream.seek(offset)
-    head = stream.read(8192)
-    if magic == _WARC_LINE:
-        if offset:
-            stream.seek(offset - 1)
-            if stream.read(1) != b"\n":
-                return False
-        return True
-    try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16).startswith(_WARC_LINE)
-    except zlib.error:
-        return False
-
-
-def warc_moment(date: str) -> float:
-    """Seconds since the epoch of a WARC-Date (0 when it does not parse).
-
-    >>> warc_moment("1970-01-01T00:01:00Z"), warc_moment("soon")
-    (60.0, 0.0)
-    """
-    try:
-        moment = datetime.fromisoformat(date.replace("Z", "+00:00"))
-        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-    except (ValueError, OverflowError):
-        return 0.0

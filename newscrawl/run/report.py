@@ -1,8 +1,8 @@
 """The run's verdict and report: is the site still what we parse, did the crawl work?
 
 When the engine has stopped (every feed stored and its articles recorded), ``RunReport``
-judges the run from its stats (newscrawl/verdict.py) and from its field coverage against
-earlier runs' (newscrawl/drift.py), logs a one-screen summary, writes
+judges the run from its stats (newscrawl/run/verdict.py) and from its field coverage against
+earlier runs' (newscrawl/run/drift.py), logs a one-screen summary, writes
 ``<output>.report.json`` beside the run's output file and leaves the verdict in the
 stats, from which the crawl command sets the exit status.
 """
@@ -19,14 +19,25 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from newscrawl.distributed import redis_url
-from newscrawl.drift import HISTORY_NAME, Coverage, DriftLimits, append_run, count_fields, drifted, read_history
-from newscrawl.feeds import feed_path, local_feed_folders
-from newscrawl.journal import disk_note
-from newscrawl.store import STORE_NAME, CorruptStore, holds_articles
+from newscrawl.config import redis_url
+from newscrawl.dedup.store import STORE_NAME, CorruptStore, holds_articles
 from newscrawl.items import ARTICLE_FIELDS, Article
-from newscrawl.verdict import (  # noqa: F401 (EXIT_STATUS and judge: imported from here too)
-    BLOCKED, ERRORS, EXIT_STATUS, FAILED, INTERRUPTED, OK, SITE_CHANGED, Judgement, Thresholds, counts_of, judge)
+from newscrawl.output.feeds import feed_path, local_feed_folders
+from newscrawl.output.journal import disk_note
+from newscrawl.run.drift import HISTORY_NAME, Coverage, DriftLimits, append_run, count_fields, drifted, read_history
+from newscrawl.run.verdict import (  # noqa: F401 (EXIT_STATUS and judge: imported from here too)
+    BLOCKED,
+    ERRORS,
+    EXIT_STATUS,
+    FAILED,
+    INTERRUPTED,
+    OK,
+    SITE_CHANGED,
+    Judgement,
+    Thresholds,
+    counts_of,
+    judge,
+)
 
 logger = logging.getLogger(__name__)
 

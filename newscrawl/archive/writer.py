@@ -8,10 +8,10 @@ each record its own gzip member, with warcio (README "Archive and re-extraction"
 
 The file has the run's name (``tribun-<run>.warc.gz`` beside ``tribun-<run>.jsonl``)
 and the same guarantees as the feeds: it is written as ``<name>.part`` and joins the
-run's commit (newscrawl/state.py), so a ``kill -9`` never leaves a final archive cut
+run's commit (newscrawl/output/ledger.py), so a ``kill -9`` never leaves a final archive cut
 short, and the next run settles a dead run's archive with its feed.
 
-Record building, hashing and compression run in a child process (newscrawl/warcfile.py):
+Record building, hashing and compression run in a child process (newscrawl/archive/warcfile.py):
 the crawl's thread only hands each response over, and never shares its GIL with them.
 """
 from __future__ import annotations
@@ -31,14 +31,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from newscrawl.feeds import PART_SUFFIX, RUN_FEED, feed_path, run_id
-from newscrawl.journal import stop_for_output_error
-from newscrawl.state import ArticleState
-from newscrawl.warcfile import END_FRAME, Exchange, frame
+from newscrawl.archive.warcfile import END_FRAME, Exchange, frame
+from newscrawl.config import RUN_FEED
+from newscrawl.crawl.meta import PAGE_KIND
+from newscrawl.output.feeds import PART_SUFFIX, feed_path, run_id
+from newscrawl.output.journal import stop_for_output_error
+from newscrawl.output.ledger import RunLedger
 
 ARCHIVE_SUFFIX = ".warc.gz"
-# request.meta key the spider sets: what a request fetches.
-PAGE_KIND = "page_kind"
 ARTICLE_KINDS = frozenset({"article", "page"})
 LISTING_KINDS = frozenset({"listing", "sitemap"})
 # The body is stored de-chunked (Scrapy's HTTP client removes the chunking): a reader
@@ -101,16 +101,16 @@ class ArchiveWriter:
     def _open(self) -> None:
         self.final = archive_path(self.crawler, self.crawler.spider)
         self.final.parent.mkdir(parents=True, exist_ok=True)
-        state = ArticleState.of(self.crawler)
-        if state is not None:
-            state.file_opened(self.final, self.finish)
+        ledger = RunLedger.of(self.crawler)
+        if ledger is not None:
+            ledger.file_opened(self.final, self.finish)
         part = self.final.with_name(self.final.name + PART_SUFFIX)
         info = {"software": f"newscrawl ({self.crawler.settings.get('USER_AGENT')}); warcio",
                 "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "isPartOf": run_id(self.crawler),
                 # Only newscrawl writes this field: a replay takes what follows as its own
-                # crawl's (newscrawl/warcindex.py), whatever the hosts.
+                # crawl's (newscrawl/archive/index.py), whatever the hosts.
                 "newscrawl-run": run_id(self.crawler),
                 "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"}
         self._writer = _WriterProcess(part, self.level, self.final.name, info, self.timeout)
@@ -123,7 +123,7 @@ class ArchiveWriter:
         stop_for_output_error(self.crawler, self.final, error)
 
     def finish(self) -> None:
-        """Complete and sync the archive (ArticleState calls this before the run's commit).
+        """Complete and sync the archive (the run's ledger calls this before its commit).
 
         Without a journal (incremental runs off) the archive takes its final name here;
         with one, the commit renames it together with the feeds. Raises OSError when the
@@ -136,13 +136,13 @@ class ArchiveWriter:
         if writer.error is not None:
             raise OSError(f"{writer.path} is incomplete: {writer.error}")
         self.crawler.stats.set_value("newscrawl/archive/bytes", writer.path.stat().st_size)
-        state = ArticleState.of(self.crawler)
-        if state is None or not state.commits_feeds:
+        ledger = RunLedger.of(self.crawler)
+        if ledger is None or not ledger.commits_feeds:
             os.replace(writer.path, self.final)
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
-        """Without ArticleState (never in this project's settings) close the file anyway."""
-        if ArticleState.of(self.crawler) is None:
+        """Without the run's ledger (never in this project's settings) close the file anyway."""
+        if RunLedger.of(self.crawler) is None:
             self.finish()
 
 
@@ -163,7 +163,7 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
 
 
 class _WriterProcess:
-    """The child process that writes the archive (``python -m newscrawl.warcfile``).
+    """The child process that writes the archive (``python -m newscrawl.archive.warcfile``).
 
     A thread of ours feeds it through its standard input from a bounded queue; another
     reads what it reports on its standard output. Plain pipes, one process at each end:
@@ -182,7 +182,7 @@ class _WriterProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         # Its own session: a Ctrl-C or SIGTERM to the crawl's process group must not cut
         # the archive short; the crawl ends it.
-        self._process = subprocess.Popen([sys.executable, "-m", "newscrawl.warcfile"], stdin=subprocess.PIPE,
+        self._process = subprocess.Popen([sys.executable, "-m", "newscrawl.archive.warcfile"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=env, start_new_session=True)
         settings = {"path": str(path), "level": level, "filename": filename, "info": info}
         self._feeder = threading.Thread(target=self._feed, args=(json.dumps(settings).encode() + b"\n",),

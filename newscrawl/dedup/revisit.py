@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from newscrawl.store import Version
+from newscrawl.dedup.store import Version
 
 HOUR = 3600
 # How far ahead of this machine's clock a time may lie and still be believed (zones, skew).

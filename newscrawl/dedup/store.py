@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from newscrawl.neardup import UNKNOWN, Copy, bands, earliest, hamming
+from newscrawl.text.simhash import UNKNOWN, Copy, bands, earliest, hamming
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exported (key INTEGER PRIMARY KEY);
@@ -58,7 +58,7 @@ def article_keys(url: str | None, site: str | None = None, article_id: str | Non
 @dataclass
 class Version:
     """What the store keeps of an article's latest exported version, to notice a change
-    and to decide when to fetch it again (newscrawl/revisit.py)."""
+    and to decide when to fetch it again (newscrawl/dedup/revisit.py)."""
 
     version: int = 1
     content_hash: str | None = None

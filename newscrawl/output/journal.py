@@ -1,10 +1,10 @@
 """The run's output files and their journal: all of them final, or none (exactly once).
 
 Every exported item is first appended to a journal (``journal-<run>.jsonl`` in the state
-dir, with the paths of the run's feeds and of its web archive, newscrawl/archive.py). The
+dir, with the paths of the run's feeds and of its web archive, newscrawl/archive/writer.py). The
 files are committed together: once every ``.part`` file is complete and synced, a
 ``commit`` record goes into the journal, then each ``.part`` is renamed to its final
-name, then the journal goes into the store (newscrawl/state.py) and is deleted. A
+name, then the journal goes into the store (newscrawl/dedup/state.py) and is deleted. A
 journal found at start belongs to a run that died: with its ``commit`` record, the
 renames are completed and its articles recorded; without, its ``.part`` files and
 journal are discarded and the next crawl fetches those articles again. What is on disk
@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from newscrawl.store import ExportedArticle
+from newscrawl.dedup.store import ExportedArticle
 
 logger = logging.getLogger(__name__)
 

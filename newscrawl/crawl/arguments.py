@@ -5,13 +5,17 @@ the `crawl` command prints it and exits non-zero (newscrawl/commands/crawl.py).
 """
 from __future__ import annotations
 
+import logging
 import re
+import stat
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newscrawl.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_host
+from newscrawl.network.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_host
+
+logger = logging.getLogger(__name__)
 
 KNOWN = ("urls", "since", "until", "sites", "sections", "archive")
 _SECTION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -74,8 +78,6 @@ def parse_arguments(raw: dict[str, str], today: date) -> CrawlArguments:
 
 def _archives(raw: dict[str, str]) -> tuple[Path, ...]:
     """The archive files of ``-a archive`` (folders expanded)."""
-    from newscrawl.replay import archive_files
-
     if "archive" not in raw:
         return ()
     try:
@@ -143,5 +145,54 @@ def _sites(raw: dict[str, str]) -> tuple[str, ...]:
         return REGIONAL_SITES
     for name in names:
         if name not in ALL_SITES:
-            raise ArgumentError(f"-a sites: unknown site {name!r} (see newscrawl/sites.py, 'all' or 'regional')")
+            raise ArgumentError(f"-a sites: unknown site {name!r} (see newscrawl/network/sites.py, 'all' or 'regional')")
     return tuple(dict.fromkeys(names))
+
+
+# What an archive file is named (a WACZ holds its WARCs inside).
+ARCHIVE_NAMES = ("*.warc.gz", "*.warc", "*.wacz")
+
+
+def archive_files(paths: list[str]) -> list[Path]:
+    """The archive files named (WARC or WACZ), folders expanded to the archives inside (sorted).
+
+    Raises ValueError naming a path that does not exist, is not a regular file or folder,
+    or a folder without archives. Inside a folder only regular files are read, and a
+    symlink only when it leads to a regular file inside that folder: a FIFO or a link to
+    ``/dev/zero`` would never end, a link to ``/etc/passwd`` would be read; each one
+    skipped is named in a WARNING line. A ``.part`` file (a run still writing, or one
+    that died) is never read.
+    """
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            found = [f for f in sorted({f for pattern in ARCHIVE_NAMES for f in path.rglob(pattern)})
+                     if _readable_inside(f, path)]
+            if not found:
+                raise ValueError(f"{name}: no .warc.gz, .warc or .wacz file in this folder")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            raise ValueError(f"{name}: not a regular file or folder (a device, FIFO or socket)")
+        else:
+            raise ValueError(f"{name}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def _readable_inside(file: Path, folder: Path) -> bool:
+    """Whether an archive found in a folder may be read (said when not)."""
+    try:
+        target = file.resolve(strict=True)
+        regular = stat.S_ISREG(target.stat().st_mode)
+    except (OSError, RuntimeError) as error:  # a dangling or looping link
+        logger.warning("%s: skipped (%s)", file, getattr(error, "strerror", None) or error)
+        return False
+    if not regular:
+        logger.warning("%s: skipped: not a regular file (a FIFO, a device or a socket)", file)
+        return False
+    if file.is_symlink() and not target.is_relative_to(folder.resolve()):
+        logger.warning("%s: skipped: a link to %s, outside the folder given", file, target)
+        return False
+    return True

@@ -1,4 +1,4 @@
-"""Crawl-level helpers: findable extensions, the stats file, one-line "Dropped:" log lines."""
+"""The stats file (NEWSCRAWL_STATS_FILE) and one-line "Dropped:" log lines."""
 from __future__ import annotations
 
 import json
@@ -8,18 +8,6 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.logformatter import LogFormatter
-
-
-class Findable:
-    """An extension that other components look up with ``TheClass.of(crawler)``."""
-
-    @classmethod
-    def of(cls, crawler: Any) -> Any:
-        """The crawl's instance of this extension if enabled (None before the crawl starts)."""
-        try:
-            return crawler.get_extension(cls)
-        except RuntimeError:  # the extension manager does not exist yet
-            return None
 
 
 class StatsFile:

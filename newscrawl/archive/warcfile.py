@@ -1,7 +1,7 @@
 """Writing a WARC 1.1 file with warcio, one gzip member per record, in a process of its own.
 
-Kept free of Scrapy: the crawl starts ``python -m newscrawl.warcfile`` as a child process
-(newscrawl/archive.py) and hands it each exchange through the child's standard input, so
+Kept free of Scrapy: the crawl starts ``python -m newscrawl.archive.warcfile`` as a child process
+(newscrawl/archive/writer.py) and hands it each exchange through the child's standard input, so
 building the records, hashing and compressing never take the crawl's GIL. Only plain
 pipes join the two: each end of each pipe is held by one process, so whichever dies, the
 other sees the pipe end (EOF or EPIPE) instead of waiting for ever, and no

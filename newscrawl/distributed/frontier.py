@@ -3,8 +3,8 @@
 Switched on by ``-s REDIS_URL=redis://host:port/db`` or the ``REDIS_URL`` environment
 variable (newscrawl/addons.py then sets scrapy-redis' scheduler and dupefilter).
 
-- ``RedisArticleStore``: the cross-run article store and near-duplicate index, shared
-  by all workers (same interface as the SQLite store).
+The article store all workers share is newscrawl/dedup/redis_store.py.
+
 - ``SharedFrontier``: the crawl as all workers see it. One worker seeds it (the others
   find the seeds queued); a worker leaves when the frontier has been empty for
   ``NEWSCRAWL_IDLE_TIMEOUT`` seconds; the last worker to leave an empty frontier clears
@@ -13,127 +13,22 @@ variable (newscrawl/addons.py then sets scrapy-redis' scheduler and dupefilter).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import socket
 import time
-from typing import Any, Iterable
-from urllib.parse import urlsplit
+from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from newscrawl.extensions import Findable
-from newscrawl.neardup import UNKNOWN, Copy, bands, earliest, hamming
-from newscrawl.store import ExportedArticle, Version
+from newscrawl.config import redis_url, worker_name
+from newscrawl.crawl.findable import Findable
+from newscrawl.dedup.redis_store import connect, where
+from newscrawl.dedup.state import ArticleState
 
 logger = logging.getLogger(__name__)
-
-
-def redis_url(settings: Any) -> str | None:
-    """The Redis URL of distributed mode (setting, else environment), or None."""
-    return settings.get("REDIS_URL") or os.environ.get("REDIS_URL") or None
-
-
-def worker_name(settings: Any) -> str:
-    """This worker's name: ``NEWSCRAWL_WORKER``, else ``<host>-<pid>``."""
-    return settings.get("NEWSCRAWL_WORKER") or f"{socket.gethostname()}-{os.getpid()}"
-
-
-# A Redis that stopped answering must not hang a worker: every call gives up after this.
-SOCKET_TIMEOUT = 5.0
-
-
-def connect(url: str):
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
-
-
-def check_reachable(url: str) -> None:
-    """Raise ConnectionError, one line naming the server, when Redis does not answer."""
-    import redis
-
-    try:
-        connect(url).ping()
-    except redis.RedisError as error:
-        raise ConnectionError(f"cannot reach Redis at {_where(url)}: {error}") from None
-
-
-def _where(url: str) -> str:
-    """host:port/db of a Redis URL, without its password."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
-
-
-class RedisArticleStore:
-    """Exported articles of all workers and runs, in Redis: a set of keys, banded SimHashes."""
-
-    shared = True
-
-    def __init__(self, server, prefix: str = "newscrawl") -> None:
-        self.server = server
-        self.exported = f"{prefix}:exported"
-        self.versions = f"{prefix}:versions"
-        self.band = f"{prefix}:band:%d"
-
-    def knows(self, keys: Iterable[int]) -> bool:
-        keys = list(keys)
-        return bool(keys) and any(self.server.smismember(self.exported, keys))
-
-    def near_duplicate_of(self, simhash: int, max_distance: int) -> Copy | None:
-        """The earliest-published body of any worker within ``max_distance`` bits, or None."""
-        pipe = self.server.pipeline()
-        for band in bands(simhash):
-            pipe.smembers(self.band % band)
-        matches = []
-        for members in pipe.execute():
-            for member in sorted(members):
-                other, url, *published = member.decode().split(" ")
-                if hamming(simhash, int(other)) <= max_distance:
-                    matches.append(Copy(url, int(published[0]) if published else UNKNOWN))
-        return earliest(matches)
-
-    def add_fingerprint(self, simhash: int, url: str, published: int | None = None) -> None:
-        """Index a body at once, so every worker sees it (even before it is exported)."""
-        member = f"{simhash} {url}" if published is None else f"{simhash} {url} {published}"
-        pipe = self.server.pipeline()
-        for band in bands(simhash):
-            pipe.sadd(self.band % band, member)
-        pipe.execute()
-
-    def record(self, articles: Iterable[ExportedArticle]) -> int:
-        articles = list(articles)
-        keys = [k for article in articles for k in article.keys]
-        versions = {article.keys[0]: json.dumps(article.version) for article in articles if article.version}
-        pipe = self.server.pipeline()  # one transaction: keys and versions together
-        if keys:
-            pipe.sadd(self.exported, *keys)
-        if versions:
-            pipe.hset(self.versions, mapping=versions)
-        pipe.execute()
-        return len(articles)
-
-    def latest_version(self, key: int) -> Version | None:
-        """The latest exported version of the article with this URL key, or None."""
-        stored = self.server.hget(self.versions, key)
-        return Version(**json.loads(stored)) if stored else None
-
-    def touch(self, key: int, fetched: int, lastmod: int | None) -> None:
-        """An unchanged revisit: when it was fetched, the lastmod it had."""
-        version = self.latest_version(key)
-        if version is not None:
-            version.fetched, version.lastmod = fetched, version.lastmod if lastmod is None else lastmod
-            self.server.hset(self.versions, key, json.dumps(vars(version)))
-
-    def count(self) -> int:
-        return self.server.scard(self.exported)
-
-    def close(self) -> None:
-        pass  # the connection pool closes with the process
 
 
 class SharedFrontier(Findable):
@@ -181,6 +76,8 @@ class SharedFrontier(Findable):
     # ---- the crawl's life ------------------------------------------------------------
 
     def spider_opened(self, spider: Any) -> None:
+        if (state := ArticleState.of(self.crawler)) is not None:
+            state.claimer = self.claim_article  # an article is this worker's only once claimed
         self._beat()
         self.heartbeat = task.LoopingCall(self._beat)
         self.heartbeat.start(max(self.ttl / 3, 0.2), now=False)
@@ -206,7 +103,7 @@ class SharedFrontier(Findable):
             if now - self.unreachable_since >= self.lost_after and self.crawler.engine.running:
                 logger.error("Redis at %s has not answered for %d s (%s): stopping this worker; what it "
                              "exported is final, the rest is left for the next run",
-                             _where(redis_url(self.crawler.settings)), now - self.unreachable_since, error)
+                             where(redis_url(self.crawler.settings)), now - self.unreachable_since, error)
                 self.crawler.stats.set_value("newscrawl/distributed/redis_lost", 1)
                 asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="redis_lost"))
 

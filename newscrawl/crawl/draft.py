@@ -9,9 +9,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 from newscrawl.items import Article
-from newscrawl.normalize import join_paragraphs
+from newscrawl.network.urls import page_url
 from newscrawl.pages import ArticlePage
-from newscrawl.urls import page_url
+from newscrawl.text.normalize import join_paragraphs
 
 ADDED, REPEATED = "added", "repeated"
 

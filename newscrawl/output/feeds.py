@@ -1,4 +1,5 @@
-"""Output files: written under a temporary name and renamed when complete; safe CSV.
+"""Output files: written under a temporary name and renamed with the run's commit (the CSV
+exporter: newscrawl/output/csvfeed.py).
 
 A consumer (or the next cron job) globbing ``output/tribun/*.jsonl`` never sees a
 half-written file: until the crawl closes the feed it is ``<name>.part``.
@@ -15,29 +16,23 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
-from scrapy.exporters import CsvItemExporter
 from scrapy.extensions.feedexport import FileFeedStorage
 from w3lib.url import file_uri_to_path
 
-from newscrawl.distributed import redis_url, worker_name
-from newscrawl.items import ARTICLE_FIELDS
-from newscrawl.journal import disk_note, stop_for_output_error
-from newscrawl.state import ArticleState
+from newscrawl.config import redis_url, worker_name
+from newscrawl.output.journal import disk_note, stop_for_output_error
+from newscrawl.output.ledger import RunLedger
 
 logger = logging.getLogger(__name__)
 PART_SUFFIX = ".part"
-# The run's own output file (settings.py FEEDS), one per run.
-RUN_FEED = "output/%(name)s/%(name)s-%(run)s.jsonl"
-# Characters that make a spreadsheet treat a cell as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
     """A local feed file that appears under its name only once complete.
 
-    The run's journal learns the final path first (newscrawl/state.py). With a journal,
+    The run's ledger learns the final path first (newscrawl/output/ledger.py). With a journal,
     ``store`` only completes and syncs the ``.part`` file, in append mode (``-o``, the
-    default feed) as in overwrite mode (``-O``): ArticleState renames all the run's feeds
+    default feed) as in overwrite mode (``-O``): the ledger renames all the run's feeds
     together once its journal says so, so a run killed at any moment leaves
     all of its feeds final (its articles recorded, exactly once) or none.
     """
@@ -57,9 +52,9 @@ class AtomicFileFeedStorage(FileFeedStorage):
         final = Path(self.path)
         final.parent.mkdir(parents=True, exist_ok=True)
         self.part = final.with_name(final.name + PART_SUFFIX)
-        state = ArticleState.of(self.crawler) if self.crawler is not None else None
-        if state is not None:
-            state.feed_opened(final, append=self.write_mode == "ab", format_=(self.feed_options or {}).get("format"))
+        ledger = RunLedger.of(self.crawler) if self.crawler is not None else None
+        if ledger is not None:
+            ledger.feed_opened(final, append=self.write_mode == "ab", format_=(self.feed_options or {}).get("format"))
         self.file = _GuardedWriter(io.FileIO(self.part, "wb"), self._write_failed)
         return self.file
 
@@ -78,8 +73,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
         os.fsync(file.fileno())
         file.close()
         final = Path(self.path)
-        state = ArticleState.of(self.crawler) if self.crawler is not None else None
-        if state is not None and state.commits_feeds:
+        ledger = RunLedger.of(self.crawler) if self.crawler is not None else None
+        if ledger is not None and ledger.commits_feeds:
             # Complete and synced: renamed (or appended) with the run's other feeds and its
             # archive after the journal's commit record, all or none, whatever the write
             # mode: a final name that appeared earlier would outlive a kill before the
@@ -144,51 +139,6 @@ class _GuardedWriter(io.BufferedWriter):
         if self.error is None:
             self.error = error
             self.on_error(error)
-
-
-class SafeCsvItemExporter(CsvItemExporter):
-    """CSV for spreadsheets: a UTF-8 byte-order mark, every Article column in schema order
-    (a header even when nothing is exported), lists joined, formulas neutralised.
-
-    The BOM (``NEWSCRAWL_CSV_BOM``, on by default) is how LibreOffice and Excel recognise
-    UTF-8: without it they show "â€œ" for "“".
-    """
-
-    def __init__(self, file: IO[bytes], *, list_separator: str = " | ", bom: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("fields_to_export", list(ARTICLE_FIELDS))
-        super().__init__(file, join_multivalued=list_separator, **kwargs)
-        self.bom = bom and self.encoding.replace("-", "").lower() == "utf8"
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> "SafeCsvItemExporter":
-        return cls(file, list_separator=crawler.settings.get("NEWSCRAWL_CSV_LIST_SEPARATOR"),
-                   bom=crawler.settings.getbool("NEWSCRAWL_CSV_BOM"), **kwargs)
-
-    def start_exporting(self) -> None:
-        if self.bom:
-            self.stream.write("\ufeff")
-
-    def finish_exporting(self) -> None:
-        if self._headers_not_written:  # nothing exported: still a file a spreadsheet can open
-            self._headers_not_written = False
-            self.csv_writer.writerow(list(self.fields_to_export))
-        super().finish_exporting()
-
-    def serialize_field(self, field: Any, name: str, value: Any) -> Any:
-        return neutralise(super().serialize_field(field, name, value))
-
-
-def neutralise(value: Any) -> Any:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a ``'``.
-
-    >>> neutralise("=HYPERLINK(1)"), neutralise("-5 derajat"), neutralise("Jakarta"), neutralise(True)
-    ("'=HYPERLINK(1)", "'-5 derajat", 'Jakarta', 'true')
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def run_id(crawler: Crawler) -> str:

@@ -1,6 +1,6 @@
 """Replay: crawl from web archives instead of the network (``-a archive=PATH[,PATH...]``).
 
-``ArchiveIndex`` (newscrawl/warcindex.py) reads the given WARC and WACZ files once,
+``ArchiveIndex`` (newscrawl/archive/index.py) reads the given WARC and WACZ files once,
 streaming, and keeps where each URL's best capture lies (file and offset, not the page),
 for archives newscrawl wrote and other crawlers' alike. ``ReplayMiddleware`` answers every
 request from it, next to the downloader, so every other middleware, the spider and the
@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import logging
 import signal
-import stat
 import threading
 import zlib
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from scrapy import Request
@@ -32,7 +30,8 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-from newscrawl.warcindex import ARCHIVE_NAMES, ArchiveIndex
+from newscrawl.archive.index import ArchiveIndex
+from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED
 
 logger = logging.getLogger(__name__)
 REPLAY = {
@@ -47,10 +46,6 @@ REPLAY = {
 }
 
 
-# request.meta keys of a replay: the moment whose captures answer (set by the spider for
-# an article's later versions), and the date of the capture that answered (set here).
-CAPTURE_AT = "newscrawl_capture_at"
-CAPTURED = "newscrawl_captured"
 
 
 class NotInArchive(IgnoreRequest):
@@ -59,51 +54,6 @@ class NotInArchive(IgnoreRequest):
 
 class UnreadableCapture(NotInArchive):
     """The archives held a capture of this URL that cannot be read back now."""
-
-
-def archive_files(paths: list[str]) -> list[Path]:
-    """The archive files named (WARC or WACZ), folders expanded to the archives inside (sorted).
-
-    Raises ValueError naming a path that does not exist, is not a regular file or folder,
-    or a folder without archives. Inside a folder only regular files are read, and a
-    symlink only when it leads to a regular file inside that folder: a FIFO or a link to
-    ``/dev/zero`` would never end, a link to ``/etc/passwd`` would be read; each one
-    skipped is named in a WARNING line. A ``.part`` file (a run still writing, or one
-    that died) is never read.
-    """
-    files: list[Path] = []
-    for name in paths:
-        path = Path(name).expanduser()
-        if path.is_dir():
-            found = [f for f in sorted({f for pattern in ARCHIVE_NAMES for f in path.rglob(pattern)})
-                     if _readable_inside(f, path)]
-            if not found:
-                raise ValueError(f"{name}: no .warc.gz, .warc or .wacz file in this folder")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        elif path.exists():
-            raise ValueError(f"{name}: not a regular file or folder (a device, FIFO or socket)")
-        else:
-            raise ValueError(f"{name}: no such file or folder")
-    return list(dict.fromkeys(files))
-
-
-def _readable_inside(file: Path, folder: Path) -> bool:
-    """Whether an archive found in a folder may be read (said when not)."""
-    try:
-        target = file.resolve(strict=True)
-        regular = stat.S_ISREG(target.stat().st_mode)
-    except (OSError, RuntimeError) as error:  # a dangling or looping link
-        logger.warning("%s: skipped (%s)", file, getattr(error, "strerror", None) or error)
-        return False
-    if not regular:
-        logger.warning("%s: skipped: not a regular file (a FIFO, a device or a socket)", file)
-        return False
-    if file.is_symlink() and not target.is_relative_to(folder.resolve()):
-        logger.warning("%s: skipped: a link to %s, outside the folder given", file, target)
-        return False
-    return True
 
 
 @contextmanager

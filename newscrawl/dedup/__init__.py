@@ -1,0 +1,1 @@
+"""What runs exported: the stores (SQLite, Redis), when to revisit, and the one place dedup asks (ArticleState)."""

@@ -1,0 +1,1 @@
+"""The network: its sites and hosts, its URL rules, and who the crawler says it is."""

@@ -1,0 +1,1 @@
+"""Text: cleaning rules, Indonesian dates, and the SimHash of syndicated copies (pure functions)."""
