@@ -1,7 +1,7 @@
 """Merging the pages of an article, and the guards against bad pagination."""
 from __future__ import annotations
 
-from newscrawl.crawl.draft import ADDED, REPEATED, ArticleDraft
+from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.pages import ArticlePage
 
 URL = "https://www.tribunnews.com/nasional/2020/05/04/judul"
@@ -57,7 +57,7 @@ def test_a_page_that_repeats_an_earlier_page_stops_the_pagination():
 def test_a_page_that_shows_another_number_is_refused():
     # ?page=2 answered by page 1 (a redirect back, or a loop): refused, paging stops.
     draft = ArticleDraft.start(page(1, 3, "a"), max_pages=50)
-    assert draft.add(2, page(1, 3, "other text")) == REPEATED
+    assert draft.add(2, page(1, 3, "other text")) == WRONG_NUMBER
     assert draft.next_number() is None and not draft.to_item().complete
 
 

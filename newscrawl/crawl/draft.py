@@ -13,7 +13,9 @@ from newscrawl.network.urls import page_url
 from newscrawl.pages import ArticlePage
 from newscrawl.text.normalize import join_paragraphs
 
-ADDED, REPEATED = "added", "repeated"
+# What became of a page offered to the draft: taken, a repeat of one taken, or another page
+# than the one asked (a redirect back to page 1, a loop); the last two end the paging.
+ADDED, REPEATED, WRONG_NUMBER = "added", "repeated", "wrong_number"
 
 
 @dataclass
@@ -61,10 +63,12 @@ class ArticleDraft:
     def add(self, number: int, page: ArticlePage) -> str:
         """Take page ``number``; a page that shows another number or repeats a page is refused."""
         fingerprint = hashlib.sha1("\n".join(page.paragraphs).encode()).hexdigest()
-        if (number > 1 and page.page_number != number) or fingerprint in self.fingerprints:
+        refused = (WRONG_NUMBER if number > 1 and page.page_number != number
+                   else REPEATED if fingerprint in self.fingerprints else None)
+        if refused is not None:
             self.failed.add(number)
             self.stopped = True
-            return REPEATED
+            return refused
         self.fingerprints.add(fingerprint)
         self.page_count = max(self.page_count, page.page_count)
         previous = self.pages.get(number - 1)

@@ -21,7 +21,7 @@ from newscrawl.archive.records import warc_moment
 from newscrawl.archive.replay import ArchiveIndex, replay_settings, signals_stop
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
-from newscrawl.crawl.draft import REPEATED, ArticleDraft
+from newscrawl.crawl.draft import ADDED, REPEATED, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
@@ -90,7 +90,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
 
     @cached_property
-    def articles(self) -> ArticleState | None:
+    def article_state(self) -> ArticleState | None:
         """What earlier runs exported (extensions exist only once the crawl runs).
 
         Not ``state``: Scrapy's SpiderState extension (on with ``JOBDIR``, as under Scrapyd's
@@ -158,7 +158,7 @@ class TribunSpider(Discovery, scrapy.Spider):
             return
         self._requested.add(key)
         try:
-            known = self.articles.known(url, lastmod) if self.articles is not None else NEW
+            known = self.article_state.known(url, lastmod) if self.article_state is not None else NEW
         except SharedStateUnavailable:
             self._count("skipped/redis_unavailable")  # left for the next run
             return
@@ -210,9 +210,11 @@ class TribunSpider(Discovery, scrapy.Spider):
         elif (page := self._extract(html, response.url)) is None:
             self._count("pages/failed")
             draft.fail(number)
-        elif draft.add(number, page) == REPEATED:
-            self.logger.info("%s: page %d repeats an earlier page; pagination stops", draft.url, number)
-            self._count("pages/repeated")
+        elif (added := draft.add(number, page)) != ADDED:
+            self.logger.info("%s: page %d %s; pagination stops", draft.url, number,
+                             "repeats an earlier page" if added == REPEATED else "shows another page number")
+            self._count("pages/repeated")  # both: the pagination proved bogus
+            self._count(f"pages/{added}")
         else:
             self._count("pages/merged")
         yield from self._next(draft)
