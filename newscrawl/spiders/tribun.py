@@ -21,7 +21,7 @@ from newscrawl.archive.records import warc_moment
 from newscrawl.archive.replay import ArchiveIndex, replay_settings, signals_stop
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
-from newscrawl.crawl.draft import ADDED, REPEATED, ArticleDraft
+from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
@@ -213,8 +213,9 @@ class TribunSpider(Discovery, scrapy.Spider):
         elif (added := draft.add(number, page)) != ADDED:
             self.logger.info("%s: page %d %s; pagination stops", draft.url, number,
                              "repeats an earlier page" if added == REPEATED else "shows another page number")
-            self._count("pages/repeated")  # both: the pagination proved bogus
-            self._count(f"pages/{added}")
+            self._count("pages/repeated")  # either way the pagination proved bogus
+            if added == WRONG_NUMBER:
+                self._count("pages/wrong_number")
         else:
             self._count("pages/merged")
         yield from self._next(draft)
