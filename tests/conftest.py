@@ -57,6 +57,29 @@ def run_crawl(workdir: Path, *args: str, fast: bool = True, timeout: int = 120) 
 
 
 @pytest.fixture
+def slow_site(tmp_path):
+    """A generated site of 40 articles answering after 50 ms: a crawl lasts long enough to
+    be killed or signalled mid-way. ``.articles`` is what each article should merge to."""
+    from tests.sitegen import build_site
+
+    articles = build_site(tmp_path / "site", 40)
+    with FixtureSite(tmp_path / "site", delay=0.05) as running:
+        running.articles = articles
+        yield running
+
+
+def start_crawl(workdir: Path, site: FixtureSite, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """``scrapy crawl tribun`` of the site's index in the background (two requests at a time)."""
+    from tests.sitegen import index_url
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(crawl_command("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", *args,
+                                          "-a", f"urls={site.url(index_url())}"),
+                            cwd=workdir, env=env or crawl_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
 def site():
     with FixtureSite() as running:
         yield running

@@ -12,24 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.conftest import crawl_env, finalized_items, run_crawl, start_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
-
-
-@pytest.fixture
-def slow_site(tmp_path):
-    build_site(tmp_path / "site", 40)
-    with FixtureSite(tmp_path / "site", delay=0.05) as running:
-        yield running
-
-
-def start(workdir: Path, site: FixtureSite, *args: str, env: dict | None = None) -> subprocess.Popen:
-    workdir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(crawl_command("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", *args,
-                                          "-a", f"urls={site.url(index_url())}"),
-                            cwd=workdir, env=env or crawl_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
 
 
 def processes() -> dict[int, tuple[int, str]]:
@@ -81,7 +66,7 @@ def wait_for_archived(workdir: Path, size: int = 20_000, timeout: float = 60) ->
 
 
 def test_a_crawl_killed_with_sigkill_leaves_no_process_behind(slow_site, tmp_path):
-    crawl = start(tmp_path, slow_site)
+    crawl = start_crawl(tmp_path, slow_site)
     writer = writer_of(crawl)
     wait_for_archived(tmp_path)
     helpers = children_of(crawl.pid)  # the writer, and anything else the crawl started
@@ -98,7 +83,7 @@ def test_a_crawl_killed_with_sigkill_leaves_no_process_behind(slow_site, tmp_pat
 
 @pytest.mark.parametrize("how", ["kill", "stop then kill", "stop"])
 def test_a_writer_that_dies_or_stops_fails_the_run_and_never_hangs_it(slow_site, tmp_path, how):
-    crawl = start(tmp_path, slow_site, "-s", "NEWSCRAWL_ARCHIVE_TIMEOUT=3")
+    crawl = start_crawl(tmp_path, slow_site, "-s", "NEWSCRAWL_ARCHIVE_TIMEOUT=3")
     writer = writer_of(crawl)
     wait_for_archived(tmp_path)
     os.kill(writer, signal.SIGKILL if how == "kill" else signal.SIGSTOP)
@@ -132,7 +117,7 @@ def test_an_archive_that_cannot_be_opened_fails_the_run_at_once(tmp_path):
     env = crawl_env()
     env["PYTHONPATH"] = os.pathsep.join([str(shadow.parent), env["PYTHONPATH"]])
     with FixtureSite(tmp_path / "site") as site:
-        crawl = start(tmp_path / "run", site, env=env)
+        crawl = start_crawl(tmp_path / "run", site, env=env)
         _, stderr = crawl.communicate(timeout=120)
     assert crawl.returncode == 4, stderr
     assert "warcio is not installed (test)" in stderr

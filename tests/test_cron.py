@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.run.runlock import RunLock
-from tests.conftest import archived_urls, crawl_command, crawl_env, finalized_items, run_crawl
+from tests.conftest import archived_urls, crawl_command, crawl_env, finalized_items, run_crawl, start_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
 
@@ -46,21 +46,6 @@ def test_a_stale_lock_of_a_killed_run_is_taken_over_with_a_warning(site, tmp_pat
 
 # ---- kill -9 and SIGTERM -----------------------------------------------------------------------
 
-@pytest.fixture
-def slow_site(tmp_path):
-    articles = build_site(tmp_path / "site", 40)
-    with FixtureSite(tmp_path / "site", delay=0.05) as running:
-        running.articles = articles
-        yield running
-
-
-def start(workdir: Path, site: FixtureSite, *args: str) -> subprocess.Popen:
-    workdir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(crawl_command("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", *args, "-a",
-                                          f"urls={site.url(index_url())}"),
-                            cwd=workdir, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def wait_for_lines(workdir: Path, pattern: str, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -80,7 +65,7 @@ def assert_each_article_exactly_once(workdir: Path, site: FixtureSite) -> None:
 
 
 def test_after_kill_9_the_next_run_completes_the_work_exactly_once(slow_site, tmp_path):
-    crawl = start(tmp_path, slow_site)
+    crawl = start_crawl(tmp_path, slow_site)
     wait_for_lines(tmp_path / "output", "*.jsonl.part", 8)
     crawl.send_signal(signal.SIGKILL)
     crawl.wait(timeout=30)
@@ -102,7 +87,7 @@ def test_after_kill_9_the_next_run_completes_the_work_exactly_once(slow_site, tm
 
 
 def test_sigterm_finalizes_the_feed_and_the_next_run_does_the_rest(slow_site, tmp_path):
-    crawl = start(tmp_path, slow_site)
+    crawl = start_crawl(tmp_path, slow_site)
     wait_for_lines(tmp_path / "output", "*.jsonl.part", 8)
     crawl.send_signal(signal.SIGTERM)
     _, stderr = crawl.communicate(timeout=60)

@@ -8,9 +8,8 @@ import re
 
 import pytest
 
-from newscrawl.network.identity import looks_refused
 from tests.conftest import run_crawl
-from tests.fixture_site import FixtureSite
+from tests.fixture_site import FixtureSite, browser_shaped
 from tests.sitegen import build_site, index_url
 
 WWW = "https://www.tribunnews.com"
@@ -37,7 +36,7 @@ def test_the_default_settings_get_through_the_edge_and_say_who_they_are(edge, tm
     items = {item["url"]: item for item in run.items()}
     assert sorted(items) == sorted(edge.url(u) for u in (DPR, JEPANG, EMAS))
     assert edge.refused == 0 and f"{WWW}/robots.txt" in edge.requests  # robots.txt still read
-    assert all(not looks_refused(a) and re.search(r" newscrawl/\d+\.\d+", a) for a in edge.agents)
+    assert all(browser_shaped(a) and re.search(r" newscrawl/\d+\.\d+", a) for a in edge.agents)
     assert all("bot" not in a.lower() for a in edge.agents)
     # The 2026 shapes: a two-page article with its id in the URL, a dated URL whose id is
     # in the share widget, a premium article exported with its teaser, never complete.

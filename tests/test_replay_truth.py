@@ -103,13 +103,7 @@ def test_the_hosts_of_urls_are_replayed_from_another_crawlers_archive(tmp_path):
     [item] = finalized_items(tmp_path / "run")
     assert item["url"] == mirror and item["title"].startswith("Harga Emas Antam Naik")
     fixtures = tmp_path / "fixtures"
-    import subprocess
-    import sys
-
-    from tests.conftest import crawl_env
-
-    done = subprocess.run([sys.executable, "-m", "newscrawl.archive.fixture", str(archive), mirror, "--into", str(fixtures)],
-                          env=crawl_env(), capture_output=True, text=True)
+    done = fixture_command(archive, mirror, "--into", fixtures)
     assert done.returncode == 0, done.stderr
     assert (fixtures / "127.0.0.1:8123" / "bisnis/2020/05/04/harga-emas-antam-naik.html").read_bytes() == page(EMAS)
 

@@ -246,8 +246,8 @@ class ArchiveIndex:
         return self.captures.get(key)
 
     def load(self, capture: Capture) -> tuple[list[tuple[str, str]], bytes, str | None]:
-        """Headers (without the transfer ones), decoded payload and protocol of a capture;
-        a revisit's headers with its original's payload."""
+        """Headers (without the transfer ones), de-chunked payload (its Content-Encoding kept)
+        and protocol of a capture; a revisit's headers with its original's payload."""
         original = self.original(capture)
         headers, protocol, body = self._record(capture, payload=original is capture)
         if original is not capture:
@@ -268,7 +268,6 @@ class ArchiveIndex:
                 chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
                 body = (ChunkedDataReader(record.raw_stream) if chunked else record.raw_stream).read()
             return headers, http.protocol or None, body
-
 
     def _in_scope(self, url: str) -> bool:
         """Whether a captured URL is on the Tribun network (http or https, any port) or on

@@ -46,8 +46,6 @@ REPLAY = {
 }
 
 
-
-
 class NotInArchive(IgnoreRequest):
     """The archives hold no capture of this URL."""
 

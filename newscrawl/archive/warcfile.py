@@ -104,7 +104,7 @@ def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
         warc = WarcFile(settings["path"], settings["level"], settings["filename"], settings["info"])
     except Exception as failure:  # the folder vanished, no space left, warcio missing
         warc, error = None, failure
-        _report(result, {"error": f"{type(failure).__name__}: {failure}"})
+        _report(result, {"error": _describe(failure)})
     while True:
         frame = _read_frame(source)
         if frame is None:
@@ -116,14 +116,14 @@ def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
                 warc.write(Exchange(*pickle.loads(frame)))
             except Exception as failure:
                 error = failure
-                _report(result, {"error": f"{type(failure).__name__}: {failure}"})
+                _report(result, {"error": _describe(failure)})
     if warc is not None:
         try:
             warc.close()
         except OSError as failure:
             if error is None:
                 error = failure
-                _report(result, {"error": f"{type(failure).__name__}: {failure}"})
+                _report(result, {"error": _describe(failure)})
     _report(result, {"done": error is None})
     return 0
 
@@ -145,6 +145,10 @@ def _read_frame(source: IO[bytes]) -> bytes | None:
     size = struct.unpack(">I", header)[0]
     data = source.read(size) if size else b""
     return data if len(data) == size else None
+
+
+def _describe(failure: BaseException) -> str:
+    return f"{type(failure).__name__}: {failure}"
 
 
 def _report(result: IO[bytes], message: dict) -> None:

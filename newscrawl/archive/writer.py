@@ -105,13 +105,14 @@ class ArchiveWriter:
         if ledger is not None:
             ledger.file_opened(self.final, self.finish)
         part = self.final.with_name(self.final.name + PART_SUFFIX)
+        run = run_id(self.crawler)
         info = {"software": f"newscrawl ({self.crawler.settings.get('USER_AGENT')}); warcio",
                 "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                "isPartOf": run_id(self.crawler),
+                "isPartOf": run,
                 # Only newscrawl writes this field: a replay takes what follows as its own
                 # crawl's (newscrawl/archive/index.py), whatever the hosts.
-                "newscrawl-run": run_id(self.crawler),
+                "newscrawl-run": run,
                 "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"}
         self._writer = _WriterProcess(part, self.level, self.final.name, info, self.timeout)
 

@@ -26,11 +26,3 @@ def user_agent(contact: str | None = None) -> str:
     contact = (contact or "").strip()
     return f"{agent} (+{contact})" if contact else agent
 
-
-def looks_refused(agent: str) -> bool:
-    """Whether a User-Agent is one that edge refuses: not browser-shaped, or saying "bot".
-
-    >>> [looks_refused(a) for a in (user_agent(), "curl/8.5.0", "Mozilla/5.0 (compatible; Googlebot/2.1)")]
-    [False, True, True]
-    """
-    return not agent.startswith("Mozilla/5.0 (") or "bot" in agent.lower()

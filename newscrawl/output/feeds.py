@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +19,7 @@ from scrapy.extensions.feedexport import FileFeedStorage
 from w3lib.url import file_uri_to_path
 
 from newscrawl.config import redis_url, worker_name
-from newscrawl.output.journal import disk_note, stop_for_output_error
+from newscrawl.output.journal import append_part, disk_note, stop_for_output_error
 from newscrawl.output.ledger import RunLedger
 
 logger = logging.getLogger(__name__)
@@ -81,11 +80,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
             # commit, and the next run would export its articles again.
             return
         if self.write_mode == "ab" and final.exists():
-            with final.open("ab") as target, self.part.open("rb") as source:
-                shutil.copyfileobj(source, target)
-                target.flush()
-                os.fsync(target.fileno())
-            self.part.unlink()
+            append_part(self.part, final)
         else:
             os.replace(self.part, final)
 

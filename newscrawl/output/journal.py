@@ -226,12 +226,19 @@ def finish_renames(feeds: list[Path], appends: dict[Path, int] | None = None) ->
         if not part.exists():
             continue
         if appends and final in appends and final.exists():
-            with final.open("r+b") as target, part.open("rb") as source:
-                target.truncate(appends[final])
-                target.seek(0, os.SEEK_END)
-                shutil.copyfileobj(source, target)
-                target.flush()
-                os.fsync(target.fileno())
-            part.unlink()
+            append_part(part, final, appends[final])
         else:
             os.replace(part, final)
+
+
+def append_part(part: Path, final: Path, size: int | None = None) -> None:
+    """Append a complete ``.part`` to its final file (cut back to ``size`` first, when
+    given: done again after a kill, it appends once), sync it, delete the ``.part``."""
+    with final.open("r+b") as target, part.open("rb") as source:
+        if size is not None:
+            target.truncate(size)
+        target.seek(0, os.SEEK_END)
+        shutil.copyfileobj(source, target)
+        target.flush()
+        os.fsync(target.fileno())
+    part.unlink()

@@ -49,9 +49,7 @@ class RunReport:
         self.crawler = crawler
         self.limits = Thresholds.from_settings(crawler.settings)
         self.drift = DriftLimits.from_settings(crawler.settings)
-        self.filled = dict.fromkeys(ARTICLE_FIELDS, 0)
-        self.by_site: Coverage = {}
-        self.items = 0
+        self.by_site: Coverage = {}  # per site: articles exported, and how many had each field
         self.warnings = [w for w in [lost_state_warning(crawler)] if w]
 
     @classmethod
@@ -65,10 +63,7 @@ class RunReport:
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if isinstance(item, Article):
-            self.items += 1
             filled = [name for name, value in ItemAdapter(item).items() if value not in (None, "", [])]
-            for name in filled:
-                self.filled[name] = self.filled.get(name, 0) + 1
             count_fields(self.by_site, item.site or "", filled)
 
     def item_error(self, item: Any = None, response: Any = None, spider: Any = None, failure: Any = None) -> None:
@@ -118,9 +113,14 @@ class RunReport:
             "exit_status": EXIT_STATUS[judgement.verdict], "problems": judgement.problems,
             "warnings": self.warnings,
             "counts": counts_of(stats),
-            "coverage": {k: round(100 * v / self.items, 1) if self.items else None
-                         for k, v in self.filled.items()},
+            "coverage": self._coverage(),
         }
+
+    def _coverage(self) -> dict[str, float | None]:
+        """For each field, the percentage of exported articles that have it, all sites."""
+        items = sum(counts["articles"] for counts in self.by_site.values())
+        return {name: round(100 * sum(c["filled"].get(name, 0) for c in self.by_site.values()) / items, 1)
+                if items else None for name in ARTICLE_FIELDS}
 
     def _path(self, spider: Any) -> Path | None:
         """``<first local feed>.report.json``, with the same run name; None without a feed."""

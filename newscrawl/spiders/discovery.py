@@ -9,7 +9,7 @@ entry point failed found nothing to crawl. Article paging is the spider's own.
 from __future__ import annotations
 
 from typing import Any, Iterator
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse
@@ -119,10 +119,7 @@ class Discovery:
         """Whether this listing page repeats what was read: the same links as any page,
         or only links that earlier pages of the same index (site, date, section) listed."""
         fingerprint = hash(tuple(article_urls))
-        parts = urlsplit(url)
-        index = hash((parts.netloc, parts.path, tuple(sorted(
-            (k, v) for k, v in parse_qsl(parts.query) if k != "page"))))
-        listed = self._index_links.setdefault(index, set())
+        listed = self._index_links.setdefault(hash(ListingBudget.index_key(url)), set())
         links = {hash(u) for u in article_urls}
         repeated = fingerprint in self._listings or (bool(listed) and links <= listed)
         self._listings.add(fingerprint)

@@ -1,7 +1,8 @@
 """The `tribun` spider: find articles, fetch every page of each, yield one merged item.
 
 Navigation only: what a page says comes from newscrawl.pages, how pages merge from
-newscrawl.crawl.draft, index pages and sitemaps are read by newscrawl/spiders/discovery.py. Expected trouble (a failed page, bogus pagination) is counted in
+newscrawl.crawl.draft, index pages and sitemaps are read by newscrawl/spiders/discovery.py.
+Expected trouble (a failed page, bogus pagination) is counted in
 stats under ``newscrawl/`` and never loses the pages already collected.
 """
 from __future__ import annotations
@@ -251,7 +252,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         number = draft.next_number()
         if number is not None:
             # The draft guarantees each page is asked once; a dupefilter drop would lose it.
-            meta = {PAGE_KIND: "page", **({CAPTURE_AT: draft.captured} if draft.later or draft.captured else {})}
+            meta = {PAGE_KIND: "page", **({CAPTURE_AT: draft.captured} if draft.captured else {})}
             yield scrapy.Request(draft.page_url(number), callback=self.parse_page,
                                  errback=self.page_failed, dont_filter=True, priority=PAGE_PRIORITY,
                                  cb_kwargs={"draft": draft, "number": number}, meta=meta)
