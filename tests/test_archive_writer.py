@@ -48,7 +48,9 @@ def writer_of(crawl: subprocess.Popen, timeout: float = 60) -> int:
     """The pid of the crawl's archive writer, once it archived a few pages."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        writers = [pid for pid in children_of(crawl.pid) if "newscrawl.archive.warcfile" in processes()[pid][1]]
+        # One look at the process table: a child listed may be gone by a second look.
+        writers = [pid for pid, (parent, cmdline) in processes().items()
+                   if parent == crawl.pid and "newscrawl.archive.warcfile" in cmdline]
         if writers:
             return writers[0]
         time.sleep(0.05)

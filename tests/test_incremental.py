@@ -74,16 +74,17 @@ def test_the_original_is_never_called_a_copy_of_its_earlier_crawled_republicatio
 @pytest.mark.parametrize("first", ["copy", "original"])
 def test_within_one_run_the_copy_points_at_the_original_whichever_came_first(site, tmp_path, mode, first):
     """Surabaya's republication (06:02) and the www original (04:25) in one run, in both
-    orders (a 429 with Retry-After: 1 holds the other one back): the copy points at the
+    orders (a 429 with Retry-After: 3 holds the other one back): the copy points at the
     original (mark) or is left out (drop), in the JSONL and the CSV alike."""
     held = f"{PSBB}?page=3" if first == "copy" else COPY
-    site.faults[held] = [("retry-after", 1)]
+    site.faults[held] = [("retry-after", 3)]
     run = run_crawl(tmp_path, "-s", f"NEWSCRAWL_NEAR_DUPLICATES={mode}", "-s", "NEWSCRAWL_CSV_FEED=1",
                     "-a", f"urls={site.url(COPY)},{site.url(PSBB)}")
     assert run.returncode == 0, run.stderr
     order = [u for u in site.requests if u in (COPY, f"{PSBB}?page=3")]
-    assert order == ([COPY, f"{PSBB}?page=3", f"{PSBB}?page=3"] if first == "copy"
-                     else [COPY, f"{PSBB}?page=3", COPY])  # the held request, then its retry
+    # The held page was asked twice, and its retry came after the other article's last page:
+    # the other article was exported first, whatever order the two first requests went in.
+    assert order.count(held) == 2 and order[-1] == held and len(order) == 3
     items = {item["url"]: item for item in run.items()}
     [table] = (tmp_path / "output").rglob("*.csv")
     rows = {row["url"]: row for row in csv.DictReader(table.open(encoding="utf-8-sig"))}
