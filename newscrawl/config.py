@@ -81,6 +81,7 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_REPLAY_FEED": lambda v: None if str(v).strip() else "must be a file path",
     "NEWSCRAWL_CSV_LIST_SEPARATOR": lambda v: None if str(v) else "must not be empty",
     "NEWSCRAWL_CSV_BOM": _boolean,
+    "NEWSCRAWL_PARQUET_ROW_GROUP": _whole(1),
     "NEWSCRAWL_PROFILE": _choice("polite", "fast"),
     "NEWSCRAWL_PROGRESS_INTERVAL": _number(0),
     "NEWSCRAWL_HEALTH_MAX_FAILURE_SHARE": _number(0, 1),

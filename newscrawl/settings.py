@@ -95,8 +95,10 @@ FEED_STORAGES = {
     "": "newscrawl.output.feeds.AtomicFileFeedStorage",
     "file": "newscrawl.output.feeds.AtomicFileFeedStorage",
 }
-# Lists joined, formulas neutralised. Default: scrapy.exporters.CsvItemExporter.
-FEED_EXPORTERS = {"csv": "newscrawl.output.csvfeed.SafeCsvItemExporter"}
+# CSV: lists joined, formulas neutralised. Default: scrapy.exporters.CsvItemExporter.
+# Parquet (-O articles.parquet): typed columns in row groups. Default: no Parquet exporter.
+FEED_EXPORTERS = {"csv": "newscrawl.output.csvfeed.SafeCsvItemExporter",
+                  "parquet": "newscrawl.output.parquetfeed.ParquetItemExporter"}
 # Default: none.
 ADDONS = {"newscrawl.addons.NewscrawlAddon": 0}
 
@@ -114,6 +116,8 @@ EXTENSIONS = {
     # After ArticleState: the run's files, their commit, and the record of its exports.
     "newscrawl.output.ledger.RunLedger": 110,
     "newscrawl.run.report.RunReport": 200,
+    # -a urls_file: which listed articles changed or are gone (in the report).
+    "newscrawl.run.listcheck.ListCheck": 210,
     "newscrawl.run.progress.Progress": 300,
     "newscrawl.distributed.frontier.SharedFrontier": 150,
     "newscrawl.run.stats.StatsFile": 500,
@@ -171,6 +175,8 @@ NEWSCRAWL_CSV_FEED = False
 NEWSCRAWL_CSV_LIST_SEPARATOR = " | "
 # CSV starts with a UTF-8 byte-order mark: spreadsheets then read it as UTF-8.
 NEWSCRAWL_CSV_BOM = True
+# Parquet feed: articles per row group (a row group is what the writer holds in memory).
+NEWSCRAWL_PARQUET_ROW_GROUP = 1000
 # "polite" (this file as it is) or "fast" (no AutoThrottle or delay, more
 # concurrency: for local mirrors and tests). newscrawl/addons.py applies it.
 NEWSCRAWL_PROFILE = "polite"

@@ -229,7 +229,8 @@ def test_an_offline_machine_gets_one_line_per_host_and_the_cause_in_the_report(t
     assert "Traceback" not in run.stderr
     lines = [line for line in run.stderr.splitlines() if "DNS lookup failed for www.tribunnews.com" in line]
     assert len([line for line in lines if "[newscrawl.middlewares] ERROR" in line]) == 1
-    assert "  problem: DNS lookup failed for www.tribunnews.com: is this machine online?" in run.stderr
+    assert "  problem: DNS lookup failed for www.tribunnews.com: is this machine online? (without network, " \
+           "`scrapy crawl tribun -a archive=samples/` replays the sample archive" in run.stderr
     assert run.stat("dns_failed/www.tribunnews.com") == 1 and run.stat("listings/failed") == 2
 
 

@@ -76,6 +76,18 @@ def not_a_regular_file(feeds: dict) -> str | None:
     return None
 
 
+def appended_parquet(feeds: dict) -> str | None:
+    """Why a feed cannot be written: ``-o`` appends, and a Parquet file cannot grow.
+
+    >>> appended_parquet({"a.parquet": {"format": "parquet", "overwrite": False}})
+    '-o a.parquet: a Parquet file cannot be appended to: write it with -O (replaced on every run)'
+    """
+    for uri, options in feeds.items():
+        if (options or {}).get("format") == "parquet" and not (options or {}).get("overwrite"):
+            return f"-o {uri}: a Parquet file cannot be appended to: write it with -O (replaced on every run)"
+    return None
+
+
 def overwrites_an_archive(feeds: dict, archives: tuple[Path, ...]) -> str | None:
     """Why an output file cannot be written in a replay: it is one of the archives read."""
     read = {Path(a).resolve() for a in archives}
@@ -109,6 +121,10 @@ class Command(ScrapyCrawlCommand):
             options = validate(opts.spargs) if validate is not None else None
         except ArgumentError as error:
             self._fail(args, error)
+        if getattr(options, "listed", ()) and self.settings.getpriority("NEWSCRAWL_INCREMENTAL") < SETTINGS_PRIORITIES["cmdline"]:
+            # A shared list is fetched whole, whatever this machine's store knows: it
+            # rebuilds (and checks) someone's dataset, it is no incremental run.
+            self.settings.set("NEWSCRAWL_INCREMENTAL", False, priority="cmdline")
         if getattr(options, "archives", ()):
             if problem := overwrites_an_archive(self.settings.getdict("FEEDS"), options.archives):
                 self._fail(args, problem, CANT_WRITE_EXIT)
@@ -136,6 +152,8 @@ class Command(ScrapyCrawlCommand):
     def _choose_feeds(self, args: list[str], opts: argparse.Namespace) -> None:
         if opts.output or opts.overwrite_output:
             self._only_explicit_feeds(opts)
+            if problem := appended_parquet(self.settings.getdict("FEEDS")):
+                self._fail(args, problem)
             if problem := not_a_regular_file(self.settings.getdict("FEEDS")):
                 self._fail(args, problem, CANT_WRITE_EXIT)
         elif "_job" in opts.spargs and self.settings.getpriority("FEEDS") == SETTINGS_PRIORITIES["cmdline"]:

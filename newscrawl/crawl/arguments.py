@@ -5,6 +5,7 @@ the `crawl` command prints it and exits non-zero (newscrawl/commands/crawl.py).
 """
 from __future__ import annotations
 
+import csv
 import logging
 import re
 import stat
@@ -17,7 +18,7 @@ from newscrawl.network.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_h
 
 logger = logging.getLogger(__name__)
 
-KNOWN = ("urls", "since", "until", "sites", "sections", "archive")
+KNOWN = ("urls", "urls_file", "since", "until", "sites", "sections", "archive")
 _SECTION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -33,6 +34,8 @@ class CrawlArguments:
     sites: tuple[str, ...] = (MAIN_SITE,)
     sections: tuple[str, ...] = ()
     archives: tuple[Path, ...] = ()  # replay these WARC files instead of the network
+    # -a urls_file: each listed URL with the content_hash the list gives it (None: none).
+    listed: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -55,6 +58,10 @@ def parse_arguments(raw: dict[str, str], today: date) -> CrawlArguments:
         if not name.startswith("_") and name not in KNOWN:
             raise ArgumentError(f"unknown argument -a {name}= (known: {', '.join(KNOWN)})")
     urls = tuple(_url(u) for u in _items(raw, "urls"))
+    listed = _listed(raw)
+    if listed and urls:
+        raise ArgumentError("-a urls and -a urls_file: give one of them")
+    urls = urls or tuple(url for url, _ in listed)
     since, until = _date(raw, "since"), _date(raw, "until")
     if until and not since:
         since = until
@@ -68,12 +75,40 @@ def parse_arguments(raw: dict[str, str], today: date) -> CrawlArguments:
         if not _SECTION.match(section):
             raise ArgumentError(f"-a sections: {section!r} is not a section name such as 'nasional'")
     if urls and (since or "sites" in raw or sections):
-        raise ArgumentError("-a urls crawls exactly the given URLs: drop since/until/sites/sections")
+        raise ArgumentError(f"-a {'urls_file' if listed else 'urls'} crawls exactly the given URLs: "
+                            "drop since/until/sites/sections")
     archives = _archives(raw)
     if archives and (since or "sites" in raw or sections):
         raise ArgumentError("-a archive replays what the archives hold (or the -a urls in them): "
                             "drop since/until/sites/sections")
-    return CrawlArguments(urls, since, until, sites, sections, archives)
+    return CrawlArguments(urls, since, until, sites, sections, archives, listed)
+
+
+def _listed(raw: dict[str, str]) -> tuple[tuple[str, str | None], ...]:
+    """The URLs (and content hashes) of a shared list: a CSV with a ``url`` column, as a
+    dataset's ``urls.csv`` (README "Sharing a dataset")."""
+    if "urls_file" not in raw:
+        return ()
+    name = str(raw["urls_file"]).strip()
+    try:
+        with open(Path(name).expanduser(), encoding="utf-8-sig", newline="") as file:
+            reader = csv.DictReader(file)
+            if "url" not in (reader.fieldnames or []):
+                raise ArgumentError(f"-a urls_file: {name} has no 'url' column in its header line")
+            listed = {}
+            for line, row in enumerate(reader, start=2):
+                if not (row.get("url") or "").strip():
+                    continue
+                try:
+                    url = _url(row["url"].strip())
+                except ArgumentError as error:
+                    raise ArgumentError(f"-a urls_file: {name} line {line}: {str(error).split(': ', 1)[1]}") from None
+                listed[url] = (row.get("content_hash") or "").strip() or None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ArgumentError(f"-a urls_file: {name}: {getattr(error, 'strerror', None) or error}") from None
+    if not listed:
+        raise ArgumentError(f"-a urls_file: {name} lists no URL")
+    return tuple(listed.items())
 
 
 def _archives(raw: dict[str, str]) -> tuple[Path, ...]:

@@ -125,4 +125,29 @@ def _csv(path: Path, corrections: RunCorrections) -> int:
     return _replace(path, write, encoding="utf-8", newline="")
 
 
-_REWRITERS = {"jsonlines": _jsonlines, "jsonl": _jsonlines, "json": _json, "csv": _csv}
+def _parquet(path: Path, corrections: RunCorrections) -> int:
+    """A row group at a time: the run's Parquet feed is never held whole in memory."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    dropped = 0
+    temporary = path.with_name(path.name + ".fix")
+    with pq.ParquetWriter(temporary, source.schema_arrow, compression="zstd") as writer:
+        for group in range(source.num_row_groups):
+            table = source.read_row_group(group)
+            kept = table.filter(pc.invert(pc.is_in(table.column("url"), value_set=pa.array(sorted(corrections.drop),
+                                                                                             pa.string()))))
+            dropped += table.num_rows - kept.num_rows
+            pointed = [corrections.point.get(url, original) for url, original in
+                       zip(kept.column("url").to_pylist(), kept.column("duplicate_of").to_pylist())]
+            index = kept.schema.get_field_index("duplicate_of")
+            writer.write_table(kept.set_column(index, "duplicate_of", pa.array(pointed, pa.string())))
+    with temporary.open("rb+") as out:
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+    return dropped
+
+
+_REWRITERS = {"jsonlines": _jsonlines, "jsonl": _jsonlines, "json": _json, "csv": _csv, "parquet": _parquet}

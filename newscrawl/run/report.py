@@ -25,6 +25,7 @@ from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.output.feeds import feed_path, local_feed_folders
 from newscrawl.output.journal import disk_note
 from newscrawl.run.drift import HISTORY_NAME, Coverage, DriftLimits, append_run, count_fields, drifted, read_history
+from newscrawl.run.listcheck import CHANGED, GONE, list_warnings
 from newscrawl.run.verdict import (  # noqa: F401 (EXIT_STATUS and judge: imported from here too)
     BLOCKED,
     ERRORS,
@@ -111,10 +112,21 @@ class RunReport:
             "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "finish_reason": reason, "verdict": judgement.verdict,
             "exit_status": EXIT_STATUS[judgement.verdict], "problems": judgement.problems,
-            "warnings": self.warnings,
+            "warnings": [*self.warnings, *list_warnings(stats)],
             "counts": counts_of(stats),
             "coverage": self._coverage(),
+            "collected": self._collected(),
+            **({"urls_file": {"listed": stats["newscrawl/urls_file/listed"], "unchanged": stats[
+                "newscrawl/urls_file/unchanged"], "changed": stats.get(CHANGED, []), "gone": stats.get(GONE, [])}}
+               if stats.get("newscrawl/urls_file/listed") else {}),
         }
+
+    def _collected(self) -> dict[str, Any]:
+        """How the run fetched its pages, for a dataset's card (newscrawl/dataset/card.py)."""
+        settings = self.crawler.settings
+        archives = getattr(getattr(self.crawler.spider, "options", None), "archives", ())
+        return {"user_agent": settings.get("USER_AGENT"), "robots_txt_obeyed": settings.getbool("ROBOTSTXT_OBEY"),
+                "from_archives": [str(a) for a in archives]}
 
     def _coverage(self) -> dict[str, float | None]:
         """For each field, the percentage of exported articles that have it, all sites."""

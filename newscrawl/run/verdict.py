@@ -113,7 +113,9 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
                                "the rest is left for the next run)")
     unresolved = sorted(k.split("/", 2)[2] for k in stats if k.startswith("newscrawl/dns_failed/"))
     if unresolved:
-        judgement.flag(FAILED, f"DNS lookup failed for {', '.join(unresolved)}: is this machine online?")
+        judgement.flag(FAILED, f"DNS lookup failed for {', '.join(unresolved)}: is this machine online? "
+                               "(without network, `scrapy crawl tribun -a archive=samples/` replays the "
+                               "sample archive of genuine pages in the repository)")
     if stats.get("newscrawl/blocked_hosts"):
         judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
                                 f"in a row and were left alone ({c['http_403']} x 403, "

@@ -1,0 +1,240 @@
+"""Build (or bring up to date) a dataset: the winners, the partitions they touch, the swap.
+
+An article's rows are its versions, in any number of runs' files. The latest version wins
+(the highest ``version``, then the latest ``crawled_at``); with ``all_versions`` every
+version is kept, once each. A rebuild after more runs reads only the new files: its winners
+are decided among the new rows and the last build's winners (its index), and only the
+partitions where a row comes or goes are written again; the others are hard links to the
+last build's files, untouched.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+
+from newscrawl.dataset.card import write_card, write_share
+from newscrawl.dataset.folder import BuildFolder
+from newscrawl.dataset.inputs import DatasetError, Manifest, input_files, signature, what_changed
+from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, read_part, scan
+from newscrawl.output.columns import LISTS, TYPED_SCHEMA
+
+logger = logging.getLogger(__name__)
+META = "_newscrawl"  # pyarrow, pandas and Spark skip folders starting with "_"
+ARTICLES = "articles"  # the Parquet tree; README.md and urls.csv beside it, never inside
+DATA_FILE = "part-0.parquet"
+ROW_GROUP = 10_000
+# A partition file's columns: every typed column but site, which its folder name gives.
+FILE_SCHEMA = pa.schema([f for f in TYPED_SCHEMA if f.name != "site"])
+
+
+@dataclass
+class Options:
+    all_versions: bool = False
+    drop_copies: bool = False
+    share: bool = False
+    full: bool = False
+    purpose: str = "non-commercial research and teaching"
+
+    def identity(self) -> dict[str, bool]:
+        """The options a build's content depends on: changing one means a full build."""
+        return {"all_versions": self.all_versions, "drop_copies": self.drop_copies}
+
+
+@dataclass
+class Outcome:
+    articles: int
+    partitions: int
+    rewritten: int
+    kept: int
+    files_read: int
+    full_reason: str | None
+
+
+def build(sources: list[str], dest: Path, options: Options) -> Outcome:
+    """Build ``dest`` from the JSONL files in ``sources``, aside, then swap it in whole."""
+    files = input_files(sources)
+    with BuildFolder(dest) as folder:
+        old = Manifest.read(dest / META / "manifest.json") if folder.previous is not None else None
+        new_files, why_full = what_changed(old, files, options.identity())
+        if options.full and old is not None:
+            new_files, why_full = files, "--full"
+        if why_full:
+            old = None
+        scanned = scan(new_files, folder.work / "spill")
+        old_keys = _old_keys(dest) if old is not None else KEY_SCHEMA.empty_table()
+        winners = choose(pa.concat_tables([old_keys, scanned.key_table()]).unify_dictionaries(), options)
+        scanned.keys.clear()
+        touched = _touched(winners, old_keys, old)
+        manifest = Manifest(options.identity(), {str(f): signature(f) for f in files}, {})
+        kept = sorted(set(old.partitions) - touched) if old else []
+        for name in kept:
+            _keep(dest, folder.building, name)
+            manifest.partitions[name] = old.partitions[name]
+        for name, rows in _by_partition(winners, touched):
+            if summary := _write_partition(name, dest if old else None, folder.building, scanned, rows):
+                manifest.partitions[name] = summary
+        _finish(folder.building, manifest, winners, options)
+        folder.commit()
+    return Outcome(winners.num_rows, len(manifest.partitions), len(manifest.partitions) - len(kept), len(kept),
+                   len(new_files), why_full)
+
+
+def choose(keys: pa.Table, options: Options) -> pa.Table:
+    """The winning rows: per url the latest version (or per url and version the latest
+    crawl), without copies if asked. Rows without a url are left out."""
+    if keys.column("url").null_count:
+        keys = keys.filter(pc.is_valid(keys.column("url")))
+    order = pc.sort_indices(keys, [("url", "ascending"), ("version", "descending"),
+                                   ("crawled_at", "descending"), (SEQ, "descending")])
+    first = _starts(keys.column("url").take(order))
+    if options.all_versions:
+        first = pc.or_(first, _starts(keys.column("version").take(order)))
+    # Only the winning rows are taken: one copy of the key table's width, not two.
+    winners = keys.take(order.filter(first))
+    if options.drop_copies:
+        winners = winners.filter(pc.invert(winners.column("copy")))
+    return winners
+
+
+def _starts(column: pa.ChunkedArray) -> pa.Array:
+    """True where a sorted column's value differs from the row before (and for row 0)."""
+    values = column.combine_chunks()
+    if len(values) == 0:
+        return pa.array([], pa.bool_())
+    changed = pc.fill_null(pc.not_equal(values[1:], values[:-1]), True)
+    return pa.concat_arrays([pa.array([True]), changed])
+
+
+def _old_keys(dest: Path) -> pa.Table:
+    """The last build's winners, with negative sequence numbers (older than any new row)."""
+    table = feather.read_table(dest / META / "index.arrow")
+    seq = pa.array(range(-table.num_rows, 0), pa.int64())
+    return table.set_column(table.schema.get_field_index(SEQ), SEQ, seq).select(KEY_SCHEMA.names).cast(KEY_SCHEMA)
+
+
+def _touched(winners: pa.Table, old_keys: pa.Table, old: Manifest | None) -> set[str]:
+    """Partitions where a row comes (a new winner) or goes (an old winner that lost)."""
+    new = winners.filter(pc.greater_equal(winners.column(SEQ), 0))
+    touched = set(pc.unique(new.column(PART)).to_pylist())
+    lost = old_keys.filter(pc.invert(pc.is_in(old_keys.column(SEQ), value_set=winners.column(SEQ).combine_chunks())))
+    touched |= set(pc.unique(lost.column(PART)).to_pylist())
+    return touched
+
+
+def _by_partition(winners: pa.Table, names: set[str]):
+    """(name, its winners) for each partition named, in name order, sorting the winners
+    once instead of filtering them once a partition."""
+    parts = winners.column(PART).cast(pa.string())
+    order = pc.sort_indices(parts)
+    ordered = parts.take(order)
+    start = 0
+    for entry in pc.value_counts(ordered).to_pylist():
+        name, count = entry["values"], entry["counts"]
+        if name in names:
+            yield name, winners.take(order.slice(start, count))
+        start += count
+    for name in sorted(names - set(pc.unique(parts).to_pylist())):
+        yield name, winners.slice(0, 0)  # every row it held lost: the partition goes
+
+
+def _keep(dest: Path, building: Path, name: str) -> None:
+    """An untouched partition: the last build's file, hard-linked (not copied, not rewritten)."""
+    source, target = dest / ARTICLES / name / DATA_FILE, building / ARTICLES / name / DATA_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError as error:
+        raise DatasetError(f"{source}: cannot be kept ({error.strerror}): rebuild in full with --full") from None
+
+
+def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_part: pa.Table) -> dict | None:
+    """One partition's file from the last build's rows that still win and the new winners
+    (``in_part``, the partition's winners); its summary for the manifest, or None when no
+    row is left."""
+    new_seqs = in_part.filter(pc.greater_equal(in_part.column(SEQ), 0)).column(SEQ).combine_chunks()
+    old_kept = _version_keys(in_part.filter(pc.less(in_part.column(SEQ), 0)))
+    writer, summary = None, _Summary()
+    target = building / ARTICLES / name / DATA_FILE
+    old_file = dest / ARTICLES / name / DATA_FILE if dest is not None else None
+
+    def pieces():
+        if old_file is not None and old_file.exists():
+            for batch in pq.ParquetFile(old_file).iter_batches(batch_size=ROW_GROUP):
+                yield batch.filter(pc.is_in(_version_keys(batch), value_set=old_kept))
+        for run in scanned.runs:
+            if (table := read_part(run, name)) is not None:
+                yield table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs)).drop_columns([SEQ, "site"])
+
+    pending: list[pa.Table] = []
+    for piece in pieces():
+        if piece.num_rows:
+            # Cast: a list read back from Parquet names its items "element", ours "item".
+            pending.append(pa.table(piece).cast(FILE_SCHEMA))
+        if sum(p.num_rows for p in pending) >= ROW_GROUP:
+            writer = _flush(writer, target, pending, summary)
+    if pending:
+        writer = _flush(writer, target, pending, summary)
+    if writer is None:
+        return None
+    writer.close()
+    return summary.as_dict()
+
+
+def _version_keys(table: pa.Table | pa.RecordBatch) -> pa.Array:
+    """url + version, one string a row (the identity of a version in the dataset)."""
+    return pc.binary_join_element_wise(table.column("url"), pc.cast(table.column("version"), pa.string()), "\x1f")
+
+
+def _flush(writer, target: Path, pending: list[pa.Table], summary: "_Summary"):
+    table = pa.concat_tables(pending)
+    pending.clear()
+    if writer is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+    writer.write_table(table, row_group_size=ROW_GROUP)
+    summary.add(table)
+    return writer
+
+
+class _Summary:
+    """A partition's rows, how many fill each field, and its publication date range."""
+
+    def __init__(self) -> None:
+        self.rows, self.filled, self.first, self.last = 0, {}, None, None
+
+    def add(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        for name in table.column_names:
+            column = table.column(name)
+            if name in LISTS:
+                filled = pc.sum(pc.greater(pc.fill_null(pc.list_value_length(column), 0), 0)).as_py() or 0
+            else:
+                filled = table.num_rows - column.null_count
+            self.filled[name] = self.filled.get(name, 0) + filled
+        dates = pc.min_max(table.column("published_at"))
+        if (first := dates["min"].as_py()) is not None:  # UTC ISO texts sort as instants
+            self.first = min(filter(None, [self.first, first.isoformat()]))
+            self.last = max(filter(None, [self.last, dates["max"].as_py().isoformat()]))
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "filled": self.filled, "first": self.first, "last": self.last}
+
+
+def _finish(building: Path, manifest: Manifest, winners: pa.Table, options: Options) -> None:
+    """The index, the manifest, the card and (with --share) the URL list."""
+    meta = building / META
+    meta.mkdir(parents=True, exist_ok=True)
+    feather.write_feather(winners.select(KEY_SCHEMA.names), meta / "index.arrow", compression="zstd")
+    manifest.built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    manifest.write(meta / "manifest.json")
+    write_card(building, manifest, options)
+    if options.share:
+        write_share(building, manifest)

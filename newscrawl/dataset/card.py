@@ -1,0 +1,162 @@
+"""The dataset's card (``README.md``) and shareable list (``urls.csv``), from the data.
+
+Counts, date range and field coverage come from the manifest the build wrote (the rows of
+each partition as written); how the pages were fetched comes from the runs' reports
+(``<run>.report.json`` beside each JSONL file). Nothing in the card is typed by hand but
+the field meanings (FIELD_MEANINGS) and the terms.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+
+from newscrawl.network.identity import __version__
+from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
+
+SHARE_FIELDS = ("url", "article_id", "published_at", "title", "version", "content_hash")
+FIELD_MEANINGS = {
+    "url": "canonical URL of the article's first page",
+    "article_id": "the site's own id of the article",
+    "site": "host name (a partition key: in the folder names, not inside the files)",
+    "title": "headline",
+    "description": "summary shown under the headline",
+    "authors": "list of author names",
+    "editor": "editor's name",
+    "published_at": "publication time (UTC timestamp)",
+    "published_at_offset": "the offset the site gave the publication time in (+07:00 WIB, +08:00 WITA, +09:00 WIT)",
+    "updated_at": "time of the last update the page states (UTC timestamp)",
+    "updated_at_offset": "the offset of updated_at",
+    "section": "section slug (nasional, regional, ...)",
+    "tags": "list of tags",
+    "image_url": "lead photo",
+    "image_caption": "its caption",
+    "image_credit": "its credit",
+    "body": "text of all pages of the article, paragraphs separated by a blank line",
+    "related_urls": "'Baca juga' links",
+    "page_count": "pages the article has",
+    "complete": "false when a page is missing from body, or the article is premium (teaser only)",
+    "free_access": "false for a premium article (the page shows a teaser)",
+    "word_count": "words in body",
+    "language": "language code",
+    "source": "the attribution the article gives ('Sumber:', a syndicating site)",
+    "crawled_at": "when newscrawl built the record (UTC timestamp)",
+    "content_hash": "SHA-256 of body with case and white space folded",
+    "duplicate_of": "for a syndicated copy, the URL of the original",
+    "version": "1, then +1 each time the article was found changed",
+    "previous_hash": "content_hash of the version before",
+    "month": "month of publication in the article's own time zone (a partition key)",
+}
+
+
+def write_card(folder: Path, manifest: Any, options: Any) -> None:
+    parts = manifest.partitions
+    rows = sum(p["rows"] for p in parts.values())
+    by_site: Counter = Counter()
+    by_month: dict[str, Counter] = defaultdict(Counter)
+    for name, summary in parts.items():
+        site, month = (kv.split("=", 1)[1] for kv in name.split("/"))
+        by_site[site] += summary["rows"]
+        by_month[site][month] += summary["rows"]
+    firsts = [p["first"] for p in parts.values() if p.get("first")]
+    lasts = [p["last"] for p in parts.values() if p.get("last")]
+    lines = [
+        "# Tribun network articles",
+        "",
+        f"Built by newscrawl {__version__} on {manifest.built_at} from {len(manifest.inputs)} crawl run file(s).",
+        f"{rows:,} rows: {'every version of each article' if options.all_versions else 'the latest version of each article'}"
+        f"{', syndicated copies left out' if options.drop_copies else ', syndicated copies marked in duplicate_of'}.",
+        f"Sites: {len(by_site)}. Published (UTC) from {min(firsts) if firsts else 'unknown'} to "
+        f"{max(lasts) if lasts else 'unknown'}.",
+        "",
+        "## Terms",
+        "",
+        "The texts, headlines and captions belong to their publishers, the sites of the Tribun network; "
+        f"they are not ours to license. This dataset is shared for {options.purpose} only.",
+        "To share it further, share `urls.csv` (no texts: written with `--share`): anyone can fetch the same "
+        "articles again with `scrapy crawl tribun -a urls_file=urls.csv`, and the run reports which articles "
+        "changed (their `content_hash` differs) or are gone.",
+        "",
+        "## How the data was collected",
+        "",
+        *_collection(manifest.inputs),
+        "",
+        "## Reading it",
+        "",
+        "Parquet (zstd) under `articles/`, one folder per site and month of publication "
+        "(`articles/site=<host>/month=<YYYY-MM>/part-0.parquet`):",
+        "",
+        "```python",
+        "import pandas as pd; articles = pd.read_parquet('articles')",
+        "import duckdb; duckdb.sql(\"SELECT * FROM read_parquet('articles/*/*/*.parquet', hive_partitioning=true)\")",
+        "```",
+        "",
+        "## Fields",
+        "",
+        "| field | type | filled | meaning |",
+        "|---|---|---|---|",
+        *_fields(parts, rows),
+        "",
+        "## Articles per site and month",
+        "",
+        "| site | month | articles |",
+        "|---|---|---|",
+        *(f"| {site} | {month} | {n:,} |" for site in sorted(by_month) for month, n in sorted(by_month[site].items())),
+        "",
+    ]
+    (folder / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _fields(parts: dict[str, dict], rows: int) -> list[str]:
+    filled: Counter = Counter()
+    for summary in parts.values():
+        filled.update(summary["filled"])
+    out = []
+    for field in TYPED_SCHEMA:
+        share = "" if field.name == "site" else f"{100 * filled[field.name] / rows:.1f}%" if rows else "-"
+        out.append(f"| `{field.name}` | {field.type} | {share or '100%'} | {FIELD_MEANINGS[field.name]} |")
+    out.append(f"| `month` | string | 100% | {FIELD_MEANINGS['month']} |")
+    return out
+
+
+def _collection(inputs: dict[str, Any]) -> list[str]:
+    """How the runs fetched their pages, from their reports; runs without one are said."""
+    agents: Counter = Counter()
+    robots, replays, unknown = Counter(), 0, 0
+    for name in inputs:
+        report = Path(name).with_name(Path(name).name.rsplit(".", 1)[0] + ".report.json")
+        try:
+            collected = json.loads(report.read_text(encoding="utf-8"))["collected"]
+        except (OSError, ValueError, KeyError, TypeError):
+            unknown += 1
+            continue
+        if collected.get("from_archives"):
+            replays += 1
+        else:
+            agents[collected.get("user_agent")] += 1
+            robots[bool(collected.get("robots_txt_obeyed"))] += 1
+    lines = [f"Crawled with newscrawl (Scrapy) from the sites themselves in {sum(agents.values())} run(s)"
+             + (f", re-extracted from web archives in {replays}" if replays else "") + "."]
+    lines += [f"- User-Agent `{agent}`: {n} run(s)" for agent, n in agents.most_common()]
+    if robots:
+        lines.append(f"- robots.txt obeyed in {robots[True]} of {sum(robots.values())} live run(s)")
+    if unknown:
+        lines.append(f"- {unknown} run file(s) without a run report: how they were fetched is not known")
+    return lines
+
+
+def write_share(folder: Path, manifest: Any) -> None:
+    """``urls.csv``: the articles without their texts, in partition order."""
+    dataset = ds.dataset(folder / "articles", format="parquet", partitioning="hive")
+    with (folder / "urls.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(SHARE_FIELDS)
+        columns = [c for c in SHARE_FIELDS] + ["published_at_offset"]
+        for batch in dataset.to_batches(columns=columns):
+            for row in batch.to_pylist():
+                row = iso_dates(row)
+                writer.writerow([row[name] for name in SHARE_FIELDS])

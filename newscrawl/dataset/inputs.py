@@ -1,0 +1,91 @@
+"""The runs' JSONL files a dataset is built from, and what changed since the last build."""
+from __future__ import annotations
+
+import json
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class DatasetError(Exception):
+    """A dataset cannot be built; the message is one line naming what was wrong."""
+
+
+def input_files(paths: list[str]) -> list[Path]:
+    """The finished JSONL files named or found in the folders named, in name order (run
+    order: run files are named by their run number). ``.part`` files are runs still
+    writing (or that died): never read."""
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            found = sorted(f for f in path.rglob("*.jsonl") if _regular(f))
+            if not found:
+                raise DatasetError(f"{name}: no .jsonl file in this folder")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            raise DatasetError(f"{name}: not a regular file or folder")
+        else:
+            raise DatasetError(f"{name}: no such file or folder")
+    return list(dict.fromkeys(f.resolve() for f in files))
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def signature(path: Path) -> dict[str, int]:
+    """What tells a file changed: its size and modification time."""
+    info = path.stat()
+    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
+
+
+@dataclass
+class Manifest:
+    """What a built dataset holds: its options, the inputs it read, its partitions (rows,
+    filled fields, date range), kept in ``_newscrawl/manifest.json`` inside it."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, dict[str, int]] = field(default_factory=dict)
+    partitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    built_at: str | None = None
+
+    @classmethod
+    def read(cls, path: Path) -> "Manifest":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(data["options"], data["inputs"], data["partitions"], data.get("built_at"))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise DatasetError(f"{path}: cannot be read ({error}): rebuild in full with --full") from None
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps({"format": 1, "options": self.options, "inputs": self.inputs,
+                                    "partitions": self.partitions, "built_at": self.built_at},
+                                   indent=1, sort_keys=True), encoding="utf-8")
+
+
+def what_changed(old: Manifest | None, files: list[Path], options: dict[str, Any]) -> tuple[list[Path], str | None]:
+    """The files to read and, when the old dataset cannot be kept, why: an incremental
+    build reads only files the last build did not, and needs every file it did read
+    unchanged (a run's file appended to with -o, or deleted, means a full build)."""
+    if old is None:
+        return files, None
+    if old.options != options:
+        return files, f"options changed ({_options(old.options)} before, {_options(options)} now)"
+    current = {str(f): f for f in files}
+    for name, before in old.inputs.items():
+        if name not in current:
+            return files, f"{name} was read by the last build and is no longer among the inputs"
+        if signature(current[name]) != before:
+            return files, f"{name} changed since the last build"
+    return [f for f in files if str(f) not in old.inputs], None
+
+
+def _options(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(options.items()))
