@@ -122,6 +122,8 @@ EXTENSIONS = {
     "newscrawl.distributed.frontier.SharedFrontier": 150,
     "newscrawl.run.stats.StatsFile": 500,
     "newscrawl.run.jobdir.MarkFinishedJob": 510,
+    # -a workers: worker 0 takes in the other workers' articles and counts.
+    "newscrawl.archive.workers.WorkerMerge": 120,
 }
 
 # ---- newscrawl's own settings (not Scrapy's) -----------------------------------------
@@ -157,6 +159,15 @@ NEWSCRAWL_ARCHIVE_TIMEOUT = 60
 # unless this is on; it writes to this feed unless -o/-O says otherwise.
 NEWSCRAWL_REPLAY_INCREMENTAL = False
 NEWSCRAWL_REPLAY_FEED = "output/%(name)s-replay/%(name)s-%(run)s.jsonl"
+# Set by the crawl command for -a workers=N (newscrawl/archive/workers.py): how many
+# processes share the replay, which one this is, their folder, the others' pids.
+NEWSCRAWL_WORKERS = 1
+NEWSCRAWL_WORKER_INDEX = 0
+NEWSCRAWL_WORKERS_DIR = None
+NEWSCRAWL_WORKER_PIDS = []
+# Bytes of archive a replay worker indexes at a time: each takes the next share no other
+# took, so none waits long for another's last file.
+NEWSCRAWL_REPLAY_SHARE = 16 * 1024 * 1024
 # Updated articles (newscrawl/dedup/revisit.py): a known article is fetched again when a
 # sitemap's <lastmod> is newer than the one stored, or when it is younger than
 # REVISIT_WITHIN hours and was fetched REVISIT_EVERY hours ago or more; a changed one is

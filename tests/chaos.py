@@ -189,3 +189,22 @@ class SlowRecord:
             return record(articles)
 
         store.record = slow
+
+
+class KillReplayWorker:
+    """Replay worker 1 (-a workers) dies by SIGKILL as its spider opens: its share of the
+    articles is lost, and worker 0 must say so."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        extension.crawler = crawler
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self, spider):
+        import os
+        import signal as signals_
+
+        if self.crawler.settings.getint("NEWSCRAWL_WORKER_INDEX") == 1:
+            os.kill(os.getpid(), signals_.SIGKILL)

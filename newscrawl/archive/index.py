@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from newscrawl.archive.records import (
@@ -97,28 +97,58 @@ class ArchiveIndex:
         as ``-a urls`` gives them) are skipped unless a newscrawl warcinfo precedes them.
         Raises IndexingStopped as soon as ``stop()`` says so."""
         index = cls(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
-        for number, source in enumerate(index.sources):
-            index._scan(number, source)
-        index._choose()
+        index.scan(range(len(index.sources)))
+        index.choose()
         return index
+
+    def scan(self, numbers: Iterable[int]) -> None:
+        """Index these of the sources."""
+        for number in numbers:
+            self._scan(number, self.sources[number])
+
+    def scan_range(self, number: int, start: int, end: int | None) -> None:
+        """Index the records of source ``number`` that start in ``[start, end)``: a replay
+        worker's share (newscrawl/archive/workers.py). A range that does not start the
+        source begins at the first record found from ``start`` on, outside any newscrawl
+        warcinfo's scope: a source that starts with one is given whole, never in ranges."""
+        self._scan(number, self.sources[number], start, end)
+
+    def partial(self) -> dict[str, Any]:
+        """What scanning found, before any choice: another worker's index absorbs it."""
+        return {"all": self._all, "by_digest": self._by_digest, "by_time": self._by_time, "counts": self.counts}
+
+    def absorb(self, partial: dict[str, Any]) -> None:
+        """Another worker's scan of other sources of the same archives, added to this one."""
+        for key, captures in partial["all"].items():
+            self._all.setdefault(key, []).extend(captures)
+        for digest, capture in partial["by_digest"].items():
+            self._by_digest.setdefault(digest, capture)
+        self._by_time.update(partial["by_time"])
+        counts: Counts = partial["counts"]
+        for name in ("records", "other_hosts", "truncated", "too_large"):
+            setattr(self.counts, name, getattr(self.counts, name) + getattr(counts, name))
+        self.counts.unreadable.extend(counts.unreadable)
+        self.counts.skipped.extend(counts.skipped)
 
     @property
     def records(self) -> int:
         return self.counts.records
 
-    def _scan(self, number: int, source: Source) -> None:
-        """Index one WARC stream. A record that cannot be read is skipped, and reading goes on
-        at the next record (gzip member or ``WARC/1.`` line) found after it: every skipped
-        range is named in the log and counted (``skipped``)."""
+    def _scan(self, number: int, source: Source, start: int = 0, end: int | None = None) -> None:
+        """Index one WARC stream, or the records starting in ``[start, end)`` of it (a
+        replay worker's share, newscrawl/archive/workers.py). A record that cannot be read
+        is skipped, and reading goes on at the next record (gzip member or ``WARC/1.`` line)
+        found after it: every skipped range is named in the log and counted (``skipped``)."""
         from warcio.exceptions import ArchiveLoadFailed
 
-        position, ours = 0, False
+        ours = False
         try:
             with source.open() as stream:
-                while position is not None:
+                position = start if start == 0 else next_record_start(stream, start)
+                while position is not None and (end is None or position < end):
                     stream.seek(position)
                     try:
-                        ours = self._records(number, stream, ours)
+                        ours = self._records(number, stream, ours, end)
                         position = None
                     except CutShort:
                         position = next_record_start(stream, self._bad_offset + 1)
@@ -134,16 +164,18 @@ class ArchiveIndex:
                          source, self.counts.records, printable(str(error)))
             self.counts.unreadable.append(str(source))
 
-    def _records(self, number: int, stream: BinaryIO, ours: bool) -> bool:
-        """Index the records from the stream's position on; returns whether the last
-        warcinfo was newscrawl's. Records after a newscrawl warcinfo were scoped by that
-        crawl (a local mirror's host included); decided again at every warcinfo, since
-        concatenated files mix crawlers."""
+    def _records(self, number: int, stream: BinaryIO, ours: bool, end: int | None = None) -> bool:
+        """Index the records from the stream's position on (those starting before ``end``);
+        returns whether the last warcinfo was newscrawl's. Records after a newscrawl
+        warcinfo were scoped by that crawl (a local mirror's host included); decided again
+        at every warcinfo, since concatenated files mix crawlers."""
         from warcio.archiveiterator import ArchiveIterator
 
         records = ArchiveIterator(stream)
         self._bad_offset = stream.tell()
         for record in records:
+            if end is not None and self._bad_offset >= end:  # where this record starts
+                return ours  # the next share's
             self._check_stop()
             self.counts.records += 1
             if record.rec_type == "warcinfo":
@@ -207,10 +239,12 @@ class ArchiveIndex:
                 self._by_digest.setdefault(capture.digest, capture)
             self._by_time[f"{key} {date}"] = capture
 
-    def _choose(self) -> None:
+    def choose(self) -> None:
         """Per URL: the latest served (2xx) capture, else the latest; revisits only when
-        their original is in the archives."""
+        their original is in the archives. Captures in archive order first: of two with
+        the same date the first archived wins, however the scanning was shared out."""
         for key, captures in self._all.items():
+            captures.sort(key=lambda c: (c.source, c.offset))
             usable = [c for c in captures if c.revisit_of is None or self.original(c) is not None]
             self.counts.unresolved_revisits += len(captures) - len(usable)
             if usable:

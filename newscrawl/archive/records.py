@@ -46,6 +46,12 @@ class Source:
     def __str__(self) -> str:
         return f"{self.path}!{self.member}" if self.member else str(self.path)
 
+    def size(self) -> int:
+        if self.member is None:
+            return self.path.stat().st_size
+        with zipfile.ZipFile(self.path) as wacz:
+            return wacz.getinfo(self.member).file_size
+
 
 def sources_of(files: list[Path]) -> list[Source]:
     """The WARC streams of the given files (a WACZ's ``archive/*.warc[.gz]``)."""

@@ -25,6 +25,7 @@ from scrapy.utils.conf import feed_process_params_from_cli
 from w3lib.url import file_uri_to_path
 
 from newscrawl.archive.replay import replay_settings
+from newscrawl.archive.workers import fork_workers, stop_worker, worker_settings
 from newscrawl.config import (
     RUN_FEED,
     SettingError,
@@ -128,7 +129,11 @@ class Command(ScrapyCrawlCommand):
         if getattr(options, "archives", ()):
             if problem := overwrites_an_archive(self.settings.getdict("FEEDS"), options.archives):
                 self._fail(args, problem, CANT_WRITE_EXIT)
+            if options.workers > 1 and self.settings.getbool("NEWSCRAWL_REPLAY_INCREMENTAL"):
+                self._fail(args, "-a workers replays without the state store: unset NEWSCRAWL_REPLAY_INCREMENTAL")
             self._replay(args)
+            if options.workers > 1:
+                self._start_workers(options.workers)
             if not self.settings.getbool("NEWSCRAWL_INCREMENTAL"):
                 return  # a replay that leaves the store alone runs beside any crawl, unlocked
         if url := redis_url(self.settings):
@@ -148,6 +153,13 @@ class Command(ScrapyCrawlCommand):
             check_writable(self.settings, args[0])
         except OSError as error:
             self._fail(args, error, CANT_WRITE_EXIT)
+
+    def _start_workers(self, workers: int) -> None:
+        """-a workers=N: this process is worker 0; the others are forked now, before any
+        crawler exists, and go on from here with their own settings
+        (newscrawl/archive/workers.py)."""
+        folder, index, self.workers = fork_workers(workers)
+        worker_settings(self.settings, index, workers, folder, self.workers)
 
     def _choose_feeds(self, args: list[str], opts: argparse.Namespace) -> None:
         if opts.output or opts.overwrite_output:
@@ -252,7 +264,15 @@ class Command(ScrapyCrawlCommand):
             else:
                 self.exitcode = EXIT_STATUS.get(crawler.stats.get_value("newscrawl/verdict"), 0)
         finally:
+            for pid in getattr(self, "workers", []):  # worker 0 ended early: none outlives it
+                stop_worker(pid)
             for claim in getattr(self, "claims", []):
                 claim.release()
             if lock is not None:
                 lock.release()
+        if self.settings.getint("NEWSCRAWL_WORKER_INDEX"):
+            # A forked replay worker: its output and stats are final, worker 0 has them;
+            # ending here skips tearing down a copy of worker 0's interpreter (a third of a
+            # second of nothing, that worker 0 would wait for).
+            logging.shutdown()
+            os._exit(self.exitcode)

@@ -18,7 +18,8 @@ from newscrawl.network.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_h
 
 logger = logging.getLogger(__name__)
 
-KNOWN = ("urls", "urls_file", "since", "until", "sites", "sections", "archive")
+KNOWN = ("urls", "urls_file", "since", "until", "sites", "sections", "archive", "workers")
+MAX_WORKERS = 64
 _SECTION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -36,6 +37,7 @@ class CrawlArguments:
     archives: tuple[Path, ...] = ()  # replay these WARC files instead of the network
     # -a urls_file: each listed URL with the content_hash the list gives it (None: none).
     listed: tuple[tuple[str, str | None], ...] = ()
+    workers: int = 1  # processes a replay is spread over (newscrawl/archive/workers.py)
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -81,7 +83,18 @@ def parse_arguments(raw: dict[str, str], today: date) -> CrawlArguments:
     if archives and (since or "sites" in raw or sections):
         raise ArgumentError("-a archive replays what the archives hold (or the -a urls in them): "
                             "drop since/until/sites/sections")
-    return CrawlArguments(urls, since, until, sites, sections, archives, listed)
+    return CrawlArguments(urls, since, until, sites, sections, archives, listed, _workers(raw, archives))
+
+
+def _workers(raw: dict[str, str], archives: tuple[Path, ...]) -> int:
+    if "workers" not in raw:
+        return 1
+    value = str(raw["workers"]).strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        raise ArgumentError(f"-a workers={raw['workers']!r} is not a number of processes from 1 to {MAX_WORKERS}")
+    if not archives:
+        raise ArgumentError("-a workers spreads a replay over processes: give -a archive= too")
+    return int(value)
 
 
 def _listed(raw: dict[str, str]) -> tuple[tuple[str, str | None], ...]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ class StatsFile:
     def engine_stopped(self) -> None:
         stats = dict(self.stats.get_stats())
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
+        # Whole or not at all: a replay's worker 0 takes the file's appearance as the word
+        # that this worker's output is final (newscrawl/archive/workers.py).
+        part = self.path.with_name(self.path.name + ".part")
+        part.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
+        os.replace(part, self.path)
 
 
 class OneLineLogFormatter(LogFormatter):

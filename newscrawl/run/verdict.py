@@ -122,6 +122,11 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
                                 f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
     _judge_failures(stats, c, limits, judgement)
     _judge_archives(stats, judgement)
+    if failed := stats.get("newscrawl/workers/failed"):
+        judgement.flag(FAILED, f"{len(failed)} of {stats.get('newscrawl/workers', '?')} replay workers failed "
+                               f"({'; '.join(failed)}): their share of the articles is missing")
+    elif stats.get("finish_reason") == "workers_failed":
+        judgement.flag(FAILED, "a replay worker was lost while the archives were indexed: nothing was replayed")
     if failed := stats.get("newscrawl/state/files_failed"):
         judgement.flag(FAILED, f"{failed} output file(s) of the run (feeds, web archive) could not be completed: "
                                f"the run's files were set aside and its "

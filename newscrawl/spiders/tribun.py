@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from newscrawl.archive.index import IndexingStopped
 from newscrawl.archive.records import warc_moment
 from newscrawl.archive.replay import ArchiveIndex, replay_settings, signals_stop
+from newscrawl.archive.workers import Plan, WorkerLost, read_shared
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
@@ -49,6 +50,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         self._start_discovery()
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
+        self.workers: Plan | None = None  # this process's share of a replay (-a workers)
+        self.lost_worker: str | None = None  # a replay worker that ended while indexing
         self.stopped_early = False  # a signal came while the archives were read
 
     def allows(self, url: str) -> bool:
@@ -66,6 +69,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         settings = crawler.settings
         if spider.options.archives:
             replay_settings(settings)  # the crawl command did already; other runners too
+            spider.workers = Plan.from_settings(settings)
             spider._read_archives()
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
@@ -79,13 +83,22 @@ class TribunSpider(Discovery, scrapy.Spider):
         self.logger.info("Reading %d archive file(s)", len(self.options.archives))
         with signals_stop() as stopping:
             try:
-                self.replay = ArchiveIndex.read(list(self.options.archives), self.given_hosts,
-                                                self.crawler.settings.getint("DOWNLOAD_MAXSIZE"), stopping)
+                max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+                if self.workers is not None:  # -a workers: this process indexes its share
+                    self.replay = read_shared(list(self.options.archives), self.given_hosts, max_size, stopping,
+                                              self.workers)
+                else:
+                    self.replay = ArchiveIndex.read(list(self.options.archives), self.given_hosts, max_size, stopping)
                 if stopping():  # it came after the last record
                     raise IndexingStopped()
             except IndexingStopped:
                 self.logger.warning("Stopped by a signal while reading the archives: nothing is replayed")
                 self.replay, self.stopped_early = ArchiveIndex([]), True
+                if self.workers is not None:
+                    self.workers.stop_others()
+            except WorkerLost as error:
+                self.logger.error("%s: nothing is replayed", error)
+                self.replay, self.stopped_early, self.lost_worker = ArchiveIndex([]), "workers_failed", str(error)
         hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
         self.given_hosts |= hosts
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
@@ -108,7 +121,11 @@ class TribunSpider(Discovery, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.stopped_early:
-            raise CloseSpider("shutdown")  # interrupted before the crawl began: exit 6
+            # Interrupted before the crawl began (exit 6), or a replay worker was lost (exit 4).
+            if self.lost_worker:
+                self.crawler.stats.set_value("newscrawl/workers", self.workers.workers)
+                self.crawler.stats.set_value("newscrawl/workers/failed", [self.lost_worker])
+            raise CloseSpider("shutdown" if self.stopped_early is True else self.stopped_early)
         frontier = SharedFrontier.of(self.crawler)
         if frontier is not None and not frontier.claim_seeding():
             return  # distributed mode: another worker seeded this crawl
@@ -134,7 +151,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         """A replay: the ``-a urls`` if given, else every article the archives hold. An
         article captured several times is replayed once per capture, oldest first (the
         next one when the last is done): every version the archives hold comes back."""
-        for url in self.options.urls or self.replay.article_urls(is_article_url):
+        urls = self.options.urls or self.replay.article_urls(is_article_url)
+        for url in self.workers.share(urls) if self.workers is not None else urls:
             for request in self._route(url):
                 if request.callback == self.parse_article and len(dates := self.replay.capture_dates(request.url)) > 1:
                     request.meta[CAPTURE_AT], request.meta[LATER_CAPTURES] = dates[0], tuple(dates[1:])

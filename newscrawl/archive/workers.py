@@ -1,0 +1,339 @@
+"""A replay on every core: ``-a workers=N`` spreads it over N processes on one machine.
+
+The crawl command's own process is worker 0 and starts workers 1..N-1 (``scrapy crawl``
+with the same arguments and three settings: NEWSCRAWL_WORKERS, NEWSCRAWL_WORKER_INDEX and
+NEWSCRAWL_WORKERS_DIR, a folder of their own). Then, in every worker:
+
+1. **Index a share**: worker i scans the archive streams i, i+N, i+2N, ... and leaves what
+   it found in the folder (``index-i.pickle``); it waits for the others' and absorbs them:
+   every worker then holds the same index of all the archives, so an article whose pages
+   sit in different files is found whole by any worker.
+2. **Replay a share**: worker i replays the articles whose canonical URL hashes to i. An
+   article and all its pages and versions belong to one worker: each is exported once, its
+   versions in capture order, as in one process.
+3. **One output**: workers 1..N-1 write JSON Lines and their stats into the folder; worker 0,
+   when its own share is done, waits for them and passes their articles through its own
+   feeds (any format, committed as usual) and their counts into its own stats, which its
+   verdict judges. A worker that failed makes the run ``failed``, named in its problem line.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newscrawl.archive.index import ArchiveIndex, IndexingStopped
+from newscrawl.archive.records import is_newscrawl_warcinfo, sources_of
+from newscrawl.items import Article
+from newscrawl.network.urls import canonical_url
+
+logger = logging.getLogger(__name__)
+# Counted once per index, the same in every worker: not summed over the workers.
+INDEX_STATS = ("newscrawl/replay/records", "newscrawl/replay/urls", "newscrawl/replay/other_hosts",
+               "newscrawl/replay/truncated", "newscrawl/replay/unresolved_revisits", "newscrawl/replay/too_large",
+               "newscrawl/replay/skipped", "newscrawl/replay/unreadable_files", "newscrawl/replay/lost")
+# A worker's own: its run, times, verdict, report.
+OWN_STATS = ("item_scraped_count", "start_time", "finish_time", "finish_reason", "elapsed_time_seconds",
+             "newscrawl/run", "newscrawl/verdict", "newscrawl/report_file", "memusage/startup", "memusage/max")
+
+
+@dataclass
+class Plan:
+    """This process's place among the replay's workers."""
+
+    index: int
+    workers: int
+    folder: Path
+    share_bytes: int = 16 << 20  # NEWSCRAWL_REPLAY_SHARE
+    pids: tuple[int, ...] = ()  # in worker 0: the others' process ids
+    _mine: set[str] = field(default_factory=set, compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "Plan | None":
+        workers = settings.getint("NEWSCRAWL_WORKERS", 1)
+        if workers <= 1:
+            return None
+        return cls(settings.getint("NEWSCRAWL_WORKER_INDEX"), workers, Path(settings.get("NEWSCRAWL_WORKERS_DIR")),
+                   settings.getint("NEWSCRAWL_REPLAY_SHARE"),
+                   tuple(int(p) for p in settings.getlist("NEWSCRAWL_WORKER_PIDS")))
+
+    def stop_others(self) -> None:
+        """Worker 0 stopped while indexing: the others stop too (they would wait for its share)."""
+        for pid in self.pids:
+            _kill(pid)
+
+    def share(self, urls: Iterable[str]) -> Iterator[str]:
+        """This worker's share of the articles: every N-th, counting each article once
+        (by its canonical page-1 URL) in the order every worker sees the same. An article
+        and all its pages and versions go to one worker; the shares differ by one at most."""
+        seen: set[str] = set()
+        for url in urls:
+            article = canonical_url(url)
+            if article in seen:
+                if article in self._mine:
+                    yield url
+                continue
+            seen.add(article)
+            if len(seen) % self.workers == (self.index + 1) % self.workers:
+                self._mine.add(article)
+                yield url
+
+
+def read_shared(files: list[Path], hosts: frozenset[str], max_size: int, stop: Callable[[], bool],
+                plan: Plan) -> ArchiveIndex:
+    """The index of all the archives, scanning only this worker's share of them."""
+    index = ArchiveIndex(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
+    for number, (source, start, end) in enumerate(shares(index, plan.share_bytes)):
+        if _claim(plan.folder / f"claim-{number}"):
+            index.scan_range(source, start, end)
+    mine = plan.folder / f"index-{plan.index}.pickle"
+    with open(mine.with_suffix(".part"), "wb") as out:
+        pickle.dump(index.partial(), out, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(mine.with_suffix(".part"), mine)
+    parent = os.getppid()
+    for other in range(plan.workers):
+        if other == plan.index:
+            continue
+        path = plan.folder / f"index-{other}.pickle"
+        while not path.exists():
+            if stop() or (plan.index and os.getppid() != parent):  # a signal, or worker 0 is gone
+                raise IndexingStopped()
+            if plan.index == 0 and (lost := _ended(plan.pids)):
+                plan.stop_others()  # they would wait for its share for ever
+                raise WorkerLost(f"replay worker {plan.pids.index(lost[0]) + 1} ended (exit status "
+                                 f"{lost[1]}) before it had indexed its share of the archives")
+            time.sleep(0.005)
+        with path.open("rb") as source:
+            index.absorb(pickle.load(source))
+    index.choose()
+    return index
+
+
+class WorkerLost(Exception):
+    """A replay worker ended before sharing its part of the index: nothing can be replayed whole."""
+
+
+def _ended(pids: tuple[int, ...]) -> tuple[int, int] | None:
+    """(pid, exit status) of a worker that has ended, left unreaped (WNOWAIT) for the
+    crawl command to reap; None while all run."""
+    for pid in pids:
+        try:
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            continue
+        if info is not None:
+            code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+            return pid, code
+    return None
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def shares(index: ArchiveIndex, share: int) -> list[tuple[int, int, int | None]]:
+    """The archives cut into shares of ``share`` bytes, (source, start, end), the same list in
+    every worker. A worker takes the next share no other has taken: the first worker
+    started takes more, none waits for another's last file. A source that starts with a
+    newscrawl warcinfo (our own archive: its records scoped by it, a local mirror's host
+    included) is one share."""
+    out: list[tuple[int, int, int | None]] = []
+    for number, source in enumerate(index.sources):
+        try:
+            size = source.size()
+        except (OSError, KeyError, zipfile.BadZipFile):
+            size = 0  # read whole: its error is said where it is read
+        if size <= share or _starts_ours(source):
+            out.append((number, 0, None))
+            continue
+        out += [(number, start, start + share if start + share < size else None) for start in range(0, size, share)]
+    return out
+
+
+def _starts_ours(source: Any) -> bool:
+    from warcio.archiveiterator import ArchiveIterator
+
+    try:
+        with source.open() as stream:
+            first = next(iter(ArchiveIterator(stream)))
+            return first.rec_type == "warcinfo" and is_newscrawl_warcinfo(first.content_stream().read(4096))
+    except Exception:  # noqa: BLE001 - warcio on a hostile first record: read whole, where it is said
+        return True
+
+
+def _claim(path: Path) -> bool:
+    """Take a share: the first worker to create its claim file has it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+
+
+def fork_workers(workers: int) -> tuple[Path, int, list[int]]:
+    """Workers 1..N-1 of a replay, forked from the crawl command before its crawler exists
+    (so they start with everything imported: no second startup). Returns the workers'
+    folder, this process's index (0 in the one that called, 1..N-1 in the forks) and, in
+    worker 0, the others' pids. Each fork is a process group of its own: a Ctrl-C reaches
+    worker 0, which passes it on."""
+    folder = Path(tempfile.mkdtemp(prefix="newscrawl-workers-"))
+    pids = []
+    for index in range(1, workers):
+        sys.stdout.flush(), sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.setpgid(0, 0)
+            return folder, index, []
+        pids.append(pid)
+    return folder, 0, pids
+
+
+def worker_settings(settings: Any, index: int, workers: int, folder: Path, pids: list[int]) -> None:
+    """This process's place among the workers; a forked worker's own output, stats and log
+    in the workers' folder (worker 0 keeps the run's)."""
+    for name, value in {"NEWSCRAWL_WORKERS": workers, "NEWSCRAWL_WORKER_INDEX": index,
+                        "NEWSCRAWL_WORKERS_DIR": str(folder), "NEWSCRAWL_WORKER_PIDS": pids}.items():
+        settings.set(name, value, priority="cmdline")
+    if index == 0:
+        return
+    settings.delete("FEEDS", priority="cmdline")
+    settings.set("FEEDS", {str(folder / f"worker-{index}.jsonl"): {
+        "format": "jsonlines", "encoding": "utf-8", "overwrite": True, "store_empty": True}}, priority="cmdline")
+    settings.set("NEWSCRAWL_CSV_FEED", False, priority="cmdline")
+    settings.set("NEWSCRAWL_STATS_FILE", str(folder / f"stats-{index}.json"), priority="cmdline")
+    settings.set("LOG_FILE", str(folder / f"worker-{index}.log"), priority="cmdline")
+
+
+def stop_worker(pid: int, grace: float = 5.0) -> None:
+    """Reap a worker as worker 0 ends: one still running after ``grace`` seconds (worker 0
+    ended early, or it hangs) is stopped."""
+    deadline = time.monotonic() + grace
+    try:
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(0.005)
+    except ChildProcessError:
+        pass  # reaped already
+
+
+class WorkerMerge:
+    """Worker 0's extension: when its share is done, the other workers' articles and counts."""
+
+    def __init__(self, crawler: Crawler, plan: Plan, pids: list[int]) -> None:
+        self.crawler, self.plan, self.pids = crawler, plan, pids
+        self.merged = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "WorkerMerge":
+        plan = Plan.from_settings(crawler.settings)
+        if plan is None or plan.index != 0:
+            raise NotConfigured
+        merge = cls(crawler, plan, [int(p) for p in crawler.settings.getlist("NEWSCRAWL_WORKER_PIDS")])
+        crawler.signals.connect(merge.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(merge.engine_stopped, signal=signals.engine_stopped)
+        return merge
+
+    def spider_idle(self, spider: Any) -> None:
+        if self.merged:
+            return
+        self.merged = True
+        if getattr(spider, "stopped_early", False):  # a signal while indexing: the others stop too
+            self._signal(signal.SIGTERM)
+        statuses = self._wait(spider)
+        stats = self.crawler.stats
+        failed = []
+        for index, status in enumerate(statuses, start=1):
+            if status is not None:  # it ended without its stats: its output is not final
+                failed.append(f"worker {index} exit status {status}")
+                continue
+            self._merge_stats(index)
+            for item in self._items(index):  # counted in item_scraped_count by Scrapy's CoreStats
+                self.crawler.signals.send_catch_log(signal=signals.item_scraped, item=item, response=None,
+                                                    spider=spider)
+        if failed:
+            stats.set_value("newscrawl/workers/failed", failed)
+        stats.set_value("newscrawl/workers", self.plan.workers)
+
+    def _wait(self, spider: Any) -> list[int]:
+        """Each worker's exit status. The reactor waits with this process: a SIGINT or
+        SIGTERM meanwhile is passed on to the workers (they stop as a run does, keeping
+        what they exported) and then to Scrapy's own handler."""
+        came: list[int] = []
+
+        def forward(signum: int, frame: Any) -> None:
+            came.append(signum)
+            self._signal(signum)
+
+        previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            statuses = [self._finished(index, pid) for index, pid in enumerate(self.pids, start=1)]
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        if came and callable(previous[came[0]]):
+            previous[came[0]](came[0], None)
+        return statuses
+
+    def _finished(self, index: int, pid: int) -> int | None:
+        """None once the worker's stats are written (its output is final then: it is
+        still ending, and reaped at the end), else its exit status."""
+        stats = self.plan.folder / f"stats-{index}.json"
+        while not stats.exists():
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return None if stats.exists() else os.waitstatus_to_exitcode(status)
+            time.sleep(0.005)
+        return None
+
+    def _signal(self, signum: int) -> None:
+        for pid in self.pids:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def _merge_stats(self, index: int) -> None:
+        try:
+            theirs = json.loads((self.plan.folder / f"stats-{index}.json").read_text())
+        except (OSError, ValueError):
+            return
+        stats = self.crawler.stats
+        for key, value in theirs.items():
+            if key in INDEX_STATS or key in OWN_STATS:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                stats.inc_value(key, value)
+
+    def _items(self, index: int):
+        path = self.plan.folder / f"worker-{index}.jsonl"
+        if not path.exists():
+            return
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    yield Article(**json.loads(line))
+
+    def engine_stopped(self) -> None:
+        # The workers may still be ending (their output is final): the crawl command reaps
+        # them as this process ends (stop_worker), meanwhile this one closes its own.
+        shutil.rmtree(self.plan.folder, ignore_errors=True)

@@ -1,0 +1,147 @@
+"""A replay on every core (README "Replay on every core"): ``-a workers=N`` exports what one
+process exports, each article once, its pages from different files merged, its versions
+in capture order; a worker that dies makes the run fail, and says so.
+
+The archive: three Common Crawl-shaped files (warcio) of fixture pages and records of other
+hosts; the pages of one article sit in all three files, another's in two, and a third
+article was captured twice (a draft in the third file, the final text in the first).
+Shares of 4 KB make the workers split each file into many ranges.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.chaos import chaos_settings
+from tests.conftest import crawl_command, crawl_env, run_crawl
+from tests.test_foreign_archives import BERAS, KPK, PSBB, CommonCrawlLike, page
+
+BEKASI = "www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"
+SMALL_SHARES = ["-s", "NEWSCRAWL_REPLAY_SHARE=4096"]
+
+
+def filler(warc: CommonCrawlLike, file: int, n: int = 40) -> None:
+    for k in range(n):
+        warc.response(f"https://www.kompas.com/read/{file}/{k}", b"<html><body>" + b"lain %d " % k * 300 + b"</body></html>",
+                      "2016-02-05T10:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("archives")
+    files = [CommonCrawlLike() for _ in range(3)]
+    for number, warc in enumerate(files):
+        filler(warc, number)
+    files[0].response(f"https://{PSBB}", page(PSBB), "2020-05-04T05:00:00Z")
+    files[1].response(f"https://{PSBB}?page=2", page(PSBB, "page=2"), "2020-05-04T05:00:02Z")
+    files[2].response(f"https://{PSBB}?page=3", page(PSBB, "page=3"), "2020-05-04T05:00:04Z")
+    files[1].response(f"https://{BERAS}", page(BERAS), "2018-03-12T08:00:00Z")
+    files[2].response(f"https://{BERAS}?page=2", page(BERAS, "page=2"), "2018-03-12T08:00:05Z")
+    files[2].response(f"https://{KPK}", page(KPK).replace(b"Sidang perdana", b"DRAF Sidang"), "2015-06-19T06:00:00Z")
+    files[0].response(f"https://{KPK}", page(KPK), "2016-02-05T10:01:00Z")
+    files[2].response(f"https://{BEKASI}", page(BEKASI), "2020-05-04T09:20:00Z")
+    for number, warc in enumerate(files):
+        filler(warc, number + 10)
+        (folder / f"CC-MAIN-{number}.warc.gz").write_bytes(warc.bytes())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def alone(archives, tmp_path_factory):
+    run = run_crawl(tmp_path_factory.mktemp("alone"), "-a", f"archive={archives}")
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+def essence(items: list[dict]) -> list[tuple]:
+    return sorted((i["url"], i["content_hash"], i["title"], i["page_count"], i["complete"], i["published_at"],
+                   i["body"]) for i in items)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_export_what_one_process_does_each_article_once(archives, alone, tmp_path, workers):
+    marker = f"mailto:workers-{workers}-{os.getpid()}@example.org"  # in every worker's command line
+    run = run_crawl(tmp_path, "-a", f"archive={archives}", "-a", f"workers={workers}", *SMALL_SHARES,
+                    "-s", f"NEWSCRAWL_CONTACT={marker}")
+    assert run.returncode == 0, run.stderr
+    items, expected = run.items(), alone.items()
+    assert len(expected) == 5  # PSBB, BERAS, BEKASI, and KPK twice (draft, then final)
+    assert essence(items) == essence(expected)
+    psbb = [i for i in items if i["url"].endswith(PSBB)]
+    assert len(psbb) == 1 and psbb[0]["page_count"] == 3 and psbb[0]["complete"]  # pages from three files
+    kpk = [i["body"] for i in items if i["url"].endswith(KPK)]
+    assert len(kpk) == 2 and "DRAF Sidang" in kpk[0] and "DRAF" not in kpk[1]  # versions in capture order
+    # Counted once for the index, summed for the work: the same figures as one process.
+    for key in ("newscrawl/replay/records", "newscrawl/replay/other_hosts", "item_scraped_count",
+                "newscrawl/replay/responses", "newscrawl/articles/fetched"):
+        assert run.stats.get(key) == alone.stats.get(key), key
+    assert run.stats["newscrawl/workers"] == workers and run.stats["newscrawl/verdict"] == "ok"
+    report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
+    assert report["verdict"] == "ok" and report["counts"]["exported"] == 5
+    assert marker not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout  # none left
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_worker_killed_while_indexing_fails_the_run_at_once(tmp_path):
+    """Worker 1 dies before it shared its part of the index: worker 0 stops the others and
+    fails the run, instead of waiting for that part for ever."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for number in range(2):
+        warc = CommonCrawlLike()
+        filler(warc, number, n=3000)
+        warc.response(f"https://{BEKASI}", page(BEKASI), "2020-05-04T09:20:00Z")
+        (folder / f"CC-MAIN-{number}.warc.gz").write_bytes(warc.bytes())
+    crawl = subprocess.Popen(crawl_command("-a", f"archive={folder}", "-a", "workers=3", *SMALL_SHARES),
+                             cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (workers := children_of(crawl.pid)) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.kill(min(workers), signal.SIGKILL)  # worker 1, as it starts indexing
+    _, stderr = crawl.communicate(timeout=60)
+    assert crawl.returncode == 4, stderr
+    assert "replay worker 1 ended (exit status -9) before it had indexed its share of the archives" in stderr
+    assert not children_of(crawl.pid)
+
+
+def test_a_worker_that_dies_fails_the_run_and_says_so(archives, tmp_path):
+    run = run_crawl(tmp_path, "-a", f"archive={archives}", "-a", "workers=2", *SMALL_SHARES,
+                    *chaos_settings("KillReplayWorker"))
+    assert run.returncode == 4, run.stderr
+    assert "problem: 1 of 2 replay workers failed (worker 1 exit status -9): their share of the articles is missing" \
+        in run.stderr
+    assert run.stats["newscrawl/verdict"] == "failed"
+
+
+@pytest.mark.parametrize("argument, problem", [
+    ("workers=0", "-a workers='0' is not a number of processes from 1 to 64"),
+    ("workers=two", "-a workers='two' is not a number of processes from 1 to 64"),
+])
+def test_bad_workers_are_one_line_and_nothing_runs(archives, tmp_path, argument, problem):
+    run = run_crawl(tmp_path, "-a", f"archive={archives}", "-a", argument)
+    assert run.returncode == 2 and run.stderr.strip().endswith(f"error: {problem}")
+
+
+def test_workers_need_an_archive_and_no_state_store(archives, tmp_path):
+    live = run_crawl(tmp_path, "-a", "workers=2")
+    assert live.returncode == 2 and "-a workers spreads a replay over processes: give -a archive= too" in live.stderr
+    stored = run_crawl(tmp_path, "-a", f"archive={archives}", "-a", "workers=2", "-s", "NEWSCRAWL_REPLAY_INCREMENTAL=1")
+    assert stored.returncode == 2 and "-a workers replays without the state store" in stored.stderr
+    assert not (tmp_path / "output").exists()
