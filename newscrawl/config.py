@@ -73,6 +73,7 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_ARCHIVE": _boolean,
     "NEWSCRAWL_ARCHIVE_LISTINGS": _boolean,
     "NEWSCRAWL_ARCHIVE_GZIP_LEVEL": _whole(0, 9),
+    "NEWSCRAWL_ARCHIVE_FORMAT": _choice("warc", "wacz"),
     "NEWSCRAWL_ARCHIVE_TIMEOUT": _number(0.1),
     "NEWSCRAWL_REPLAY_INCREMENTAL": _boolean,
     "NEWSCRAWL_REVISIT": _boolean,

@@ -123,7 +123,7 @@ EXTENSIONS = {
     "newscrawl.run.stats.StatsFile": 500,
     "newscrawl.run.jobdir.MarkFinishedJob": 510,
     # -a workers: worker 0 takes in the other workers' articles and counts.
-    "newscrawl.archive.workers.WorkerMerge": 120,
+    "newscrawl.archive.worker_merge.WorkerMerge": 120,
 }
 
 # ---- newscrawl's own settings (not Scrapy's) -----------------------------------------
@@ -152,6 +152,9 @@ NEWSCRAWL_STATE_DIR = ".newscrawl"
 NEWSCRAWL_ARCHIVE = True
 NEWSCRAWL_ARCHIVE_LISTINGS = False
 NEWSCRAWL_ARCHIVE_GZIP_LEVEL = 6
+# "warc": the bare WARC (.warc.gz); "wacz": a WACZ holding it with its CDXJ index and a page
+# list per article, which ReplayWeb.page and pywb open as they are (newscrawl/archive/wacz.py).
+NEWSCRAWL_ARCHIVE_FORMAT = "warc"
 # Seconds the archive writer process may take no page (stopped, a hung disk) or take to
 # finish the file at close before it is killed and the run fails: never a hung crawl.
 NEWSCRAWL_ARCHIVE_TIMEOUT = 60

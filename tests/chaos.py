@@ -208,3 +208,19 @@ class KillReplayWorker:
 
         if self.crawler.settings.getint("NEWSCRAWL_WORKER_INDEX") == 1:
             os.kill(os.getpid(), signals_.SIGKILL)
+
+
+class FailingWacz:
+    """Packaging the run's WACZ fails as on a full disk."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        import errno
+
+        import newscrawl.archive.writer as writer
+
+        def package(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        writer.package = package
+        return cls()

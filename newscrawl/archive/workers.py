@@ -1,28 +1,28 @@
 """A replay on every core: ``-a workers=N`` spreads it over N processes on one machine.
 
-The crawl command's own process is worker 0 and starts workers 1..N-1 (``scrapy crawl``
-with the same arguments and three settings: NEWSCRAWL_WORKERS, NEWSCRAWL_WORKER_INDEX and
-NEWSCRAWL_WORKERS_DIR, a folder of their own). Then, in every worker:
+The crawl command's own process is worker 0; it forks workers 1..N-1 before its crawler
+exists (fork_workers), each with its place among them in its settings (NEWSCRAWL_WORKERS,
+NEWSCRAWL_WORKER_INDEX, NEWSCRAWL_WORKERS_DIR: a folder of their own). Then, in every worker:
 
-1. **Index a share**: worker i scans the archive streams i, i+N, i+2N, ... and leaves what
-   it found in the folder (``index-i.pickle``); it waits for the others' and absorbs them:
-   every worker then holds the same index of all the archives, so an article whose pages
-   sit in different files is found whole by any worker.
-2. **Replay a share**: worker i replays the articles whose canonical URL hashes to i. An
+1. **Index a share**: the archives are cut into shares of NEWSCRAWL_REPLAY_SHARE bytes;
+   each worker takes the next share no other has taken (a claim file), indexes it, and
+   leaves what it found in the folder (``index-i.pickle``); it waits for the others' and
+   absorbs them: every worker then holds the same index of all the archives, so an article
+   whose pages sit in different files is found whole by any worker.
+2. **Replay a share**: every N-th article, by canonical page-1 URL in archive order. An
    article and all its pages and versions belong to one worker: each is exported once, its
    versions in capture order, as in one process.
 3. **One output**: workers 1..N-1 write JSON Lines and their stats into the folder; worker 0,
    when its own share is done, waits for them and passes their articles through its own
    feeds (any format, committed as usual) and their counts into its own stats, which its
-   verdict judges. A worker that failed makes the run ``failed``, named in its problem line.
+   verdict judges (newscrawl/archive/worker_merge.py). A worker that failed makes the run
+   ``failed``, named in its problem line.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pickle
-import shutil
 import signal
 import sys
 import tempfile
@@ -32,13 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from scrapy import signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-
 from newscrawl.archive.index import ArchiveIndex, IndexingStopped
 from newscrawl.archive.records import is_newscrawl_warcinfo, sources_of
-from newscrawl.items import Article
 from newscrawl.network.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -234,106 +229,3 @@ def stop_worker(pid: int, grace: float = 5.0) -> None:
             time.sleep(0.005)
     except ChildProcessError:
         pass  # reaped already
-
-
-class WorkerMerge:
-    """Worker 0's extension: when its share is done, the other workers' articles and counts."""
-
-    def __init__(self, crawler: Crawler, plan: Plan, pids: list[int]) -> None:
-        self.crawler, self.plan, self.pids = crawler, plan, pids
-        self.merged = False
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "WorkerMerge":
-        plan = Plan.from_settings(crawler.settings)
-        if plan is None or plan.index != 0:
-            raise NotConfigured
-        merge = cls(crawler, plan, [int(p) for p in crawler.settings.getlist("NEWSCRAWL_WORKER_PIDS")])
-        crawler.signals.connect(merge.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(merge.engine_stopped, signal=signals.engine_stopped)
-        return merge
-
-    def spider_idle(self, spider: Any) -> None:
-        if self.merged:
-            return
-        self.merged = True
-        if getattr(spider, "stopped_early", False):  # a signal while indexing: the others stop too
-            self._signal(signal.SIGTERM)
-        statuses = self._wait(spider)
-        stats = self.crawler.stats
-        failed = []
-        for index, status in enumerate(statuses, start=1):
-            if status is not None:  # it ended without its stats: its output is not final
-                failed.append(f"worker {index} exit status {status}")
-                continue
-            self._merge_stats(index)
-            for item in self._items(index):  # counted in item_scraped_count by Scrapy's CoreStats
-                self.crawler.signals.send_catch_log(signal=signals.item_scraped, item=item, response=None,
-                                                    spider=spider)
-        if failed:
-            stats.set_value("newscrawl/workers/failed", failed)
-        stats.set_value("newscrawl/workers", self.plan.workers)
-
-    def _wait(self, spider: Any) -> list[int]:
-        """Each worker's exit status. The reactor waits with this process: a SIGINT or
-        SIGTERM meanwhile is passed on to the workers (they stop as a run does, keeping
-        what they exported) and then to Scrapy's own handler."""
-        came: list[int] = []
-
-        def forward(signum: int, frame: Any) -> None:
-            came.append(signum)
-            self._signal(signum)
-
-        previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            statuses = [self._finished(index, pid) for index, pid in enumerate(self.pids, start=1)]
-        finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
-        if came and callable(previous[came[0]]):
-            previous[came[0]](came[0], None)
-        return statuses
-
-    def _finished(self, index: int, pid: int) -> int | None:
-        """None once the worker's stats are written (its output is final then: it is
-        still ending, and reaped at the end), else its exit status."""
-        stats = self.plan.folder / f"stats-{index}.json"
-        while not stats.exists():
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return None if stats.exists() else os.waitstatus_to_exitcode(status)
-            time.sleep(0.005)
-        return None
-
-    def _signal(self, signum: int) -> None:
-        for pid in self.pids:
-            try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
-
-    def _merge_stats(self, index: int) -> None:
-        try:
-            theirs = json.loads((self.plan.folder / f"stats-{index}.json").read_text())
-        except (OSError, ValueError):
-            return
-        stats = self.crawler.stats
-        for key, value in theirs.items():
-            if key in INDEX_STATS or key in OWN_STATS:
-                continue
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                stats.inc_value(key, value)
-
-    def _items(self, index: int):
-        path = self.plan.folder / f"worker-{index}.jsonl"
-        if not path.exists():
-            return
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                if line.strip():
-                    yield Article(**json.loads(line))
-
-    def engine_stopped(self) -> None:
-        # The workers may still be ending (their output is final): the crawl command reaps
-        # them as this process ends (stop_worker), meanwhile this one closes its own.
-        shutil.rmtree(self.plan.folder, ignore_errors=True)

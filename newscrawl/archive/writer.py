@@ -11,17 +11,13 @@ and the same guarantees as the feeds: it is written as ``<name>.part`` and joins
 run's commit (newscrawl/output/ledger.py), so a ``kill -9`` never leaves a final archive cut
 short, and the next run settles a dead run's archive with its feed.
 
-Record building, hashing and compression run in a child process (newscrawl/archive/warcfile.py):
-the crawl's thread only hands each response over, and never shares its GIL with them.
+Record building, hashing and compression run in a child process (newscrawl/archive/warcfile.py,
+driven through newscrawl/archive/writer_process.py): the crawl's thread only hands each response
+over, and never shares its GIL with them.
 """
 from __future__ import annotations
 
-import json
 import os
-import queue
-import subprocess
-import sys
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,46 +27,50 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from newscrawl.archive.warcfile import END_FRAME, Exchange, frame
+from newscrawl.archive.wacz import package
+from newscrawl.archive.warcfile import Exchange
+from newscrawl.archive.writer_process import WriterProcess
 from newscrawl.config import RUN_FEED
 from newscrawl.crawl.meta import PAGE_KIND
+from newscrawl.network.urls import canonical_url
 from newscrawl.output.feeds import PART_SUFFIX, feed_path, run_id
 from newscrawl.output.journal import stop_for_output_error
 from newscrawl.output.ledger import RunLedger
 
 ARCHIVE_SUFFIX = ".warc.gz"
+WACZ_SUFFIX = ".wacz"
 ARTICLE_KINDS = frozenset({"article", "page"})
 LISTING_KINDS = frozenset({"listing", "sitemap"})
 # The body is stored de-chunked (Scrapy's HTTP client removes the chunking): a reader
 # told "chunked" would try to de-chunk it again.
 NOT_STORED = frozenset({b"transfer-encoding"})
-# Responses waiting for the writer process at most (about 150 KB each): beyond this the
-# crawl waits for the disk instead of holding pages in memory.
-QUEUE_SIZE = 200
 
 
-def archive_path(crawler: Crawler, spider: Any) -> Path:
-    """``<feed stem>.warc.gz`` beside the run's first local feed; its name always holds the
-    run id (an ``-O out.jsonl`` run writes ``out-<run>.warc.gz``: runs never overwrite
-    each other's archive)."""
+def archive_path(crawler: Crawler, spider: Any, suffix: str = ARCHIVE_SUFFIX) -> Path:
+    """``<feed stem>.warc.gz`` (or ``.wacz``) beside the run's first local feed; its name
+    always holds the run id (an ``-O out.jsonl`` run writes ``out-<run>.warc.gz``: runs
+    never overwrite each other's archive)."""
     run = run_id(crawler)
     feed = feed_path(crawler, spider) or Path(RUN_FEED % {"name": spider.name, "run": run})
     stem = feed.name.rsplit(".", 1)[0] if "." in feed.name else feed.name
     if run not in stem:
         stem = f"{stem}-{run}"
-    return feed.with_name(stem + ARCHIVE_SUFFIX)
+    return feed.with_name(stem + suffix)
 
 
 class ArchiveWriter:
     """Downloader middleware: each archived response goes to the run's WARC file."""
 
-    def __init__(self, crawler: Crawler, kinds: frozenset[str], level: int, timeout: float = 60) -> None:
+    def __init__(self, crawler: Crawler, kinds: frozenset[str], level: int, timeout: float = 60,
+                 wacz: bool = False) -> None:
         self.crawler = crawler
         self.kinds = kinds
         self.level = level
         self.timeout = timeout
+        self.wacz = wacz  # package the WARC as a WACZ when it is complete (newscrawl/archive/wacz.py)
+        self.pages: dict[str, dict] = {}  # a WACZ's pages.jsonl: page-1 URL -> its first capture
         self.final: Path | None = None
-        self._writer: _WriterProcess | None = None
+        self._writer: WriterProcess | None = None
         self._failed = False
 
     @classmethod
@@ -80,8 +80,10 @@ class ArchiveWriter:
             raise NotConfigured
         kinds = ARTICLE_KINDS | (LISTING_KINDS if settings.getbool("NEWSCRAWL_ARCHIVE_LISTINGS") else frozenset())
         writer = cls(crawler, kinds, settings.getint("NEWSCRAWL_ARCHIVE_GZIP_LEVEL"),
-                     settings.getfloat("NEWSCRAWL_ARCHIVE_TIMEOUT"))
+                     settings.getfloat("NEWSCRAWL_ARCHIVE_TIMEOUT"), settings.get("NEWSCRAWL_ARCHIVE_FORMAT") == "wacz")
         crawler.signals.connect(writer.spider_closed, signal=signals.spider_closed)
+        if writer.wacz:
+            crawler.signals.connect(writer.item_scraped, signal=signals.item_scraped)
         return writer
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -95,11 +97,21 @@ class ArchiveWriter:
         if self._writer.failed() is not None:
             self._write_failed(self._writer.error)
             return
-        self._writer.put(_exchange(request, response))
+        exchange = _exchange(request, response)
+        self._writer.put(exchange)
         self.crawler.stats.inc_value("newscrawl/archive/responses")
+        if self.wacz and request.meta.get(PAGE_KIND) in ARTICLE_KINDS:
+            self.pages.setdefault(canonical_url(response.url), {"url": response.url, "ts": exchange.date})
+
+    def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
+        """An exported article: an entry of the WACZ's page list, with its title."""
+        page = self.pages.get(getattr(item, "url", None) or "")
+        if page is not None:
+            page["title"] = getattr(item, "title", None) or page["url"]
+            page["exported"] = True
 
     def _open(self) -> None:
-        self.final = archive_path(self.crawler, self.crawler.spider)
+        self.final = archive_path(self.crawler, self.crawler.spider, WACZ_SUFFIX if self.wacz else ARCHIVE_SUFFIX)
         self.final.parent.mkdir(parents=True, exist_ok=True)
         ledger = RunLedger.of(self.crawler)
         if ledger is not None:
@@ -114,7 +126,11 @@ class ArchiveWriter:
                 # crawl's (newscrawl/archive/index.py), whatever the hosts.
                 "newscrawl-run": run,
                 "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"}
-        self._writer = _WriterProcess(part, self.level, self.final.name, info, self.timeout)
+        # A WACZ's .part holds the WARC until the run ends, then the WACZ that holds it.
+        self._writer = WriterProcess(part, self.level, self._warc_name(), info, self.timeout)
+
+    def _warc_name(self) -> str:
+        return self.final.name[: -len(WACZ_SUFFIX)] + ARCHIVE_SUFFIX if self.wacz else self.final.name
 
     def _write_failed(self, error: str) -> None:
         """Disk full or the like: stop the crawl as a failed feed would (nothing recorded)."""
@@ -136,10 +152,26 @@ class ArchiveWriter:
         writer.close()
         if writer.error is not None:
             raise OSError(f"{writer.path} is incomplete: {writer.error}")
+        if self.wacz:
+            self._package(writer.path)
         self.crawler.stats.set_value("newscrawl/archive/bytes", writer.path.stat().st_size)
         ledger = RunLedger.of(self.crawler)
         if ledger is None or not ledger.commits_feeds:
             os.replace(writer.path, self.final)
+
+    def _package(self, part: Path) -> None:
+        """The complete WARC in ``part`` becomes the WACZ that holds it, in the same place:
+        built beside, then put in its place (OSError, as a failed WARC, when it cannot)."""
+        building = part.with_name(part.name + ".wacz")
+        pages = [{"url": p["url"], "title": p["title"], "ts": p["ts"]} for p in self.pages.values() if p.get("exported")]
+        try:
+            package(part, building, self._warc_name(), pages, run_id(self.crawler),
+                    f"newscrawl ({self.crawler.settings.get('USER_AGENT')})")
+            os.replace(building, part)
+        except OSError:
+            building.unlink(missing_ok=True)
+            raise
+        self.crawler.stats.set_value("newscrawl/archive/pages", len(pages))
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
         """Without the run's ledger (never in this project's settings) close the file anyway."""
@@ -161,111 +193,3 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     return [(name.decode("latin-1"), value.decode("latin-1"))
             for name, values in headers.items() if name.lower() not in NOT_STORED
             for value in values]
-
-
-class _WriterProcess:
-    """The child process that writes the archive (``python -m newscrawl.archive.warcfile``).
-
-    A thread of ours feeds it through its standard input from a bounded queue; another
-    reads what it reports on its standard output. Plain pipes, one process at each end:
-    a writer that dies makes our writes fail (EPIPE) instead of blocking, a crawl that
-    dies gives the writer EOF, and a writer that stops taking pages (SIGSTOP, a hung
-    disk) is given ``timeout`` seconds, then killed and reported.
-    """
-
-    def __init__(self, path: Path, level: int, filename: str, info: dict[str, str], timeout: float) -> None:
-        self.path = path
-        self.timeout = timeout
-        self.error: str | None = None
-        self._done = False
-        self._queue: queue.Queue = queue.Queue(QUEUE_SIZE)
-        # The crawl's own import path, so that an installed egg (Scrapyd) runs the same code.
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        # Its own session: a Ctrl-C or SIGTERM to the crawl's process group must not cut
-        # the archive short; the crawl ends it.
-        self._process = subprocess.Popen([sys.executable, "-m", "newscrawl.archive.warcfile"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, env=env, start_new_session=True)
-        settings = {"path": str(path), "level": level, "filename": filename, "info": info}
-        self._feeder = threading.Thread(target=self._feed, args=(json.dumps(settings).encode() + b"\n",),
-                                        name="newscrawl-archive-feeder", daemon=True)
-        self._reader = threading.Thread(target=self._read, name="newscrawl-archive-reader", daemon=True)
-        self._feeder.start()
-        self._reader.start()
-
-    def _fail(self, message: str) -> None:
-        if self.error is None:
-            self.error = message
-
-    def _feed(self, header: bytes) -> None:
-        stdin = self._process.stdin
-        writing = True
-        try:
-            stdin.write(header)
-            stdin.flush()
-        except OSError:
-            writing = False
-        while True:
-            exchange = self._queue.get()
-            if not writing:
-                if exchange is None:
-                    break
-                continue  # the writer is gone: drain, so that the crawl never waits on us
-            try:
-                stdin.write(END_FRAME if exchange is None else frame(exchange))
-                stdin.flush()
-            except OSError:
-                writing = False
-                self._fail("the archive writer exited")
-            if exchange is None:
-                break
-        try:
-            stdin.close()
-        except OSError:
-            pass
-
-    def _read(self) -> None:
-        for line in self._process.stdout:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if message.get("error"):
-                self._fail(str(message["error"]))
-            if "done" in message:
-                self._done = bool(message["done"])
-
-    def put(self, exchange: Exchange) -> None:
-        try:
-            self._queue.put(exchange, timeout=self.timeout)
-        except queue.Full:
-            self._stuck()
-
-    def _stuck(self) -> None:
-        self._fail(f"the archive writer took nothing for {self.timeout:g} s (stopped? a hung disk?): killed")
-        self._process.kill()
-
-    def failed(self) -> str | None:
-        """The writer's error, if any (a cheap poll)."""
-        if self.error is None and self._process.poll() is not None:
-            self._fail(f"the archive writer exited (status {self._process.returncode})")
-        return self.error
-
-    def close(self) -> None:
-        """Write what is queued; the file is then complete and synced, or ``error`` says why not."""
-        try:
-            self._queue.put(None, timeout=self.timeout)
-        except queue.Full:
-            self._stuck()
-            self._queue.put(None)  # the feeder drains once the killed writer's pipe breaks
-        self._feeder.join(self.timeout)
-        try:
-            self._process.wait(self.timeout)
-        except subprocess.TimeoutExpired:
-            self._stuck()
-            self._process.wait()
-        self._reader.join(self.timeout)
-        if self._process.returncode != 0:
-            self._fail(f"the archive writer exited with status {self._process.returncode}")
-        elif not self._done:
-            self._fail("the archive writer did not say it completed the file")
-        self._process.stdout.close()

@@ -1,0 +1,121 @@
+"""Worker 0 of a replay on every core (``-a workers``, newscrawl/archive/workers.py): when
+its own share is done, the other workers' articles pass through its feeds and their counts
+into its stats, which its verdict judges."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newscrawl.archive.workers import INDEX_STATS, OWN_STATS, Plan
+from newscrawl.items import Article
+
+
+class WorkerMerge:
+    """Worker 0's extension: when its share is done, the other workers' articles and counts."""
+
+    def __init__(self, crawler: Crawler, plan: Plan, pids: list[int]) -> None:
+        self.crawler, self.plan, self.pids = crawler, plan, pids
+        self.merged = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "WorkerMerge":
+        plan = Plan.from_settings(crawler.settings)
+        if plan is None or plan.index != 0:
+            raise NotConfigured
+        merge = cls(crawler, plan, [int(p) for p in crawler.settings.getlist("NEWSCRAWL_WORKER_PIDS")])
+        crawler.signals.connect(merge.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(merge.engine_stopped, signal=signals.engine_stopped)
+        return merge
+
+    def spider_idle(self, spider: Any) -> None:
+        if self.merged:
+            return
+        self.merged = True
+        if getattr(spider, "stopped_early", False):  # a signal while indexing: the others stop too
+            self._signal(signal.SIGTERM)
+        statuses = self._wait(spider)
+        stats = self.crawler.stats
+        failed = []
+        for index, status in enumerate(statuses, start=1):
+            if status is not None:  # it ended without its stats: its output is not final
+                failed.append(f"worker {index} exit status {status}")
+                continue
+            self._merge_stats(index)
+            for item in self._items(index):  # counted in item_scraped_count by Scrapy's CoreStats
+                self.crawler.signals.send_catch_log(signal=signals.item_scraped, item=item, response=None,
+                                                    spider=spider)
+        if failed:
+            stats.set_value("newscrawl/workers/failed", failed)
+        stats.set_value("newscrawl/workers", self.plan.workers)
+
+    def _wait(self, spider: Any) -> list[int]:
+        """Each worker's exit status. The reactor waits with this process: a SIGINT or
+        SIGTERM meanwhile is passed on to the workers (they stop as a run does, keeping
+        what they exported) and then to Scrapy's own handler."""
+        came: list[int] = []
+
+        def forward(signum: int, frame: Any) -> None:
+            came.append(signum)
+            self._signal(signum)
+
+        previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            statuses = [self._finished(index, pid) for index, pid in enumerate(self.pids, start=1)]
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        if came and callable(previous[came[0]]):
+            previous[came[0]](came[0], None)
+        return statuses
+
+    def _finished(self, index: int, pid: int) -> int | None:
+        """None once the worker's stats are written (its output is final then: it is
+        still ending, and reaped at the end), else its exit status."""
+        stats = self.plan.folder / f"stats-{index}.json"
+        while not stats.exists():
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return None if stats.exists() else os.waitstatus_to_exitcode(status)
+            time.sleep(0.005)
+        return None
+
+    def _signal(self, signum: int) -> None:
+        for pid in self.pids:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def _merge_stats(self, index: int) -> None:
+        try:
+            theirs = json.loads((self.plan.folder / f"stats-{index}.json").read_text())
+        except (OSError, ValueError):
+            return
+        stats = self.crawler.stats
+        for key, value in theirs.items():
+            if key in INDEX_STATS or key in OWN_STATS:
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                stats.inc_value(key, value)
+
+    def _items(self, index: int):
+        path = self.plan.folder / f"worker-{index}.jsonl"
+        if not path.exists():
+            return
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    yield Article(**json.loads(line))
+
+    def engine_stopped(self) -> None:
+        # The workers may still be ending (their output is final): the crawl command reaps
+        # them as this process ends (stop_worker), meanwhile this one closes its own.
+        shutil.rmtree(self.plan.folder, ignore_errors=True)

@@ -1,0 +1,96 @@
+"""The run's archive as a WACZ (README "Archive and re-extraction", WACZ): py-wacz's
+validator accepts it; its CDXJ index points at every archived response; its page list has
+one entry per exported article; our replay reads it back into the same items; a WACZ that
+cannot be written fails the run and leaves no file of it final.
+"""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.chaos import chaos_settings
+from tests.conftest import run_crawl
+
+INDEX_2020 = "https://www.tribunnews.com/index-news?date=2020-5-4"
+WACZ = ["-s", "NEWSCRAWL_ARCHIVE_FORMAT=wacz"]
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    from tests.fixture_site import FixtureSite
+
+    workdir = tmp_path_factory.mktemp("wacz")
+    with FixtureSite() as site:
+        run = run_crawl(workdir, *WACZ, "-a", f"urls={site.url(INDEX_2020)}")
+    assert run.returncode == 0, run.stderr
+    [wacz] = (workdir / "output" / "tribun").glob("*.wacz")
+    return run, wacz
+
+
+def test_py_wacz_validates_it_and_its_warc_is_stored(crawled):
+    run, wacz = crawled
+    done = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(wacz)], capture_output=True, text=True)
+    assert done.returncode == 0 and "Validation succeeded" in done.stdout, done.stdout + done.stderr
+    with zipfile.ZipFile(wacz) as archive:
+        names = archive.namelist()
+        [warc] = [n for n in names if n.startswith("archive/")]
+        assert archive.getinfo(warc).compress_type == zipfile.ZIP_STORED
+        assert {"indexes/index.cdx", "pages/pages.jsonl", "datapackage.json", "datapackage-digest.json"} <= set(names)
+    assert not list(wacz.parent.glob("*.warc.gz")) and not list(wacz.parent.glob("*.part*"))
+
+
+def test_pages_list_each_exported_article_with_its_title_and_capture(crawled):
+    run, wacz = crawled
+    with zipfile.ZipFile(wacz) as archive:
+        header, *pages = [json.loads(line) for line in archive.read("pages/pages.jsonl").decode().splitlines()]
+    assert header["format"] == "json-pages-1.0"
+    items = {item["url"]: item for item in run.items()}
+    assert sorted(p["url"] for p in pages) == sorted(items)
+    for entry in pages:
+        assert entry["title"] == items[entry["url"]]["title"] and entry["ts"].endswith("Z")
+    assert run.stats["newscrawl/archive/pages"] == len(items) == 4
+
+
+def test_the_cdxj_index_points_at_every_archived_response(crawled):
+    run, wacz = crawled
+    with zipfile.ZipFile(wacz) as archive:
+        lines = archive.read("indexes/index.cdx").decode().splitlines()
+        [member] = [n for n in archive.namelist() if n.startswith("archive/")]
+        warc = archive.read(member)
+    assert len(lines) == run.stats["newscrawl/archive/responses"]
+    assert lines == sorted(lines)  # sorted by SURT, as readers binary-search it
+    for line in lines:
+        key, timestamp, fields = line.split(" ", 2)
+        entry = json.loads(fields)
+        assert entry["filename"] == member.split("/", 1)[1]
+        chunk = warc[int(entry["offset"]): int(entry["offset"]) + int(entry["length"])]
+        record = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+        assert record.rec_type == "response" and record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
+        assert record.http_headers.get_statuscode() == entry["status"]
+
+
+def test_our_replay_reads_it_back_into_the_same_items(crawled, tmp_path):
+    run, wacz = crawled
+    replay = run_crawl(tmp_path, "-a", f"archive={wacz}")
+    assert replay.returncode == 0, replay.stderr
+    strip = lambda items: sorted((json.dumps({k: v for k, v in i.items() if k != "crawled_at"}, sort_keys=True)
+                                  for i in items))  # noqa: E731
+    assert strip(replay.items()) == strip(run.items())
+
+
+def test_a_wacz_that_cannot_be_written_fails_the_run_and_nothing_is_final(tmp_path):
+    from tests.fixture_site import FixtureSite
+
+    with FixtureSite() as site:
+        run = run_crawl(tmp_path, *WACZ, *chaos_settings("FailingWacz"), "-a", f"urls={site.url(INDEX_2020)}")
+    assert run.returncode == 4, run.stderr
+    assert "No space left on device" in run.stderr and run.stats["newscrawl/verdict"] == "failed"
+    output = tmp_path / "output" / "tribun"
+    assert not list(output.glob("*.wacz")) and not list(output.glob("*.jsonl"))  # all or none
+    assert not list(output.glob("*.part.wacz"))
