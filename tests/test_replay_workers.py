@@ -34,7 +34,11 @@ def filler(warc: CommonCrawlLike, file: int, n: int = 40) -> None:
 
 @pytest.fixture(scope="module")
 def archives(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("archives")
+    return write_archives(tmp_path_factory.mktemp("archives"))
+
+
+def write_archives(folder: Path) -> Path:
+    """The three files: PSBB's pages in all three, BERAS's in two, KPK twice (draft, final)."""
     files = [CommonCrawlLike() for _ in range(3)]
     for number, warc in enumerate(files):
         filler(warc, number)
@@ -117,7 +121,8 @@ def test_a_worker_killed_while_indexing_fails_the_run_at_once(tmp_path):
     os.kill(min(workers), signal.SIGKILL)  # worker 1, as it starts indexing
     _, stderr = crawl.communicate(timeout=60)
     assert crawl.returncode == 4, stderr
-    assert "replay worker 1 ended (exit status -9) before it had indexed its share of the archives" in stderr
+    assert ("problem: replay worker 1 ended (exit status -9) before it had indexed its share of the archives: "
+            "nothing was replayed") in stderr
     assert not children_of(crawl.pid)
 
 

@@ -131,10 +131,18 @@ class Command(ScrapyCrawlCommand):
                 self._fail(args, problem, CANT_WRITE_EXIT)
             if options.workers > 1 and self.settings.getbool("NEWSCRAWL_REPLAY_INCREMENTAL"):
                 self._fail(args, "-a workers replays without the state store: unset NEWSCRAWL_REPLAY_INCREMENTAL")
+            if options.workers > 1 and redis_url(self.settings):
+                self._fail(args, "-a workers shares a replay among the cores of this machine; with REDIS_URL, "
+                                 "start one worker per machine instead")
             self._replay(args)
             if options.workers > 1:
                 self._start_workers(options.workers)
             if not self.settings.getbool("NEWSCRAWL_INCREMENTAL"):
+                if url := redis_url(self.settings):
+                    try:
+                        check_reachable(url)
+                    except ConnectionError as error:
+                        self._fail(args, error, UNAVAILABLE_EXIT)
                 return  # a replay that leaves the store alone runs beside any crawl, unlocked
         if url := redis_url(self.settings):
             try:
@@ -145,8 +153,6 @@ class Command(ScrapyCrawlCommand):
 
     def _replay(self, args: list[str]) -> None:
         """A replay (-a archive): its settings (newscrawl/archive/replay.py), its output folder."""
-        if redis_url(self.settings):
-            self._fail(args, "-a archive replays on this machine: unset REDIS_URL")
         replay_settings(self.settings)
         anchor_to_project(self.settings, project_root())
         try:

@@ -31,6 +31,12 @@ from newscrawl.dedup.state import ArticleState
 logger = logging.getLogger(__name__)
 
 
+def replay_keys(prefix: str) -> str:
+    """The Redis keys of a distributed replay's shared index (newscrawl/archive/shared_index.py):
+    ``<prefix>:replay:*``, cleared with the crawl."""
+    return f"{prefix}:replay:*"
+
+
 class SharedFrontier(Findable):
     """The crawl shared by all workers: seeding once, leaving when idle, clearing at the end."""
 
@@ -182,7 +188,8 @@ class SharedFrontier(Findable):
     def clear(self, why: str) -> None:
         """End the shared crawl: the next run seeds a new one."""
         dupefilter = self.crawler.settings.get("SCHEDULER_DUPEFILTER_KEY") % {"spider": self.crawler.spider.name}
-        self.server.delete(dupefilter, self.key("seeded"), self.key("claimed"))
+        replay = list(self.server.scan_iter(replay_keys(self.prefix % {"spider": self.crawler.spider.name})))
+        self.server.delete(dupefilter, self.key("seeded"), self.key("claimed"), *replay)
         logger.info("Cleared the shared crawl: %s", why)
         self.crawler.stats.set_value("newscrawl/distributed/cleared", 1)
 

@@ -125,8 +125,8 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
     if failed := stats.get("newscrawl/workers/failed"):
         judgement.flag(FAILED, f"{len(failed)} of {stats.get('newscrawl/workers', '?')} replay workers failed "
                                f"({'; '.join(failed)}): their share of the articles is missing")
-    elif stats.get("finish_reason") == "workers_failed":
-        judgement.flag(FAILED, "a replay worker was lost while the archives were indexed: nothing was replayed")
+    if why := stats.get("newscrawl/replay/not_indexed"):
+        judgement.flag(FAILED, f"{why}: nothing was replayed")
     if failed := stats.get("newscrawl/state/files_failed"):
         judgement.flag(FAILED, f"{failed} output file(s) of the run (feeds, web archive) could not be completed: "
                                f"the run's files were set aside and its "

@@ -20,11 +20,14 @@ from twisted.python.failure import Failure
 from newscrawl.archive.index import IndexingStopped
 from newscrawl.archive.records import warc_moment
 from newscrawl.archive.replay import ArchiveIndex, replay_settings, signals_stop
+from newscrawl.archive.shared_index import ArchivesDiffer, read_distributed
 from newscrawl.archive.workers import Plan, WorkerLost, read_shared
+from newscrawl.config import redis_url, worker_name
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
+from newscrawl.dedup.redis_store import connect
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
 from newscrawl.network.sites import NETWORK_DOMAINS, may_request, sitemap_urls
@@ -51,7 +54,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
         self.workers: Plan | None = None  # this process's share of a replay (-a workers)
-        self.lost_worker: str | None = None  # a replay worker that ended while indexing
+        self.not_indexed: str | None = None  # why the archives' shared index could not be built
         self.stopped_early = False  # a signal came while the archives were read
 
     def allows(self, url: str) -> bool:
@@ -83,10 +86,16 @@ class TribunSpider(Discovery, scrapy.Spider):
         self.logger.info("Reading %d archive file(s)", len(self.options.archives))
         with signals_stop() as stopping:
             try:
-                max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+                settings = self.crawler.settings
+                max_size = settings.getint("DOWNLOAD_MAXSIZE")
                 if self.workers is not None:  # -a workers: this process indexes its share
                     self.replay = read_shared(list(self.options.archives), self.given_hosts, max_size, stopping,
                                               self.workers)
+                elif url := redis_url(settings):  # several machines: the index built together
+                    self.replay = read_distributed(
+                        list(self.options.archives), self.given_hosts, max_size, stopping, connect(url),
+                        f"newscrawl:{self.name}", worker_name(settings), settings.getint("NEWSCRAWL_REPLAY_SHARE"),
+                        settings.getfloat("NEWSCRAWL_WORKER_TTL"))
                 else:
                     self.replay = ArchiveIndex.read(list(self.options.archives), self.given_hosts, max_size, stopping)
                 if stopping():  # it came after the last record
@@ -96,9 +105,9 @@ class TribunSpider(Discovery, scrapy.Spider):
                 self.replay, self.stopped_early = ArchiveIndex([]), True
                 if self.workers is not None:
                     self.workers.stop_others()
-            except WorkerLost as error:
+            except (WorkerLost, ArchivesDiffer) as error:
                 self.logger.error("%s: nothing is replayed", error)
-                self.replay, self.stopped_early, self.lost_worker = ArchiveIndex([]), "workers_failed", str(error)
+                self.replay, self.stopped_early, self.not_indexed = ArchiveIndex([]), "not_indexed", str(error)
         hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
         self.given_hosts |= hosts
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
@@ -121,10 +130,9 @@ class TribunSpider(Discovery, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.stopped_early:
-            # Interrupted before the crawl began (exit 6), or a replay worker was lost (exit 4).
-            if self.lost_worker:
-                self.crawler.stats.set_value("newscrawl/workers", self.workers.workers)
-                self.crawler.stats.set_value("newscrawl/workers/failed", [self.lost_worker])
+            # Interrupted before the crawl began (exit 6), or the shared index failed (exit 4).
+            if self.not_indexed:
+                self.crawler.stats.set_value("newscrawl/replay/not_indexed", self.not_indexed)
             raise CloseSpider("shutdown" if self.stopped_early is True else self.stopped_early)
         frontier = SharedFrontier.of(self.crawler)
         if frontier is not None and not frontier.claim_seeding():

@@ -1,0 +1,76 @@
+"""A replay on several machines (README "Replay on several machines"): ``-a archive=`` with
+``REDIS_URL`` on a real redis-server. Three workers started together, each given its own
+copy of the archives (another folder: files are known by name and size), build the index
+together through Redis and share the frontier: every article of the multi-file archive is
+exported exactly once, its pages from three files merged, both versions of the article
+captured twice, the draft first.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.test_replay_workers import KPK, PSBB, SMALL_SHARES, essence, write_archives
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory) -> Path:
+    return write_archives(tmp_path_factory.mktemp("archives"))
+
+
+def start(workdir: Path, folder: Path, redis_url: str, name: str, *extra: str) -> subprocess.Popen:
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = crawl_command("-s", f"REDIS_URL={redis_url}", "-s", f"NEWSCRAWL_WORKER={name}",
+                            "-s", "NEWSCRAWL_IDLE_TIMEOUT=1", "-s", "NEWSCRAWL_WORKER_TTL=2", *SMALL_SHARES, *extra,
+                            "-s", f"NEWSCRAWL_STATS_FILE={workdir / 'stats.json'}", "-a", f"archive={folder}")
+    return subprocess.Popen(command, cwd=workdir, env=crawl_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_three_workers_replay_a_multi_file_archive_each_article_once(archives, redis_url, tmp_path):
+    alone = run_crawl(tmp_path / "alone", "-a", f"archive={archives}")
+    assert alone.returncode == 0, alone.stderr
+    copies = []
+    for n in range(3):  # "copied to each machine": another path, the same files
+        copies.append(tmp_path / f"machine{n}" / "captures")
+        shutil.copytree(archives, copies[-1])
+    dirs = [tmp_path / f"w{n}" for n in range(3)]
+    workers = [start(d, copies[n], redis_url, f"w{n}") for n, d in enumerate(dirs)]
+    errors = [w.communicate(timeout=180)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0], errors
+    items = [item for d in dirs for item in finalized_items(d)]
+    assert essence(items) == essence(alone.items())  # each article (and version) exactly once
+    assert Counter(i["url"].split("/")[-1] for i in items)[KPK.split("/")[-1]] == 2
+    psbb = [i for i in items if i["url"].endswith(PSBB)]
+    assert len(psbb) == 1 and psbb[0]["page_count"] == 3 and psbb[0]["complete"]
+    kpk = sorted((i for i in items if i["url"].endswith(KPK)), key=lambda i: datetime.fromisoformat(i["crawled_at"]))
+    assert "DRAF Sidang" in kpk[0]["body"]  # the draft's version came first
+    assert sum("seeds the crawl" in e for e in errors) == 1
+    stats = [json.loads((d / "stats.json").read_text()) for d in dirs]
+    assert all(s["newscrawl/replay/records"] == alone.stats["newscrawl/replay/records"] for s in stats)
+    assert not list(redis.Redis.from_url(redis_url).scan_iter("newscrawl:tribun:*"))  # the last one cleared
+
+
+def test_a_worker_given_other_archives_is_refused_in_one_line(archives, redis_url, tmp_path):
+    first = start(tmp_path / "w0", archives, redis_url, "w0")
+    assert first.communicate(timeout=120)[0] is None and first.returncode == 0
+    # The first worker cleared the crawl as it left: a new crawl on other archives is fine...
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(sorted(archives.glob("*.warc.gz"))[0], other)
+    server = redis.Redis.from_url(redis_url)
+    server.set("newscrawl:tribun:replay:sources", json.dumps([["CC-MAIN-9.warc.gz", None, 1]]))
+    # ...but not while another crawl on other files holds the frontier.
+    run = run_crawl(tmp_path / "w1", "-s", f"REDIS_URL={redis_url}", "-a", f"archive={other}",
+                    "-s", "NEWSCRAWL_IDLE_TIMEOUT=1")
+    assert run.returncode == 4, run.stderr
+    assert "this worker's archives (CC-MAIN-0.warc.gz) are not the crawl's (CC-MAIN-9.warc.gz): " \
+           "give every worker the same files" in run.stderr
