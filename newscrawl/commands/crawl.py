@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import stat
@@ -254,6 +255,13 @@ class Command(ScrapyCrawlCommand):
         sys.exit(status)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        self._run(args, opts)
+        # The run is over, its files closed and synced. Python's last garbage collection at
+        # exit would walk the whole heap (an archive's index, parsed pages) for nothing:
+        # a fifth of a second per run, measured. Frozen objects are left to the exit.
+        gc.freeze()
+
+    def _run(self, args: list[str], opts: argparse.Namespace) -> None:
         lock = getattr(self, "lock", None)
         if lock is None and not opts.spargs.get("archive"):
             return super().run(args, opts)
