@@ -163,9 +163,8 @@ class KillWhenAFinalFeedAppears:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-class SlowRecord:
-    """The state store takes 4 s to record the run's exports, and says when it starts by
-    writing the file named by the ``CHAOS_MARKER`` setting: a worker still recording."""
+class _AtSpiderOpened:
+    """A chaos extension that acts as the spider opens (``spider_opened``)."""
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -173,6 +172,11 @@ class SlowRecord:
         extension.crawler = crawler
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         return extension
+
+
+class SlowRecord(_AtSpiderOpened):
+    """The state store takes 4 s to record the run's exports, and says when it starts by
+    writing the file named by the ``CHAOS_MARKER`` setting: a worker still recording."""
 
     def spider_opened(self, spider):
         import time
@@ -191,16 +195,9 @@ class SlowRecord:
         store.record = slow
 
 
-class KillReplayWorker:
+class KillReplayWorker(_AtSpiderOpened):
     """Replay worker 1 (-a workers) dies by SIGKILL as its spider opens: its share of the
     articles is lost, and worker 0 must say so."""
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        extension = cls()
-        extension.crawler = crawler
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        return extension
 
     def spider_opened(self, spider):
         import os

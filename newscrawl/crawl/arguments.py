@@ -205,20 +205,29 @@ def archive_files(paths: list[str]) -> list[Path]:
     """The archive files named (WARC or WACZ), folders expanded to the archives inside (sorted).
 
     Raises ValueError naming a path that does not exist, is not a regular file or folder,
-    or a folder without archives. Inside a folder only regular files are read, and a
-    symlink only when it leads to a regular file inside that folder: a FIFO or a link to
-    ``/dev/zero`` would never end, a link to ``/etc/passwd`` would be read; each one
-    skipped is named in a WARNING line. A ``.part`` file (a run still writing, or one
-    that died) is never read.
+    or a folder without archives. A ``.part`` file (a run still writing, or one that died)
+    is never read.
+    """
+    return files_in(paths, ARCHIVE_NAMES, ".warc.gz, .warc or .wacz file")
+
+
+def files_in(paths: list[str], patterns: tuple[str, ...], kind: str) -> list[Path]:
+    """The files named, folders expanded to the files inside matching ``patterns`` (sorted).
+
+    Raises ValueError naming a path that does not exist, is not a regular file or folder,
+    or a folder without such files (``kind`` names them). Inside a folder only regular
+    files are read, and a symlink only when it leads to a regular file inside that folder:
+    a FIFO or a link to ``/dev/zero`` would never end, a link to ``/etc/passwd`` would be
+    read; each one skipped is named in a WARNING line.
     """
     files: list[Path] = []
     for name in paths:
         path = Path(name).expanduser()
         if path.is_dir():
-            found = [f for f in sorted({f for pattern in ARCHIVE_NAMES for f in path.rglob(pattern)})
+            found = [f for f in sorted({f for pattern in patterns for f in path.rglob(pattern)})
                      if _readable_inside(f, path)]
             if not found:
-                raise ValueError(f"{name}: no .warc.gz, .warc or .wacz file in this folder")
+                raise ValueError(f"{name}: no {kind} in this folder")
             files.extend(found)
         elif path.is_file():
             files.append(path)

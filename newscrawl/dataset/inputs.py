@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from newscrawl.crawl.arguments import files_in
 
 
 class DatasetError(Exception):
@@ -16,28 +17,10 @@ def input_files(paths: list[str]) -> list[Path]:
     """The finished JSONL files named or found in the folders named, in name order (run
     order: run files are named by their run number). ``.part`` files are runs still
     writing (or that died): never read."""
-    files: list[Path] = []
-    for name in paths:
-        path = Path(name).expanduser()
-        if path.is_dir():
-            found = sorted(f for f in path.rglob("*.jsonl") if _regular(f))
-            if not found:
-                raise DatasetError(f"{name}: no .jsonl file in this folder")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        elif path.exists():
-            raise DatasetError(f"{name}: not a regular file or folder")
-        else:
-            raise DatasetError(f"{name}: no such file or folder")
-    return list(dict.fromkeys(f.resolve() for f in files))
-
-
-def _regular(path: Path) -> bool:
     try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except OSError:
-        return False
+        return list(dict.fromkeys(f.resolve() for f in files_in(paths, ("*.jsonl",), ".jsonl file")))
+    except ValueError as error:
+        raise DatasetError(str(error)) from None
 
 
 def signature(path: Path) -> dict[str, int]:
