@@ -150,3 +150,26 @@ def test_workers_need_an_archive_and_no_state_store(archives, tmp_path):
     stored = run_crawl(tmp_path, "-a", f"archive={archives}", "-a", "workers=2", "-s", "NEWSCRAWL_REPLAY_INCREMENTAL=1")
     assert stored.returncode == 2 and "-a workers replays without the state store" in stored.stderr
     assert not (tmp_path / "output").exists()
+
+
+def test_a_signal_to_the_replay_stops_every_worker(tmp_path):
+    """SIGTERM to the crawl (worker 0) while the workers run: it ends as an interrupted run
+    (exit 6), and no worker outlives it."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for number in range(2):
+        warc = CommonCrawlLike()
+        filler(warc, number, n=3000)
+        warc.response(f"https://{BEKASI}", page(BEKASI), "2020-05-04T09:20:00Z")
+        (folder / f"CC-MAIN-{number}.warc.gz").write_bytes(warc.bytes())
+    crawl = subprocess.Popen(crawl_command("-a", f"archive={folder}", "-a", "workers=2", *SMALL_SHARES),
+                             cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (workers := children_of(crawl.pid)) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(0.2)  # indexing
+    crawl.send_signal(signal.SIGTERM)
+    _, stderr = crawl.communicate(timeout=60)
+    assert crawl.returncode == 6, stderr
+    assert "INTERRUPTED (exit status 6)" in stderr
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

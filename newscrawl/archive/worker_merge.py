@@ -32,8 +32,16 @@ class WorkerMerge:
             raise NotConfigured
         merge = cls(crawler, plan, [int(p) for p in crawler.settings.getlist("NEWSCRAWL_WORKER_PIDS")])
         crawler.signals.connect(merge.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(merge.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(merge.engine_stopped, signal=signals.engine_stopped)
         return merge
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Worker 0 stopped before its share was done (a signal, an error): the others stop
+        too, as a run stopped by a signal does; what they exported is not taken in."""
+        if not self.merged:
+            self.merged = True
+            self._signal(signal.SIGTERM)
 
     def spider_idle(self, spider: Any) -> None:
         if self.merged:
