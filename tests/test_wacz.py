@@ -94,3 +94,31 @@ def test_a_wacz_that_cannot_be_written_fails_the_run_and_nothing_is_final(tmp_pa
     output = tmp_path / "output" / "tribun"
     assert not list(output.glob("*.wacz")) and not list(output.glob("*.jsonl"))  # all or none
     assert not list(output.glob("*.part.wacz"))
+
+
+def test_a_dead_runs_half_packaged_wacz_is_cleared_with_its_part(tmp_path):
+    """A run killed while it packaged its WACZ left the WARC's ``.part`` and the WACZ being
+    built beside it; the next run discards both with the run's journal (nothing committed)."""
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.output.journal import recover
+
+    state, output = tmp_path / ".newscrawl", tmp_path / "output"
+    state.mkdir()
+    output.mkdir()
+    wacz = output / "tribun-1.wacz"
+    feed = output / "tribun-1.jsonl"
+    for leftover in (wacz.with_name(wacz.name + ".part"), wacz.with_name(wacz.name + ".part.wacz"),
+                     feed.with_name(feed.name + ".part")):
+        leftover.write_bytes(b"unfinished")
+    (state / "journal-1.jsonl").write_text(json.dumps({"feed": str(feed)}) + "\n" + json.dumps({"feed": str(wacz)}) + "\n")
+
+    class Store:
+        def record(self, articles):
+            raise AssertionError("nothing was committed: nothing to record")
+
+    stats = MemoryStatsCollector(get_crawler())
+    recover(state, Store(), stats)
+    assert list(output.iterdir()) == [] and not list(state.glob("journal-*"))
+    assert stats.get_value("newscrawl/state/discarded") == 0  # counted, with no article lost

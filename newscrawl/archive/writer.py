@@ -162,7 +162,7 @@ class ArchiveWriter:
     def _package(self, part: Path) -> None:
         """The complete WARC in ``part`` becomes the WACZ that holds it, in the same place:
         built beside, then put in its place (OSError, as a failed WARC, when it cannot)."""
-        building = part.with_name(part.name + ".wacz")
+        building = part.with_name(part.name + ".wacz")  # a dead run's is cleared with its .part (journal.recover)
         pages = [{"url": p["url"], "title": p["title"], "ts": p["ts"]} for p in self.pages.values() if p.get("exported")]
         try:
             package(part, building, self._warc_name(), pages, run_id(self.crawler),

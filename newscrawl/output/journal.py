@@ -179,6 +179,8 @@ def recover(state_dir: Path, store: Any, stats: Any) -> None:
         else:
             for feed in feeds:
                 feed.with_name(feed.name + ".part").unlink(missing_ok=True)
+                for scratch in feed.parent.glob(f"{feed.name}.part.*"):  # built from a .part (a WACZ)
+                    scratch.unlink(missing_ok=True)
             logger.warning("Discarded the unfinished output of a run that died (%s); "
                            "its %d articles will be fetched again", journal.name, len(articles))
             stats.inc_value("newscrawl/state/discarded", len(articles))
