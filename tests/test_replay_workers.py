@@ -103,9 +103,9 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def test_a_worker_killed_while_indexing_fails_the_run_at_once(tmp_path):
-    """Worker 1 dies before it shared its part of the index: worker 0 stops the others and
-    fails the run, instead of waiting for that part for ever."""
+def start_a_long_replay(tmp_path: Path, workers: int) -> tuple[subprocess.Popen, list[int]]:
+    """A replay of two files of 3,000 records each (a second or so of indexing), and the
+    pids of its workers 1..N-1 once they are forked."""
     folder = tmp_path / "big"
     folder.mkdir()
     for number in range(2):
@@ -113,11 +113,18 @@ def test_a_worker_killed_while_indexing_fails_the_run_at_once(tmp_path):
         filler(warc, number, n=3000)
         warc.response(f"https://{BEKASI}", page(BEKASI), "2020-05-04T09:20:00Z")
         (folder / f"CC-MAIN-{number}.warc.gz").write_bytes(warc.bytes())
-    crawl = subprocess.Popen(crawl_command("-a", f"archive={folder}", "-a", "workers=3", *SMALL_SHARES),
+    crawl = subprocess.Popen(crawl_command("-a", f"archive={folder}", "-a", f"workers={workers}", *SMALL_SHARES),
                              cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
-    while not (workers := children_of(crawl.pid)) and time.monotonic() < deadline:
+    while not (forked := children_of(crawl.pid)) and time.monotonic() < deadline:
         time.sleep(0.002)
+    return crawl, forked
+
+
+def test_a_worker_killed_while_indexing_fails_the_run_at_once(tmp_path):
+    """Worker 1 dies before it shared its part of the index: worker 0 stops the others and
+    fails the run, instead of waiting for that part for ever."""
+    crawl, workers = start_a_long_replay(tmp_path, 3)
     os.kill(min(workers), signal.SIGKILL)  # worker 1, as it starts indexing
     _, stderr = crawl.communicate(timeout=60)
     assert crawl.returncode == 4, stderr
@@ -155,18 +162,7 @@ def test_workers_need_an_archive_and_no_state_store(archives, tmp_path):
 def test_a_signal_to_the_replay_stops_every_worker(tmp_path):
     """SIGTERM to the crawl (worker 0) while the workers run: it ends as an interrupted run
     (exit 6), and no worker outlives it."""
-    folder = tmp_path / "big"
-    folder.mkdir()
-    for number in range(2):
-        warc = CommonCrawlLike()
-        filler(warc, number, n=3000)
-        warc.response(f"https://{BEKASI}", page(BEKASI), "2020-05-04T09:20:00Z")
-        (folder / f"CC-MAIN-{number}.warc.gz").write_bytes(warc.bytes())
-    crawl = subprocess.Popen(crawl_command("-a", f"archive={folder}", "-a", "workers=2", *SMALL_SHARES),
-                             cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not (workers := children_of(crawl.pid)) and time.monotonic() < deadline:
-        time.sleep(0.002)
+    crawl, workers = start_a_long_replay(tmp_path, 2)
     time.sleep(0.2)  # indexing
     crawl.send_signal(signal.SIGTERM)
     _, stderr = crawl.communicate(timeout=60)

@@ -21,8 +21,8 @@ from newscrawl.items import Article
 class WorkerMerge:
     """Worker 0's extension: when its share is done, the other workers' articles and counts."""
 
-    def __init__(self, crawler: Crawler, plan: Plan, pids: list[int]) -> None:
-        self.crawler, self.plan, self.pids = crawler, plan, pids
+    def __init__(self, crawler: Crawler, plan: Plan) -> None:
+        self.crawler, self.plan = crawler, plan
         self.merged = False
 
     @classmethod
@@ -30,7 +30,7 @@ class WorkerMerge:
         plan = Plan.from_settings(crawler.settings)
         if plan is None or plan.index != 0:
             raise NotConfigured
-        merge = cls(crawler, plan, [int(p) for p in crawler.settings.getlist("NEWSCRAWL_WORKER_PIDS")])
+        merge = cls(crawler, plan)
         crawler.signals.connect(merge.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(merge.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(merge.engine_stopped, signal=signals.engine_stopped)
@@ -41,15 +41,13 @@ class WorkerMerge:
         too, as a run stopped by a signal does; what they exported is not taken in."""
         if not self.merged:
             self.merged = True
-            self._signal(signal.SIGTERM)
+            self.plan.signal(signal.SIGTERM)
 
     def spider_idle(self, spider: Any) -> None:
         if self.merged:
             return
         self.merged = True
-        if getattr(spider, "stopped_early", False):  # a signal while indexing: the others stop too
-            self._signal(signal.SIGTERM)
-        statuses = self._wait(spider)
+        statuses = self._wait()
         stats = self.crawler.stats
         failed = []
         for index, status in enumerate(statuses, start=1):
@@ -64,7 +62,7 @@ class WorkerMerge:
             stats.set_value("newscrawl/workers/failed", failed)
         stats.set_value("newscrawl/workers", self.plan.workers)
 
-    def _wait(self, spider: Any) -> list[int]:
+    def _wait(self) -> list[int]:
         """Each worker's exit status. The reactor waits with this process: a SIGINT or
         SIGTERM meanwhile is passed on to the workers (they stop as a run does, keeping
         what they exported) and then to Scrapy's own handler."""
@@ -72,11 +70,11 @@ class WorkerMerge:
 
         def forward(signum: int, frame: Any) -> None:
             came.append(signum)
-            self._signal(signum)
+            self.plan.signal(signum)
 
         previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}
         try:
-            statuses = [self._finished(index, pid) for index, pid in enumerate(self.pids, start=1)]
+            statuses = [self._finished(index, pid) for index, pid in enumerate(self.plan.pids, start=1)]
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
@@ -94,13 +92,6 @@ class WorkerMerge:
                 return None if stats.exists() else os.waitstatus_to_exitcode(status)
             time.sleep(0.005)
         return None
-
-    def _signal(self, signum: int) -> None:
-        for pid in self.pids:
-            try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
 
     def _merge_stats(self, index: int) -> None:
         try:

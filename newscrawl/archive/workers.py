@@ -6,8 +6,8 @@ NEWSCRAWL_WORKER_INDEX, NEWSCRAWL_WORKERS_DIR: a folder of their own). Then, in 
 
 1. **Index a share**: the archives are cut into shares of NEWSCRAWL_REPLAY_SHARE bytes;
    each worker takes the next share no other has taken (a claim file), indexes it, and
-   leaves what it found in the folder (``index-i.pickle``); it waits for the others' and
-   absorbs them: every worker then holds the same index of all the archives, so an article
+   leaves what it found in the folder (``share-n.pickle``); it waits for the others' and
+   absorbs them all (index_together): every worker then holds the same index of all the archives, so an article
    whose pages sit in different files is found whole by any worker.
 2. **Replay a share**: every N-th article, by canonical page-1 URL in archive order. An
    article and all its pages and versions belong to one worker: each is exported once, its
@@ -66,10 +66,13 @@ class Plan:
                    settings.getint("NEWSCRAWL_REPLAY_SHARE"),
                    tuple(int(p) for p in settings.getlist("NEWSCRAWL_WORKER_PIDS")))
 
-    def stop_others(self) -> None:
-        """Worker 0 stopped while indexing: the others stop too (they would wait for its share)."""
+    def signal(self, signum: int) -> None:
+        """Signal the other workers (in worker 0; the others know no pids)."""
         for pid in self.pids:
-            _kill(pid)
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
 
     def share(self, urls: Iterable[str]) -> Iterator[str]:
         """This worker's share of the articles: every N-th, counting each article once
@@ -90,32 +93,88 @@ class Plan:
 
 def read_shared(files: list[Path], hosts: frozenset[str], max_size: int, stop: Callable[[], bool],
                 plan: Plan) -> ArchiveIndex:
-    """The index of all the archives, scanning only this worker's share of them."""
+    """The index of all the archives, built with the other workers of this machine."""
     index = ArchiveIndex(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
-    for number, (source, start, end) in enumerate(shares(index, plan.share_bytes)):
-        if _claim(plan.folder / f"claim-{number}"):
-            index.scan_range(source, start, end)
-    mine = plan.folder / f"index-{plan.index}.pickle"
-    with open(mine.with_suffix(".part"), "wb") as out:
-        pickle.dump(index.partial(), out, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(mine.with_suffix(".part"), mine)
-    parent = os.getppid()
-    for other in range(plan.workers):
-        if other == plan.index:
-            continue
-        path = plan.folder / f"index-{other}.pickle"
-        while not path.exists():
-            if stop() or (plan.index and os.getppid() != parent):  # a signal, or worker 0 is gone
+    return index_together(index, plan.share_bytes, FolderBoard(plan))
+
+
+def index_together(index: ArchiveIndex, share_bytes: int, board: Any) -> ArchiveIndex:
+    """The index of all the archives, built by workers that each take the next share no
+    other has taken on ``board`` (FolderBoard on one machine, shared_index.RedisBoard on
+    several) and leave what they found there; then every worker absorbs every share.
+
+    ``board`` answers ``claim(n)``, ``done(n)``, ``publish(n, partial)``, ``all_done(total)``,
+    ``wait()`` (a moment, or an exception when waiting is hopeless) and ``partials()``.
+    """
+    plan = shares(index, share_bytes)
+    while not board.all_done(len(plan)):
+        took = False
+        for number, (source, start, end) in enumerate(plan):
+            if index.stop is not None and index.stop():
                 raise IndexingStopped()
-            if plan.index == 0 and (lost := _ended(plan.pids)):
-                plan.stop_others()  # they would wait for its share for ever
-                raise WorkerLost(f"replay worker {plan.pids.index(lost[0]) + 1} ended (exit status "
-                                 f"{lost[1]}) before it had indexed its share of the archives")
-            time.sleep(0.005)
-        with path.open("rb") as source:
-            index.absorb(pickle.load(source))
+            if board.done(number) or not board.claim(number):
+                continue
+            part = ArchiveIndex(index.sources, index.hosts, index.max_size, index.stop)
+            part.scan_range(source, start, end)
+            board.publish(number, part.partial())
+            took = True
+        if not took:
+            board.wait()  # the others' shares are still being indexed
+    for partial in board.partials():
+        index.absorb(partial)
     index.choose()
     return index
+
+
+class FolderBoard:
+    """The shares of the workers of one machine: claim files and pickled partial indexes
+    in their folder. The index is complete once every share is done and every worker has
+    said it has nothing more to take (``indexed-i``): all of them are there to replay it.
+    A worker that never says so is noticed: worker 0 watches the others (WorkerLost), the
+    others watch worker 0 (it is gone: they stop)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.parent = os.getppid()
+
+    def _path(self, number: int) -> Path:
+        return self.plan.folder / f"share-{number}.pickle"
+
+    def claim(self, number: int) -> bool:
+        try:
+            os.close(os.open(self.plan.folder / f"claim-{number}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return True
+        except FileExistsError:
+            return False
+
+    def done(self, number: int) -> bool:
+        return self._path(number).exists()
+
+    def publish(self, number: int, partial: dict[str, Any]) -> None:
+        part = self._path(number).with_suffix(".part")
+        with open(part, "wb") as out:
+            pickle.dump(partial, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, self._path(number))
+
+    def all_done(self, total: int) -> bool:
+        return (all(self.done(number) for number in range(total))
+                and all((self.plan.folder / f"indexed-{index}").exists() for index in range(self.plan.workers)))
+
+    def wait(self) -> None:
+        plan = self.plan
+        (plan.folder / f"indexed-{plan.index}").touch()  # nothing more to take: this worker waits
+        if plan.index and os.getppid() != self.parent:  # worker 0 is gone
+            raise IndexingStopped()
+        if plan.index == 0 and (lost := _ended(plan.pids)):
+            plan.signal(signal.SIGTERM)  # they would wait for its share for ever
+            raise WorkerLost(f"replay worker {plan.pids.index(lost[0]) + 1} ended (exit status "
+                             f"{lost[1]}) before it had indexed its share of the archives")
+        time.sleep(0.005)
+
+    def partials(self) -> Iterator[dict[str, Any]]:
+        for path in sorted(self.plan.folder.glob("share-*.pickle")):
+            with path.open("rb") as source:
+                yield pickle.load(source)
 
 
 class WorkerLost(Exception):
@@ -134,13 +193,6 @@ def _ended(pids: tuple[int, ...]) -> tuple[int, int] | None:
             code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
             return pid, code
     return None
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
 
 
 def shares(index: ArchiveIndex, share: int) -> list[tuple[int, int, int | None]]:
@@ -171,15 +223,6 @@ def _starts_ours(source: Any) -> bool:
             return first.rec_type == "warcinfo" and is_newscrawl_warcinfo(first.content_stream().read(4096))
     except Exception:  # noqa: BLE001 - warcio on a hostile first record: read whole, where it is said
         return True
-
-
-def _claim(path: Path) -> bool:
-    """Take a share: the first worker to create its claim file has it."""
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        return True
-    except FileExistsError:
-        return False
 
 
 def fork_workers(workers: int) -> tuple[Path, int, list[int]]:

@@ -130,27 +130,28 @@ class Command(ScrapyCrawlCommand):
         if getattr(options, "archives", ()):
             if problem := overwrites_an_archive(self.settings.getdict("FEEDS"), options.archives):
                 self._fail(args, problem, CANT_WRITE_EXIT)
-            if options.workers > 1 and self.settings.getbool("NEWSCRAWL_REPLAY_INCREMENTAL"):
-                self._fail(args, "-a workers replays without the state store: unset NEWSCRAWL_REPLAY_INCREMENTAL")
-            if options.workers > 1 and redis_url(self.settings):
-                self._fail(args, "-a workers shares a replay among the cores of this machine; with REDIS_URL, "
-                                 "start one worker per machine instead")
+            if options.workers > 1:
+                if self.settings.getbool("NEWSCRAWL_REPLAY_INCREMENTAL"):
+                    self._fail(args, "-a workers replays without the state store: unset NEWSCRAWL_REPLAY_INCREMENTAL")
+                if redis_url(self.settings):
+                    self._fail(args, "-a workers shares a replay among the cores of this machine; with REDIS_URL, "
+                                     "start one worker per machine instead")
             self._replay(args)
             if options.workers > 1:
                 self._start_workers(options.workers)
             if not self.settings.getbool("NEWSCRAWL_INCREMENTAL"):
-                if url := redis_url(self.settings):
-                    try:
-                        check_reachable(url)
-                    except ConnectionError as error:
-                        self._fail(args, error, UNAVAILABLE_EXIT)
+                self._check_redis(args)
                 return  # a replay that leaves the store alone runs beside any crawl, unlocked
+        self._check_redis(args)
+        self._take_the_run(args, options)
+
+    def _check_redis(self, args: list[str]) -> None:
+        """Distributed mode: a Redis that does not answer stops the run before it starts."""
         if url := redis_url(self.settings):
             try:
                 check_reachable(url)
             except ConnectionError as error:
                 self._fail(args, error, UNAVAILABLE_EXIT)
-        self._take_the_run(args, options)
 
     def _replay(self, args: list[str]) -> None:
         """A replay (-a archive): its settings (newscrawl/archive/replay.py), its output folder."""

@@ -21,14 +21,12 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from newscrawl.dataset.card import write_card, write_share
-from newscrawl.dataset.folder import BuildFolder
+from newscrawl.dataset.folder import ARTICLES, INDEX, MANIFEST, BuildFolder
 from newscrawl.dataset.inputs import DatasetError, Manifest, input_files, signature, what_changed
 from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, read_part, scan
 from newscrawl.output.columns import LISTS, TYPED_SCHEMA
 
 logger = logging.getLogger(__name__)
-META = "_newscrawl"  # pyarrow, pandas and Spark skip folders starting with "_"
-ARTICLES = "articles"  # the Parquet tree; README.md and urls.csv beside it, never inside
 DATA_FILE = "part-0.parquet"
 ROW_GROUP = 10_000
 # A partition file's columns: every typed column but site, which its folder name gives.
@@ -62,7 +60,7 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
     """Build ``dest`` from the JSONL files in ``sources``, aside, then swap it in whole."""
     files = input_files(sources)
     with BuildFolder(dest) as folder:
-        old = Manifest.read(dest / META / "manifest.json") if folder.previous is not None else None
+        old = Manifest.read(dest / MANIFEST) if folder.previous is not None else None
         new_files, why_full = what_changed(old, files, options.identity())
         if options.full and old is not None:
             new_files, why_full = files, "--full"
@@ -72,7 +70,7 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
         old_keys = _old_keys(dest) if old is not None else KEY_SCHEMA.empty_table()
         winners = choose(pa.concat_tables([old_keys, scanned.key_table()]).unify_dictionaries(), options)
         scanned.keys.clear()
-        touched = _touched(winners, old_keys, old)
+        touched = _touched(winners, old_keys)
         manifest = Manifest(options.identity(), {str(f): signature(f) for f in files}, {})
         kept = sorted(set(old.partitions) - touched) if old else []
         for name in kept:
@@ -115,12 +113,12 @@ def _starts(column: pa.ChunkedArray) -> pa.Array:
 
 def _old_keys(dest: Path) -> pa.Table:
     """The last build's winners, with negative sequence numbers (older than any new row)."""
-    table = feather.read_table(dest / META / "index.arrow")
+    table = feather.read_table(dest / INDEX)
     seq = pa.array(range(-table.num_rows, 0), pa.int64())
     return table.set_column(table.schema.get_field_index(SEQ), SEQ, seq).select(KEY_SCHEMA.names).cast(KEY_SCHEMA)
 
 
-def _touched(winners: pa.Table, old_keys: pa.Table, old: Manifest | None) -> set[str]:
+def _touched(winners: pa.Table, old_keys: pa.Table) -> set[str]:
     """Partitions where a row comes (a new winner) or goes (an old winner that lost)."""
     new = winners.filter(pc.greater_equal(winners.column(SEQ), 0))
     touched = set(pc.unique(new.column(PART)).to_pylist())
@@ -230,11 +228,10 @@ class _Summary:
 
 def _finish(building: Path, manifest: Manifest, winners: pa.Table, options: Options) -> None:
     """The index, the manifest, the card and (with --share) the URL list."""
-    meta = building / META
-    meta.mkdir(parents=True, exist_ok=True)
-    feather.write_feather(winners.select(KEY_SCHEMA.names), meta / "index.arrow", compression="zstd")
+    (building / INDEX).parent.mkdir(parents=True, exist_ok=True)
+    feather.write_feather(winners.select(KEY_SCHEMA.names), building / INDEX, compression="zstd")
     manifest.built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    manifest.write(meta / "manifest.json")
+    manifest.write(building / MANIFEST)
     write_card(building, manifest, options)
     if options.share:
         write_share(building, manifest)

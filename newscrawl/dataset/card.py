@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow.dataset as ds
 
+from newscrawl.dataset.folder import ARTICLES
 from newscrawl.network.identity import __version__
 from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
 
@@ -151,7 +152,7 @@ def _collection(inputs: dict[str, Any]) -> list[str]:
 
 def write_share(folder: Path, manifest: Any) -> None:
     """``urls.csv``: the articles without their texts, in partition order."""
-    dataset = ds.dataset(folder / "articles", format="parquet", partitioning="hive")
+    dataset = ds.dataset(folder / ARTICLES, format="parquet", partitioning="hive")
     with (folder / "urls.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(SHARE_FIELDS)

@@ -20,7 +20,13 @@ from pathlib import Path
 from newscrawl.dataset.inputs import DatasetError
 
 logger = logging.getLogger(__name__)
-MANIFEST = Path("_newscrawl") / "manifest.json"
+# A dataset's layout: the Parquet tree under ARTICLES (README.md and urls.csv beside it,
+# never inside, where readers would take them for data), the build's own files under META
+# (pyarrow, pandas and Spark skip folders starting with "_").
+ARTICLES = "articles"
+META = "_newscrawl"
+MANIFEST = Path(META) / "manifest.json"
+INDEX = Path(META) / "index.arrow"
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 
 

@@ -132,13 +132,12 @@ def _parquet(path: Path, corrections: RunCorrections) -> int:
     import pyarrow.parquet as pq
 
     source = pq.ParquetFile(path)
-    dropped = 0
+    dropped, left_out = 0, pa.array(sorted(corrections.drop), pa.string())
     temporary = path.with_name(path.name + ".fix")
     with pq.ParquetWriter(temporary, source.schema_arrow, compression="zstd") as writer:
         for group in range(source.num_row_groups):
             table = source.read_row_group(group)
-            kept = table.filter(pc.invert(pc.is_in(table.column("url"), value_set=pa.array(sorted(corrections.drop),
-                                                                                             pa.string()))))
+            kept = table.filter(pc.invert(pc.is_in(table.column("url"), value_set=left_out)))
             dropped += table.num_rows - kept.num_rows
             pointed = [corrections.point.get(url, original) for url, original in
                        zip(kept.column("url").to_pylist(), kept.column("duplicate_of").to_pylist())]

@@ -66,3 +66,13 @@ def list_warnings(stats: dict[str, Any]) -> list[str]:
             shown = ", ".join(urls[:3]) + (", …" if len(urls) > 3 else "")
             warnings.append(f"{len(urls)} of {listed} listed article(s) {what}: {shown} (all in the run report)")
     return warnings
+
+
+def list_report(stats: dict[str, Any]) -> dict[str, Any]:
+    """The run report's ``urls_file`` section: how each listed article came back (none
+    without a list)."""
+    if not stats.get("newscrawl/urls_file/listed"):
+        return {}
+    return {"urls_file": {"listed": stats["newscrawl/urls_file/listed"],
+                          "unchanged": stats["newscrawl/urls_file/unchanged"],
+                          "changed": stats.get(CHANGED, []), "gone": stats.get(GONE, [])}}

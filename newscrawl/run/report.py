@@ -25,7 +25,7 @@ from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.output.feeds import feed_path, local_feed_folders
 from newscrawl.output.journal import disk_note
 from newscrawl.run.drift import HISTORY_NAME, Coverage, DriftLimits, append_run, count_fields, drifted, read_history
-from newscrawl.run.listcheck import CHANGED, GONE, list_warnings
+from newscrawl.run.listcheck import list_report, list_warnings
 from newscrawl.run.verdict import (  # noqa: F401 (EXIT_STATUS and judge: imported from here too)
     BLOCKED,
     ERRORS,
@@ -116,9 +116,7 @@ class RunReport:
             "counts": counts_of(stats),
             "coverage": self._coverage(),
             "collected": self._collected(),
-            **({"urls_file": {"listed": stats["newscrawl/urls_file/listed"], "unchanged": stats[
-                "newscrawl/urls_file/unchanged"], "changed": stats.get(CHANGED, []), "gone": stats.get(GONE, [])}}
-               if stats.get("newscrawl/urls_file/listed") else {}),
+            **list_report(stats),
         }
 
     def _collected(self) -> dict[str, Any]:

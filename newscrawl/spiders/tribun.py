@@ -103,11 +103,9 @@ class TribunSpider(Discovery, scrapy.Spider):
             except IndexingStopped:
                 self.logger.warning("Stopped by a signal while reading the archives: nothing is replayed")
                 self.replay, self.stopped_early = ArchiveIndex([]), True
-                if self.workers is not None:
-                    self.workers.stop_others()
             except (WorkerLost, ArchivesDiffer) as error:
                 self.logger.error("%s: nothing is replayed", error)
-                self.replay, self.stopped_early, self.not_indexed = ArchiveIndex([]), "not_indexed", str(error)
+                self.replay, self.not_indexed = ArchiveIndex([]), str(error)
         hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
         self.given_hosts |= hosts
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
@@ -129,11 +127,11 @@ class TribunSpider(Discovery, scrapy.Spider):
     # ---- seeds -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.not_indexed:  # the archives' shared index could not be built: exit 4
+            self.crawler.stats.set_value("newscrawl/replay/not_indexed", self.not_indexed)
+            raise CloseSpider("not_indexed")
         if self.stopped_early:
-            # Interrupted before the crawl began (exit 6), or the shared index failed (exit 4).
-            if self.not_indexed:
-                self.crawler.stats.set_value("newscrawl/replay/not_indexed", self.not_indexed)
-            raise CloseSpider("shutdown" if self.stopped_early is True else self.stopped_early)
+            raise CloseSpider("shutdown")  # interrupted before the crawl began: exit 6
         frontier = SharedFrontier.of(self.crawler)
         if frontier is not None and not frontier.claim_seeding():
             return  # distributed mode: another worker seeded this crawl
