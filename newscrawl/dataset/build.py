@@ -234,4 +234,4 @@ def _finish(building: Path, manifest: Manifest, winners: pa.Table, options: Opti
     manifest.write(building / MANIFEST)
     write_card(building, manifest, options)
     if options.share:
-        write_share(building, manifest)
+        write_share(building)

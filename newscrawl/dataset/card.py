@@ -150,14 +150,13 @@ def _collection(inputs: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_share(folder: Path, manifest: Any) -> None:
+def write_share(folder: Path) -> None:
     """``urls.csv``: the articles without their texts, in partition order."""
     dataset = ds.dataset(folder / ARTICLES, format="parquet", partitioning="hive")
     with (folder / "urls.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(SHARE_FIELDS)
-        columns = [c for c in SHARE_FIELDS] + ["published_at_offset"]
-        for batch in dataset.to_batches(columns=columns):
+        for batch in dataset.to_batches(columns=[*SHARE_FIELDS, "published_at_offset"]):
             for row in batch.to_pylist():
                 row = iso_dates(row)
                 writer.writerow([row[name] for name in SHARE_FIELDS])

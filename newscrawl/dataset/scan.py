@@ -41,7 +41,6 @@ class Scan:
     runs: list[SpillRun] = field(default_factory=list)
     keys: list[pa.Table] = field(default_factory=list)
     rows: int = 0
-    files: int = 0
 
     def key_table(self) -> pa.Table:
         return pa.concat_tables(self.keys) if self.keys else KEY_SCHEMA.empty_table()
@@ -64,7 +63,6 @@ def scan(files: list[Path], spill: Path, chunk_bytes: int = 32 << 20, block_byte
             if size >= chunk_bytes:
                 result.runs.append(_spill(chunk, spill / f"run-{len(result.runs):05d}.arrow"))
                 chunk, size = [], 0
-        result.files += 1
     if chunk:
         result.runs.append(_spill(chunk, spill / f"run-{len(result.runs):05d}.arrow"))
     return result
