@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from scrapy.settings import BaseSettings, Settings
 
+from newscrawl.addons import leave_out_disabled
 from newscrawl.items import ARTICLE_FIELDS
 from tests.conftest import run_crawl
 from tests.fixture_site import FIXTURE_ROOT, FixtureSite
@@ -186,3 +188,22 @@ def test_component_paths_from_before_the_folders_still_work(site, tmp_path):
     assert run.returncode == 0, run.stderr
     assert len(run.items()) == 1
     assert not list((tmp_path / "output").rglob("*.report.json")) and "newscrawl/verdict" not in run.stats
+
+
+def test_scrapy_components_off_by_their_own_setting_are_not_loaded_until_it_is_on():
+    """RemoteControl and TelnetConsole are off in settings.py; cookies are on in a live
+    crawl: what a user turns on with -s is loaded as before."""
+    def base(**overrides) -> tuple[BaseSettings, BaseSettings]:
+        settings = Settings()
+        settings.setmodule("newscrawl.settings", priority="project")
+        settings.setdict(overrides, priority="cmdline")
+        leave_out_disabled(settings)
+        return settings["EXTENSIONS_BASE"], settings["DOWNLOADER_MIDDLEWARES_BASE"]
+
+    extensions, middlewares = base()
+    assert not {"scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"} & set(extensions)
+    assert {"scrapy.extensions.corestats.CoreStats", "scrapy.extensions.feedexport.FeedExporter"} <= set(extensions)
+    assert "scrapy.downloadermiddlewares.cookies.CookiesMiddleware" in middlewares
+    extensions, middlewares = base(REMOTE_CONTROL_ENABLED=True, TELNETCONSOLE_ENABLED=True, COOKIES_ENABLED=False)
+    assert {"scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"} <= set(extensions)
+    assert "scrapy.downloadermiddlewares.cookies.CookiesMiddleware" not in middlewares

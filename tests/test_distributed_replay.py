@@ -8,8 +8,11 @@ captured twice, the draft first.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -35,9 +38,14 @@ def start(workdir: Path, folder: Path, redis_url: str, name: str, *extra: str) -
                             stderr=subprocess.PIPE, text=True)
 
 
-def test_three_workers_replay_a_multi_file_archive_each_article_once(archives, redis_url, tmp_path):
-    alone = run_crawl(tmp_path / "alone", "-a", f"archive={archives}")
-    assert alone.returncode == 0, alone.stderr
+@pytest.fixture(scope="module")
+def alone(archives, tmp_path_factory):
+    run = run_crawl(tmp_path_factory.mktemp("alone"), "-a", f"archive={archives}")
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+def test_three_workers_replay_a_multi_file_archive_each_article_once(archives, alone, redis_url, tmp_path):
     copies = []
     for n in range(3):  # "copied to each machine": another path, the same files
         copies.append(tmp_path / f"machine{n}" / "captures")
@@ -57,6 +65,33 @@ def test_three_workers_replay_a_multi_file_archive_each_article_once(archives, r
     stats = [json.loads((d / "stats.json").read_text()) for d in dirs]
     assert all(s["newscrawl/replay/records"] == alone.stats["newscrawl/replay/records"] for s in stats)
     assert not list(redis.Redis.from_url(redis_url).scan_iter("newscrawl:tribun:*"))  # the last one cleared
+
+
+def test_a_share_whose_worker_was_killed_mid_share_is_indexed_by_another(archives, alone, redis_url, tmp_path):
+    """Worker A is killed (SIGKILL) while it holds the claim of a share it has not finished:
+    its claim expires (NEWSCRAWL_WORKER_TTL, 2 s here) and worker B, started after, indexes
+    that share itself and replays the whole archive."""
+    server = redis.Redis.from_url(redis_url)
+    tiny = ["-s", "NEWSCRAWL_REPLAY_SHARE=1024"]  # many shares: A is caught holding one
+    a = start(tmp_path / "a", archives, redis_url, "a", *tiny)
+    claims = "newscrawl:tribun:replay:claim:*"
+    while not any(server.scan_iter(claims)) and a.poll() is None:
+        time.sleep(0.001)  # A is starting
+    unfinished = set()
+    while not unfinished and a.poll() is None:
+        os.kill(a.pid, signal.SIGSTOP)  # frozen, as at the moment of a kill
+        claimed = {int(key.rsplit(b":", 1)[1]) for key in server.scan_iter(claims)}
+        unfinished = claimed - {int(n) for n in server.smembers("newscrawl:tribun:replay:done")}
+        os.kill(a.pid, signal.SIGKILL if unfinished else signal.SIGCONT)
+        time.sleep(0.001)
+    a.communicate(timeout=30)
+    assert unfinished, "worker A ended before it could be caught mid-share"
+    b = start(tmp_path / "b", archives, redis_url, "b", *tiny)
+    _, error = b.communicate(timeout=120)
+    assert b.returncode == 0, error
+    assert essence(finalized_items(tmp_path / "b")) == essence(alone.items())  # A's share included
+    stats = json.loads((tmp_path / "b" / "stats.json").read_text())
+    assert stats["newscrawl/replay/records"] == alone.stats["newscrawl/replay/records"]
 
 
 def test_a_worker_given_other_archives_is_refused_in_one_line(archives, redis_url, tmp_path):

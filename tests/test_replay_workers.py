@@ -13,13 +13,15 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from newscrawl.archive.workers import Plan
 from tests.chaos import chaos_settings
-from tests.conftest import crawl_command, crawl_env, run_crawl
+from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
 from tests.test_foreign_archives import BERAS, KPK, PSBB, CommonCrawlLike, page
 
 BEKASI = "www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"
@@ -86,9 +88,25 @@ def test_workers_export_what_one_process_does_each_article_once(archives, alone,
                 "newscrawl/replay/responses", "newscrawl/articles/fetched"):
         assert run.stats.get(key) == alone.stats.get(key), key
     assert run.stats["newscrawl/workers"] == workers and run.stats["newscrawl/verdict"] == "ok"
+    dealt = run.stats["newscrawl/workers/exported"]
+    assert len(dealt) == workers and sum(dealt) == 5
     report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
     assert report["verdict"] == "ok" and report["counts"]["exported"] == 5
     assert marker not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout  # none left
+
+
+def test_each_worker_takes_the_next_article_no_other_has_taken(tmp_path):
+    """The deal (Plan.share): a worker that asks more often gets more articles; every article
+    goes to exactly one worker, with its later URLs (another variant of the same article)."""
+    urls = [f"https://www.tribunnews.com/nasional/2020/05/04/artikel-{n}" for n in range(8)]
+    urls.insert(3, "https://m.tribunnews.com/nasional/2020/05/04/artikel-0?utm_source=x")  # article 0 again
+    fast, slow = Plan(0, 2, tmp_path).share(urls), Plan(1, 2, tmp_path).share(urls)
+    taken = {"fast": [next(fast), next(fast), next(fast)], "slow": [next(slow)]}
+    taken["fast"] += list(fast)
+    taken["slow"] += list(slow)
+    assert taken["fast"][:4] == [urls[0], urls[1], urls[2], urls[3]]  # articles 0, 1, 2, then 0's variant
+    assert taken["slow"] == [urls[4]]  # article 3: the next one no worker had taken
+    assert sorted(taken["fast"] + taken["slow"]) == sorted(urls)  # each once
 
 
 def children_of(pid: int) -> list[int]:
@@ -169,3 +187,25 @@ def test_a_signal_to_the_replay_stops_every_worker(tmp_path):
     assert crawl.returncode == 6, stderr
     assert "INTERRUPTED (exit status 6)" in stderr
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+# What a replay never asks for, whose import alone cost its start 170 ms (README "Replay on
+# every core": the start-up is the part no worker shares): the remote-control extension's
+# web server (off in every run), the cookie jar's public-suffix list, the HTTP handler.
+NEVER_USED = ("aiohttp", "tldextract", "scrapy.core.downloader.handlers.http11")
+PROBE = f"""
+import json, sys
+from scrapy.cmdline import execute
+try:
+    execute(["scrapy", "crawl", "tribun", *sys.argv[1:]])
+except SystemExit as end:
+    print(json.dumps({{"status": end.code, "imported": [m for m in {NEVER_USED!r} if m in sys.modules]}}))
+"""
+
+
+def test_a_replay_starts_without_importing_what_it_never_uses(archives, alone, tmp_path):
+    done = subprocess.run([sys.executable, "-c", PROBE, "-a", f"archive={archives}", "-a", "workers=2"],
+                          cwd=tmp_path, env=crawl_env(), capture_output=True, text=True, timeout=120)
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe == {"status": 0, "imported": []}, done.stderr
+    assert essence(finalized_items(tmp_path)) == essence(alone.items())  # the same replay, all of it

@@ -10,8 +10,9 @@ lack is an error for that request only (``NotInArchive``, counted): the article 
 out as it would live with that page failed, ``complete: false``. Nothing goes to the
 network: the middleware answers every request itself.
 
-``replay_settings`` is what a replay changes: no robots.txt, no waits, no retries (an
-archive answers the same every time), no new archive, and, unless
+``replay_settings`` is what a replay changes: no robots.txt, no waits, no retries, no
+cookies (an archive answers the same every time), no new archive, no HTTP download
+handler (none is asked), and, unless
 ``NEWSCRAWL_REPLAY_INCREMENTAL`` is on, no store of exported articles.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import signal
 import threading
 import zlib
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from scrapy import Request
@@ -30,8 +32,12 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-from newscrawl.archive.index import ArchiveIndex
+from newscrawl.archive.index import ArchiveIndex, IndexingStopped
+from newscrawl.archive.shared_index import ArchivesDiffer, WorkerLost, read_distributed, read_shared
+from newscrawl.archive.workers import Plan
+from newscrawl.config import redis_url, worker_name
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED
+from newscrawl.dedup.redis_store import connect
 
 logger = logging.getLogger(__name__)
 REPLAY = {
@@ -43,6 +49,7 @@ REPLAY = {
     "RETRY_ENABLED": False,
     "HTTPCACHE_ENABLED": False,
     "NEWSCRAWL_ARCHIVE": False,
+    "COOKIES_ENABLED": False,  # the archive answers the same with or without them
 }
 
 
@@ -77,11 +84,43 @@ def signals_stop() -> Iterator[Callable[[], bool]]:
             signal.signal(number, old)
 
 
+def read_archives(files: list[Path], hosts: frozenset[str], settings: BaseSettings, plan: Plan | None,
+                  spider_name: str) -> tuple[ArchiveIndex, bool, str | None]:
+    """A replay's index of the archives: read by this process alone, with the other
+    ``-a workers`` of this machine (``plan``), or with the workers of other machines through
+    Redis (REDIS_URL); then whether a signal stopped the reading, and why a shared index
+    could not be built. Either way nothing is replayed: the index is empty."""
+    logger.info("Reading %d archive file(s)", len(files))
+    max_size = settings.getint("DOWNLOAD_MAXSIZE")
+    with signals_stop() as stopping:
+        try:
+            if plan is not None:
+                index = read_shared(files, hosts, max_size, stopping, plan)
+            elif url := redis_url(settings):
+                index = read_distributed(files, hosts, max_size, stopping, connect(url), f"newscrawl:{spider_name}",
+                                         worker_name(settings), settings.getint("NEWSCRAWL_REPLAY_SHARE"),
+                                         settings.getfloat("NEWSCRAWL_WORKER_TTL"))
+            else:
+                index = ArchiveIndex.read(files, hosts, max_size, stopping)
+            if stopping():  # it came after the last record
+                raise IndexingStopped()
+            return index, False, None
+        except IndexingStopped:
+            logger.warning("Stopped by a signal while reading the archives: nothing is replayed")
+            return ArchiveIndex([]), True, None
+        except (WorkerLost, ArchivesDiffer) as error:
+            logger.error("%s: nothing is replayed", error)
+            return ArchiveIndex([]), False, str(error)
+
+
 def replay_settings(settings: BaseSettings) -> None:
     """Make ``settings`` those of a replay (above settings.py, below ``-s``)."""
     for name, value in REPLAY.items():
         settings.set(name, value, priority="spider")
     settings.set("NEWSCRAWL_INCREMENTAL", settings.getbool("NEWSCRAWL_REPLAY_INCREMENTAL"), priority="spider")
+    handlers = settings["DOWNLOAD_HANDLERS"]
+    for scheme in ("http", "https"):  # ReplayMiddleware answers every request: 50 ms of imports saved
+        handlers.set(scheme, None, priority="spider")
     if (settings.getpriority("FEEDS") or 0) <= SETTINGS_PRIORITIES["project"]:  # not -o/-O's
         settings.set("FEEDS", {settings.get("NEWSCRAWL_REPLAY_FEED"): {"format": "jsonlines", "encoding": "utf-8"}},
                      priority="spider")

@@ -1,27 +1,166 @@
-"""A replay on several machines (``-a archive=`` with ``REDIS_URL``): the archive index,
-built once by all workers together and shared through Redis.
+"""The archive index of a replay, built once by its workers together: each takes the next
+share of the archives no other has taken, indexes it, and leaves what it found on a board;
+when every share is done, every worker absorbs them all (index_together), so every worker
+holds the index of all the archives and an article whose pages sit in different files is
+found whole by any of them.
 
-Every worker is given the same archive files (a shared folder, or copies at any path on
-each machine: files are known by name and size, not by path). The archives are cut into
-the shares of a replay on one machine (newscrawl/archive/workers.py, index_together); a
-worker claims a share in Redis (``SET NX`` with an expiry: a worker killed mid-share loses its claim and
-another takes the share again), indexes it, and leaves what it found there (a pickled
-partial index per share). When every share is done, each worker absorbs them all: every
-worker holds the index of all the archives, and replays from its own copy of the files
-whatever requests the shared frontier hands it. A worker that joins later finds the
-shares done and reads them at once.
+- On one machine (``-a workers``, newscrawl/archive/workers.py): FolderBoard, claim files
+  and pickled partial indexes in the workers' folder (read_shared).
+- On several machines (``-a archive=`` with ``REDIS_URL``): RedisBoard (read_distributed).
+  Every worker is given the same archive files (a shared folder, or copies at any path on
+  each machine: files are known by name and size, not by path). A worker claims a share in
+  Redis (``SET NX`` with an expiry: a worker killed mid-share loses its claim and another
+  takes the share again) and leaves a pickled partial index per share there. A worker that
+  joins later finds the shares done and reads them at once; each then replays from its own
+  copy of the files whatever requests the shared frontier hands it.
 """
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import signal
 import time
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from newscrawl.archive.index import ArchiveIndex
-from newscrawl.archive.records import sources_of
-from newscrawl.archive.workers import index_together
+from newscrawl.archive.index import ArchiveIndex, IndexingStopped
+from newscrawl.archive.records import is_newscrawl_warcinfo, sources_of
+from newscrawl.archive.workers import Plan
+
+
+def read_shared(files: list[Path], hosts: frozenset[str], max_size: int, stop: Callable[[], bool],
+                plan: Plan) -> ArchiveIndex:
+    """The index of all the archives, built with the other workers of this machine."""
+    index = ArchiveIndex(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
+    return index_together(index, plan.share_bytes, FolderBoard(plan))
+
+
+def index_together(index: ArchiveIndex, share_bytes: int, board: Any) -> ArchiveIndex:
+    """The index of all the archives, built by workers that each take the next share no
+    other has taken on ``board`` (FolderBoard on one machine, RedisBoard on several) and leave what they found there; then every worker absorbs every share.
+
+    ``board`` answers ``claim(n)``, ``done(n)``, ``publish(n, partial)``, ``all_done(total)``,
+    ``wait()`` (a moment, or an exception when waiting is hopeless) and ``partials()``.
+    """
+    plan = shares(index, share_bytes)
+    while not board.all_done(len(plan)):
+        took = False
+        for number, (source, start, end) in enumerate(plan):
+            if index.stop is not None and index.stop():
+                raise IndexingStopped()
+            if board.done(number) or not board.claim(number):
+                continue
+            part = ArchiveIndex(index.sources, index.hosts, index.max_size, index.stop)
+            part.scan_range(source, start, end)
+            board.publish(number, part.partial())
+            took = True
+        if not took:
+            board.wait()  # the others' shares are still being indexed
+    for partial in board.partials():
+        index.absorb(partial)
+    index.choose()
+    return index
+
+
+class FolderBoard:
+    """The shares of the workers of one machine: claim files and pickled partial indexes
+    in their folder. The index is complete once every share is done and every worker has
+    said it has nothing more to take (``indexed-i``): all of them are there to replay it.
+    A worker that never says so is noticed: worker 0 watches the others (WorkerLost), the
+    others watch worker 0 (it is gone: they stop)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.parent = os.getppid()
+
+    def _path(self, number: int) -> Path:
+        return self.plan.folder / f"share-{number}.pickle"
+
+    def claim(self, number: int) -> bool:
+        try:
+            os.close(os.open(self.plan.folder / f"claim-{number}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return True
+        except FileExistsError:
+            return False
+
+    def done(self, number: int) -> bool:
+        return self._path(number).exists()
+
+    def publish(self, number: int, partial: dict[str, Any]) -> None:
+        part = self._path(number).with_suffix(".part")
+        with open(part, "wb") as out:
+            pickle.dump(partial, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, self._path(number))
+
+    def all_done(self, total: int) -> bool:
+        return (all(self.done(number) for number in range(total))
+                and all((self.plan.folder / f"indexed-{index}").exists() for index in range(self.plan.workers)))
+
+    def wait(self) -> None:
+        plan = self.plan
+        (plan.folder / f"indexed-{plan.index}").touch()  # nothing more to take: this worker waits
+        if plan.index and os.getppid() != self.parent:  # worker 0 is gone
+            raise IndexingStopped()
+        if plan.index == 0 and (lost := _ended(plan.pids)):
+            plan.signal(signal.SIGTERM)  # they would wait for its share for ever
+            raise WorkerLost(f"replay worker {plan.pids.index(lost[0]) + 1} ended (exit status "
+                             f"{lost[1]}) before it had indexed its share of the archives")
+        time.sleep(0.005)
+
+    def partials(self) -> Iterator[dict[str, Any]]:
+        for path in sorted(self.plan.folder.glob("share-*.pickle")):
+            with path.open("rb") as source:
+                yield pickle.load(source)
+
+
+class WorkerLost(Exception):
+    """A replay worker ended before sharing its part of the index: nothing can be replayed whole."""
+
+
+def _ended(pids: tuple[int, ...]) -> tuple[int, int] | None:
+    """(pid, exit status) of a worker that has ended, left unreaped (WNOWAIT) for the
+    crawl command to reap; None while all run."""
+    for pid in pids:
+        try:
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            continue
+        if info is not None:
+            code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+            return pid, code
+    return None
+
+
+def shares(index: ArchiveIndex, share: int) -> list[tuple[int, int, int | None]]:
+    """The archives cut into shares of ``share`` bytes, (source, start, end), the same list in
+    every worker. A worker takes the next share no other has taken: the first worker
+    started takes more, none waits for another's last file. A source that starts with a
+    newscrawl warcinfo (our own archive: its records scoped by it, a local mirror's host
+    included) is one share."""
+    out: list[tuple[int, int, int | None]] = []
+    for number, source in enumerate(index.sources):
+        try:
+            size = source.size()
+        except (OSError, KeyError, zipfile.BadZipFile):
+            size = 0  # read whole: its error is said where it is read
+        if size <= share or _starts_ours(source):
+            out.append((number, 0, None))
+            continue
+        out += [(number, start, start + share if start + share < size else None) for start in range(0, size, share)]
+    return out
+
+
+def _starts_ours(source: Any) -> bool:
+    from warcio.archiveiterator import ArchiveIterator
+
+    try:
+        with source.open() as stream:
+            first = next(iter(ArchiveIterator(stream)))
+            return first.rec_type == "warcinfo" and is_newscrawl_warcinfo(first.content_stream().read(4096))
+    except Exception:  # noqa: BLE001 - warcio on a hostile first record: read whole, where it is said
+        return True
 
 
 class ArchivesDiffer(Exception):

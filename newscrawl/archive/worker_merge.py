@@ -49,8 +49,9 @@ class WorkerMerge:
         self.merged = True
         statuses = self._wait()
         stats = self.crawler.stats
-        failed = []
+        failed, exported = [], [stats.get_value("item_scraped_count", 0)]
         for index, status in enumerate(statuses, start=1):
+            exported.append(0)
             if status is not None:  # it ended without its stats: its output is not final
                 failed.append(f"worker {index} exit status {status}")
                 continue
@@ -58,9 +59,11 @@ class WorkerMerge:
             for item in self._items(index):  # counted in item_scraped_count by Scrapy's CoreStats
                 self.crawler.signals.send_catch_log(signal=signals.item_scraped, item=item, response=None,
                                                     spider=spider)
+                exported[index] += 1
         if failed:
             stats.set_value("newscrawl/workers/failed", failed)
         stats.set_value("newscrawl/workers", self.plan.workers)
+        stats.set_value("newscrawl/workers/exported", exported)  # how the articles were dealt
 
     def _wait(self) -> list[int]:
         """Each worker's exit status. The reactor waits with this process: a SIGINT or

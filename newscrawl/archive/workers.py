@@ -7,11 +7,12 @@ NEWSCRAWL_WORKER_INDEX, NEWSCRAWL_WORKERS_DIR: a folder of their own). Then, in 
 1. **Index a share**: the archives are cut into shares of NEWSCRAWL_REPLAY_SHARE bytes;
    each worker takes the next share no other has taken (a claim file), indexes it, and
    leaves what it found in the folder (``share-n.pickle``); it waits for the others' and
-   absorbs them all (index_together): every worker then holds the same index of all the archives, so an article
-   whose pages sit in different files is found whole by any worker.
-2. **Replay a share**: every N-th article, by canonical page-1 URL in archive order. An
-   article and all its pages and versions belong to one worker: each is exported once, its
-   versions in capture order, as in one process.
+   absorbs them all (newscrawl/archive/shared_index.py: read_shared, FolderBoard).
+2. **Replay, an article at a time**: each worker takes the next article (by canonical
+   page-1 URL in archive order) no other has taken, whenever it has room for one (Plan.share;
+   the spider asks once its scheduler is empty), so a worker on a slower core takes fewer.
+   An article and all its pages and versions belong to one worker: each is exported once,
+   its versions in capture order, as in one process.
 3. **One output**: workers 1..N-1 write JSON Lines and their stats into the folder; worker 0,
    when its own share is done, waits for them and passes their articles through its own
    feeds (any format, committed as usual) and their counts into its own stats, which its
@@ -20,23 +21,21 @@ NEWSCRAWL_WORKER_INDEX, NEWSCRAWL_WORKERS_DIR: a folder of their own). Then, in 
 """
 from __future__ import annotations
 
-import logging
+import fcntl
 import os
-import pickle
 import signal
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-from newscrawl.archive.index import ArchiveIndex, IndexingStopped
-from newscrawl.archive.records import is_newscrawl_warcinfo, sources_of
+from scrapy import signals
+from scrapy.utils.asyncio import sleep
+
 from newscrawl.network.urls import canonical_url
 
-logger = logging.getLogger(__name__)
 # Counted once per index, the same in every worker: not summed over the workers.
 INDEX_STATS = ("newscrawl/replay/records", "newscrawl/replay/urls", "newscrawl/replay/other_hosts",
                "newscrawl/replay/truncated", "newscrawl/replay/unresolved_revisits", "newscrawl/replay/too_large",
@@ -75,154 +74,57 @@ class Plan:
                 pass
 
     def share(self, urls: Iterable[str]) -> Iterator[str]:
-        """This worker's share of the articles: every N-th, counting each article once
-        (by its canonical page-1 URL) in the order every worker sees the same. An article
-        and all its pages and versions go to one worker; the shares differ by one at most."""
+        """This worker's articles: it takes the next article no worker has taken each time
+        it asks for one (a ticket: take_ticket), so a worker on a slower core takes fewer.
+        Every worker walks the same articles in the same order, each counted once by its
+        canonical page-1 URL; an article and all its pages and versions go to one worker."""
         seen: set[str] = set()
+        ticket = -1
         for url in urls:
             article = canonical_url(url)
             if article in seen:
                 if article in self._mine:
                     yield url
                 continue
+            number = len(seen)
             seen.add(article)
-            if len(seen) % self.workers == (self.index + 1) % self.workers:
+            if ticket < number:  # asked for the next article of its own: take one
+                ticket = self.take_ticket()
+            if ticket == number:
                 self._mine.add(article)
                 yield url
 
-
-def read_shared(files: list[Path], hosts: frozenset[str], max_size: int, stop: Callable[[], bool],
-                plan: Plan) -> ArchiveIndex:
-    """The index of all the archives, built with the other workers of this machine."""
-    index = ArchiveIndex(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
-    return index_together(index, plan.share_bytes, FolderBoard(plan))
-
-
-def index_together(index: ArchiveIndex, share_bytes: int, board: Any) -> ArchiveIndex:
-    """The index of all the archives, built by workers that each take the next share no
-    other has taken on ``board`` (FolderBoard on one machine, shared_index.RedisBoard on
-    several) and leave what they found there; then every worker absorbs every share.
-
-    ``board`` answers ``claim(n)``, ``done(n)``, ``publish(n, partial)``, ``all_done(total)``,
-    ``wait()`` (a moment, or an exception when waiting is hopeless) and ``partials()``.
-    """
-    plan = shares(index, share_bytes)
-    while not board.all_done(len(plan)):
-        took = False
-        for number, (source, start, end) in enumerate(plan):
-            if index.stop is not None and index.stop():
-                raise IndexingStopped()
-            if board.done(number) or not board.claim(number):
-                continue
-            part = ArchiveIndex(index.sources, index.hosts, index.max_size, index.stop)
-            part.scan_range(source, start, end)
-            board.publish(number, part.partial())
-            took = True
-        if not took:
-            board.wait()  # the others' shares are still being indexed
-    for partial in board.partials():
-        index.absorb(partial)
-    index.choose()
-    return index
-
-
-class FolderBoard:
-    """The shares of the workers of one machine: claim files and pickled partial indexes
-    in their folder. The index is complete once every share is done and every worker has
-    said it has nothing more to take (``indexed-i``): all of them are there to replay it.
-    A worker that never says so is noticed: worker 0 watches the others (WorkerLost), the
-    others watch worker 0 (it is gone: they stop)."""
-
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
-        self.parent = os.getppid()
-
-    def _path(self, number: int) -> Path:
-        return self.plan.folder / f"share-{number}.pickle"
-
-    def claim(self, number: int) -> bool:
+    def take_ticket(self) -> int:
+        """The next article number no worker has taken: a counter in the workers' folder,
+        under an exclusive lock (closing the file releases it)."""
+        fd = os.open(self.folder / "tickets", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            os.close(os.open(self.plan.folder / f"claim-{number}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            return True
-        except FileExistsError:
-            return False
-
-    def done(self, number: int) -> bool:
-        return self._path(number).exists()
-
-    def publish(self, number: int, partial: dict[str, Any]) -> None:
-        part = self._path(number).with_suffix(".part")
-        with open(part, "wb") as out:
-            pickle.dump(partial, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(part, self._path(number))
-
-    def all_done(self, total: int) -> bool:
-        return (all(self.done(number) for number in range(total))
-                and all((self.plan.folder / f"indexed-{index}").exists() for index in range(self.plan.workers)))
-
-    def wait(self) -> None:
-        plan = self.plan
-        (plan.folder / f"indexed-{plan.index}").touch()  # nothing more to take: this worker waits
-        if plan.index and os.getppid() != self.parent:  # worker 0 is gone
-            raise IndexingStopped()
-        if plan.index == 0 and (lost := _ended(plan.pids)):
-            plan.signal(signal.SIGTERM)  # they would wait for its share for ever
-            raise WorkerLost(f"replay worker {plan.pids.index(lost[0]) + 1} ended (exit status "
-                             f"{lost[1]}) before it had indexed its share of the archives")
-        time.sleep(0.005)
-
-    def partials(self) -> Iterator[dict[str, Any]]:
-        for path in sorted(self.plan.folder.glob("share-*.pickle")):
-            with path.open("rb") as source:
-                yield pickle.load(source)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            number = int.from_bytes(os.pread(fd, 8, 0), "big")
+            os.pwrite(fd, (number + 1).to_bytes(8, "big"), 0)
+            return number
+        finally:
+            os.close(fd)
 
 
-class WorkerLost(Exception):
-    """A replay worker ended before sharing its part of the index: nothing can be replayed whole."""
+class Pace:
+    """When a worker takes its next article (Plan.share): once it can start it, its
+    scheduler empty and its engine with room. Scrapy reads a spider's start() at once
+    otherwise, and the first worker would take every article."""
 
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.scheduler_empty = False
+        crawler.signals.connect(self._empty, signal=signals.scheduler_empty)
 
-def _ended(pids: tuple[int, ...]) -> tuple[int, int] | None:
-    """(pid, exit status) of a worker that has ended, left unreaped (WNOWAIT) for the
-    crawl command to reap; None while all run."""
-    for pid in pids:
-        try:
-            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            continue
-        if info is not None:
-            code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
-            return pid, code
-    return None
+    def _empty(self) -> None:
+        self.scheduler_empty = True
 
-
-def shares(index: ArchiveIndex, share: int) -> list[tuple[int, int, int | None]]:
-    """The archives cut into shares of ``share`` bytes, (source, start, end), the same list in
-    every worker. A worker takes the next share no other has taken: the first worker
-    started takes more, none waits for another's last file. A source that starts with a
-    newscrawl warcinfo (our own archive: its records scoped by it, a local mirror's host
-    included) is one share."""
-    out: list[tuple[int, int, int | None]] = []
-    for number, source in enumerate(index.sources):
-        try:
-            size = source.size()
-        except (OSError, KeyError, zipfile.BadZipFile):
-            size = 0  # read whole: its error is said where it is read
-        if size <= share or _starts_ours(source):
-            out.append((number, 0, None))
-            continue
-        out += [(number, start, start + share if start + share < size else None) for start in range(0, size, share)]
-    return out
-
-
-def _starts_ours(source: Any) -> bool:
-    from warcio.archiveiterator import ArchiveIterator
-
-    try:
-        with source.open() as stream:
-            first = next(iter(ArchiveIterator(stream)))
-            return first.rec_type == "warcinfo" and is_newscrawl_warcinfo(first.content_stream().read(4096))
-    except Exception:  # noqa: BLE001 - warcio on a hostile first record: read whole, where it is said
-        return True
+    async def room(self) -> None:
+        engine = self.crawler.engine
+        self.scheduler_empty = False
+        while engine.running and (not self.scheduler_empty or engine.needs_backout()):
+            await sleep(0.001)
 
 
 def fork_workers(workers: int) -> tuple[Path, int, list[int]]:

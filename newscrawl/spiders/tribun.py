@@ -17,17 +17,13 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from newscrawl.archive.index import IndexingStopped
 from newscrawl.archive.records import warc_moment
-from newscrawl.archive.replay import ArchiveIndex, replay_settings, signals_stop
-from newscrawl.archive.shared_index import ArchivesDiffer, read_distributed
-from newscrawl.archive.workers import Plan, WorkerLost, read_shared
-from newscrawl.config import redis_url, worker_name
+from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_settings
+from newscrawl.archive.workers import Pace, Plan
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
-from newscrawl.dedup.redis_store import connect
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
 from newscrawl.network.sites import NETWORK_DOMAINS, may_request, sitemap_urls
@@ -54,6 +50,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
         self.workers: Plan | None = None  # this process's share of a replay (-a workers)
+        self.pace: Pace | None = None  # when it takes its next article (-a workers)
         self.not_indexed: str | None = None  # why the archives' shared index could not be built
         self.stopped_early = False  # a signal came while the archives were read
 
@@ -73,6 +70,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         if spider.options.archives:
             replay_settings(settings)  # the crawl command did already; other runners too
             spider.workers = Plan.from_settings(settings)
+            if spider.workers is not None:
+                spider.pace = Pace(crawler)
             spider._read_archives()
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
@@ -83,29 +82,8 @@ class TribunSpider(Discovery, scrapy.Spider):
     def _read_archives(self) -> None:
         """A replay: index the archives, and allow the hosts of their articles (as a live
         run allows its ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
-        self.logger.info("Reading %d archive file(s)", len(self.options.archives))
-        with signals_stop() as stopping:
-            try:
-                settings = self.crawler.settings
-                max_size = settings.getint("DOWNLOAD_MAXSIZE")
-                if self.workers is not None:  # -a workers: this process indexes its share
-                    self.replay = read_shared(list(self.options.archives), self.given_hosts, max_size, stopping,
-                                              self.workers)
-                elif url := redis_url(settings):  # several machines: the index built together
-                    self.replay = read_distributed(
-                        list(self.options.archives), self.given_hosts, max_size, stopping, connect(url),
-                        f"newscrawl:{self.name}", worker_name(settings), settings.getint("NEWSCRAWL_REPLAY_SHARE"),
-                        settings.getfloat("NEWSCRAWL_WORKER_TTL"))
-                else:
-                    self.replay = ArchiveIndex.read(list(self.options.archives), self.given_hosts, max_size, stopping)
-                if stopping():  # it came after the last record
-                    raise IndexingStopped()
-            except IndexingStopped:
-                self.logger.warning("Stopped by a signal while reading the archives: nothing is replayed")
-                self.replay, self.stopped_early = ArchiveIndex([]), True
-            except (WorkerLost, ArchivesDiffer) as error:
-                self.logger.error("%s: nothing is replayed", error)
-                self.replay, self.not_indexed = ArchiveIndex([]), str(error)
+        self.replay, self.stopped_early, self.not_indexed = read_archives(
+            list(self.options.archives), self.given_hosts, self.crawler.settings, self.workers, self.name)
         hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
         self.given_hosts |= hosts
         self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
@@ -139,6 +117,8 @@ class TribunSpider(Discovery, scrapy.Spider):
             request.meta[ENTRY] = True
             self._count("entry_points/requested")
             yield request
+            if self.pace is not None:  # -a workers: the next article when this one can start it
+                await self.pace.room()
 
     def _seeds(self) -> Iterator[scrapy.Request]:
         if self.options.urls:
