@@ -27,6 +27,7 @@ from newscrawl.archive.records import (
     is_newscrawl_warcinfo,
     next_record_start,
     printable,
+    read_record,
     sources_of,
     url_key,
     warc_moment,
@@ -34,10 +35,6 @@ from newscrawl.archive.records import (
 from newscrawl.network.sites import is_network_host
 
 logger = logging.getLogger(__name__)
-# Payload headers that describe the bytes as transferred: the payload is handed over
-# de-chunked. Content-Encoding stays: Scrapy decodes gzip, deflate, br and zstd as it does
-# live (warcio's own brotli decoding fails with brotli 1.2), within DOWNLOAD_MAXSIZE.
-TRANSFER_HEADERS = frozenset({"transfer-encoding", "content-length"})
 CHUNK = 1 << 16
 
 
@@ -283,25 +280,10 @@ class ArchiveIndex:
         """Headers (without the transfer ones), de-chunked payload (its Content-Encoding kept)
         and protocol of a capture; a revisit's headers with its original's payload."""
         original = self.original(capture)
-        headers, protocol, body = self._record(capture, payload=original is capture)
+        headers, protocol, body = read_record(self.sources[capture.source], capture.offset, original is capture)
         if original is not capture:
-            body = self._record(original, payload=True)[2]
+            body = read_record(self.sources[original.source], original.offset, True)[2]
         return headers, body, protocol
-
-    def _record(self, capture: Capture, payload: bool) -> tuple[list[tuple[str, str]], str | None, bytes]:
-        from warcio.archiveiterator import ArchiveIterator
-        from warcio.bufferedreaders import ChunkedDataReader
-
-        with self.sources[capture.source].open() as stream:
-            stream.seek(capture.offset)
-            record = next(iter(ArchiveIterator(stream)))
-            http = record.http_headers
-            headers = [(name, value) for name, value in http.headers if name.lower() not in TRANSFER_HEADERS]
-            body = b""
-            if payload:
-                chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
-                body = (ChunkedDataReader(record.raw_stream) if chunked else record.raw_stream).read()
-            return headers, http.protocol or None, body
 
     def _in_scope(self, url: str) -> bool:
         """Whether a captured URL is on the Tribun network (http or https, any port) or on

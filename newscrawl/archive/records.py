@@ -100,6 +100,30 @@ def printable(text: str, limit: int = 200) -> str:
     return "".join(c if c.isprintable() else "?" for c in text[:limit])
 
 
+# Payload headers that describe the bytes as transferred: the payload is handed over
+# de-chunked. Content-Encoding stays: Scrapy decodes gzip, deflate, br and zstd as it does
+# live (warcio's own brotli decoding fails with brotli 1.2), within DOWNLOAD_MAXSIZE.
+TRANSFER_HEADERS = frozenset({"transfer-encoding", "content-length"})
+
+
+def read_record(source: Source, offset: int, payload: bool) -> tuple[list[tuple[str, str]], str | None, bytes]:
+    """The HTTP headers (without the transfer ones), protocol and, if ``payload``, the
+    de-chunked payload of the record at ``offset`` in ``source``."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import ChunkedDataReader
+
+    with source.open() as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream)))
+        http = record.http_headers
+        headers = [(name, value) for name, value in http.headers if name.lower() not in TRANSFER_HEADERS]
+        body = b""
+        if payload:
+            chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
+            body = (ChunkedDataReader(record.raw_stream) if chunked else record.raw_stream).read()
+        return headers, http.protocol or None, body
+
+
 def decoded_payload(headers: list[tuple[str, str]], body: bytes) -> bytes:
     """A payload with its Content-Encoding undone (gzip, deflate, br, zstd), as a reader
     of the page gets it; a payload that does not decode is returned as it is.
