@@ -1,5 +1,5 @@
 """A run's web archive as a WACZ (``NEWSCRAWL_ARCHIVE_FORMAT=wacz``): the format ReplayWeb.page
-and pywb open without an indexing step.
+opens and pywb adds to a collection (``wb-manager add --unpack-wacz``) without an indexing step.
 
 The WACZ 1.1.1 layout (https://specs.webrecorder.net/wacz/1.1.1/): ``archive/<run>.warc.gz``
 (the run's WARC, stored, not deflated: readers seek into it), ``indexes/index.cdx`` (CDXJ,
