@@ -33,8 +33,6 @@ DISTRIBUTED = {
     "SCHEDULER": "newscrawl.distributed.scheduler.PatientScheduler",  # scrapy-redis', quiet while Redis is away
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
     "SCHEDULER_PERSIST": True,  # a killed worker's queue survives for the others and the next run
-    "SCHEDULER_QUEUE_KEY": "newscrawl:%(spider)s:requests",
-    "SCHEDULER_DUPEFILTER_KEY": "newscrawl:%(spider)s:dupefilter",
 }
 
 
@@ -106,7 +104,9 @@ class NewscrawlAddon:
         if contact and settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["project"]:
             settings.set("USER_AGENT", user_agent(contact), priority="spider")  # -s USER_AGENT still wins
         if url := redis_url(settings):
-            for name, value in {**DISTRIBUTED, "REDIS_URL": url}.items():
+            frontier = settings.get("NEWSCRAWL_FRONTIER_KEY")  # a replay's is not the live crawl's
+            for name, value in {**DISTRIBUTED, "REDIS_URL": url, "SCHEDULER_QUEUE_KEY": f"{frontier}:requests",
+                                "SCHEDULER_DUPEFILTER_KEY": f"{frontier}:dupefilter"}.items():
                 settings.set(name, value, priority="spider")
         if settings.getbool("NEWSCRAWL_CSV_FEED"):
             feeds = dict(settings.getdict("FEEDS"))

@@ -57,6 +57,21 @@ def _anything(value: str) -> str | None:
     return None
 
 
+def _key_prefix(value: str) -> str | None:
+    """A Redis key prefix, ``%(spider)s`` standing for the spider's name.
+
+    >>> _key_prefix("newscrawl:%(spider)s") is None
+    True
+    >>> _key_prefix("newscrawl:%(name)s")
+    'must be Redis key text with no spaces, %(spider)s for the spider name'
+    """
+    try:
+        ok = bool(value.strip()) and not any(c.isspace() for c in value) and bool(value % {"spider": "x"})
+    except (KeyError, ValueError, TypeError):
+        ok = False
+    return None if ok else "must be Redis key text with no spaces, %(spider)s for the spider name"
+
+
 KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_MAX_PAGES": _whole(1, 1000),
     "NEWSCRAWL_RUN_NUMBER": _whole(0),
@@ -105,6 +120,7 @@ KNOWN: dict[str, Callable[[str], str | None]] = {
     "NEWSCRAWL_IDLE_TIMEOUT": _number(0),
     "NEWSCRAWL_WORKER_TTL": _number(1),
     "NEWSCRAWL_REDIS_LOST_AFTER": _number(1),
+    "NEWSCRAWL_FRONTIER_KEY": lambda v: _key_prefix(str(v)),
     "NEWSCRAWL_CONTACT": lambda v: None if "bot" not in str(v).lower() else
     "must not contain 'bot': CDN edges refuse any User-Agent that does",
     "NEWSCRAWL_DRIFT": _boolean,

@@ -232,6 +232,10 @@ NEWSCRAWL_BLOCKED_AFTER = 5
 NEWSCRAWL_WORKER = None
 NEWSCRAWL_IDLE_TIMEOUT = 30
 NEWSCRAWL_WORKER_TTL = 10
+# The shared frontier's Redis keys (queue, dupefilter, seeding, claims, workers) start with
+# this; a replay's with "<this>-replay" (newscrawl/archive/replay.py), so that a replay and a
+# live crawl on one Redis never take each other's requests.
+NEWSCRAWL_FRONTIER_KEY = "newscrawl:%(spider)s"
 # Seconds the shared Redis may stay silent before a worker stops (finalizing its output,
 # verdict failed): a worker whose Redis died must not run on for ever.
 NEWSCRAWL_REDIS_LOST_AFTER = 30

@@ -64,7 +64,7 @@ def test_three_workers_replay_a_multi_file_archive_each_article_once(archives, a
     assert sum("seeds the crawl" in e for e in errors) == 1
     stats = [json.loads((d / "stats.json").read_text()) for d in dirs]
     assert all(s["newscrawl/replay/records"] == alone.stats["newscrawl/replay/records"] for s in stats)
-    assert not list(redis.Redis.from_url(redis_url).scan_iter("newscrawl:tribun:*"))  # the last one cleared
+    assert not list(redis.Redis.from_url(redis_url).scan_iter("newscrawl:tribun*"))  # the last one cleared
 
 
 def test_a_share_whose_worker_was_killed_mid_share_is_indexed_by_another(archives, alone, redis_url, tmp_path):
@@ -74,14 +74,14 @@ def test_a_share_whose_worker_was_killed_mid_share_is_indexed_by_another(archive
     server = redis.Redis.from_url(redis_url)
     tiny = ["-s", "NEWSCRAWL_REPLAY_SHARE=1024"]  # many shares: A is caught holding one
     a = start(tmp_path / "a", archives, redis_url, "a", *tiny)
-    claims = "newscrawl:tribun:replay:claim:*"
+    claims = "newscrawl:tribun-replay:replay:claim:*"
     while not any(server.scan_iter(claims)) and a.poll() is None:
         time.sleep(0.001)  # A is starting
     unfinished = set()
     while not unfinished and a.poll() is None:
         os.kill(a.pid, signal.SIGSTOP)  # frozen, as at the moment of a kill
         claimed = {int(key.rsplit(b":", 1)[1]) for key in server.scan_iter(claims)}
-        unfinished = claimed - {int(n) for n in server.smembers("newscrawl:tribun:replay:done")}
+        unfinished = claimed - {int(n) for n in server.smembers("newscrawl:tribun-replay:replay:done")}
         os.kill(a.pid, signal.SIGKILL if unfinished else signal.SIGCONT)
         time.sleep(0.001)
     a.communicate(timeout=30)
@@ -94,6 +94,26 @@ def test_a_share_whose_worker_was_killed_mid_share_is_indexed_by_another(archive
     assert stats["newscrawl/replay/records"] == alone.stats["newscrawl/replay/records"]
 
 
+def test_a_replay_beside_a_live_crawls_frontier_leaves_it_alone(archives, alone, redis_url, tmp_path):
+    """A live distributed crawl on the same Redis: its frontier seeded, a worker alive, a
+    request waiting. A replay started meanwhile runs on a frontier of its own (keys
+    ``newscrawl:tribun-replay:*``): it replays the whole archive, neither takes the live
+    crawl's request nor touches its keys, and clears only its own."""
+    server = redis.Redis.from_url(redis_url)
+    server.set("newscrawl:tribun:seeded", "live-1")
+    server.set("newscrawl:tribun:worker:live-1", "1", px=120_000)
+    server.zadd("newscrawl:tribun:requests", {b"a live worker's pickled request": 0})
+    server.sadd("newscrawl:tribun:dupefilter", "a live fingerprint")
+    live = {key: server.dump(key) for key in server.scan_iter("newscrawl:tribun:*")}
+    worker = start(tmp_path / "w", archives, redis_url, "w")
+    _, error = worker.communicate(timeout=120)
+    assert worker.returncode == 0, error
+    assert "Worker w seeds the crawl" in error
+    assert essence(finalized_items(tmp_path / "w")) == essence(alone.items())
+    assert {key: server.dump(key) for key in server.scan_iter("newscrawl:tribun:*")} == live
+    assert not list(server.scan_iter("newscrawl:tribun-replay:*"))
+
+
 def test_a_worker_given_other_archives_is_refused_in_one_line(archives, redis_url, tmp_path):
     first = start(tmp_path / "w0", archives, redis_url, "w0")
     assert first.communicate(timeout=120)[0] is None and first.returncode == 0
@@ -102,7 +122,7 @@ def test_a_worker_given_other_archives_is_refused_in_one_line(archives, redis_ur
     other.mkdir()
     shutil.copy(sorted(archives.glob("*.warc.gz"))[0], other)
     server = redis.Redis.from_url(redis_url)
-    server.set("newscrawl:tribun:replay:sources", json.dumps([["CC-MAIN-9.warc.gz", None, 1]]))
+    server.set("newscrawl:tribun-replay:replay:sources", json.dumps([["CC-MAIN-9.warc.gz", None, 1]]))
     # ...but not while another crawl on other files holds the frontier.
     run = run_crawl(tmp_path / "w1", "-s", f"REDIS_URL={redis_url}", "-a", f"archive={other}",
                     "-s", "NEWSCRAWL_IDLE_TIMEOUT=1")

@@ -97,7 +97,8 @@ def read_archives(files: list[Path], hosts: frozenset[str], settings: BaseSettin
             if plan is not None:
                 index = read_shared(files, hosts, max_size, stopping, plan)
             elif url := redis_url(settings):
-                index = read_distributed(files, hosts, max_size, stopping, connect(url), f"newscrawl:{spider_name}",
+                frontier = settings.get("NEWSCRAWL_FRONTIER_KEY") % {"spider": spider_name}
+                index = read_distributed(files, hosts, max_size, stopping, connect(url), frontier,
                                          worker_name(settings), settings.getint("NEWSCRAWL_REPLAY_SHARE"),
                                          settings.getfloat("NEWSCRAWL_WORKER_TTL"))
             else:
@@ -118,6 +119,10 @@ def replay_settings(settings: BaseSettings) -> None:
     for name, value in REPLAY.items():
         settings.set(name, value, priority="spider")
     settings.set("NEWSCRAWL_INCREMENTAL", settings.getbool("NEWSCRAWL_REPLAY_INCREMENTAL"), priority="spider")
+    frontier = settings.get("NEWSCRAWL_FRONTIER_KEY")
+    if (settings.getpriority("NEWSCRAWL_FRONTIER_KEY") or 0) <= SETTINGS_PRIORITIES["project"] \
+            and not frontier.endswith("-replay"):  # a distributed replay's frontier: not the live crawl's
+        settings.set("NEWSCRAWL_FRONTIER_KEY", f"{frontier}-replay", priority="spider")
     handlers = settings["DOWNLOAD_HANDLERS"]
     for scheme in ("http", "https"):  # ReplayMiddleware answers every request: 50 ms of imports saved
         handlers.set(scheme, None, priority="spider")

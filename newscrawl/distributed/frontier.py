@@ -51,7 +51,7 @@ class SharedFrontier(Findable):
         self.unreachable_since: float | None = None
         self.idle_since: float | None = None
         self.heartbeat: task.LoopingCall | None = None
-        self.prefix = "newscrawl:%(spider)s"
+        self.prefix = crawler.settings.get("NEWSCRAWL_FRONTIER_KEY")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SharedFrontier":
