@@ -114,6 +114,21 @@ def test_a_replay_beside_a_live_crawls_frontier_leaves_it_alone(archives, alone,
     assert not list(server.scan_iter("newscrawl:tribun-replay:*"))
 
 
+def test_a_worker_that_joins_the_replay_deals_itself_articles(archives, alone, redis_url, tmp_path):
+    """The workers of a distributed replay each take the next article no other has taken
+    (tickets in Redis), seeded or not: an archive answers at once, so the worker that seeded
+    every article used to replay nearly all of them itself. Here another worker seeded the
+    crawl and is alive but takes nothing: the one that joins replays the whole archive."""
+    server = redis.Redis.from_url(redis_url)
+    server.set("newscrawl:tribun-replay:seeded", "other")
+    server.set("newscrawl:tribun-replay:worker:other", "1", px=120_000)
+    worker = start(tmp_path / "w", archives, redis_url, "w")
+    _, error = worker.communicate(timeout=120)
+    assert worker.returncode == 0, error
+    assert "Worker w joins the crawl (already seeded by another worker)" in error
+    assert essence(finalized_items(tmp_path / "w")) == essence(alone.items())
+
+
 def test_a_worker_given_other_archives_is_refused_in_one_line(archives, redis_url, tmp_path):
     first = start(tmp_path / "w0", archives, redis_url, "w0")
     assert first.communicate(timeout=120)[0] is None and first.returncode == 0

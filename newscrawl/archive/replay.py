@@ -22,8 +22,9 @@ import signal
 import threading
 import zlib
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -33,8 +34,8 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.archive.index import ArchiveIndex, IndexingStopped
-from newscrawl.archive.shared_index import ArchivesDiffer, WorkerLost, read_distributed, read_shared
-from newscrawl.archive.workers import Plan
+from newscrawl.archive.shared_index import ArchivesDiffer, RedisTickets, WorkerLost, read_distributed, read_shared
+from newscrawl.archive.workers import Plan, deal
 from newscrawl.config import redis_url, worker_name
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED
 from newscrawl.dedup.redis_store import connect
@@ -112,6 +113,21 @@ def read_archives(files: list[Path], hosts: frozenset[str], settings: BaseSettin
         except (WorkerLost, ArchivesDiffer) as error:
             logger.error("%s: nothing is replayed", error)
             return ArchiveIndex([]), False, str(error)
+
+
+def replay_deal(settings: BaseSettings, spider_name: str,
+                plan: Plan | None) -> Callable[[Iterable[str]], Iterator[str]] | None:
+    """How this process takes its articles when several replay together: with the other
+    ``-a workers`` of this machine (tickets in their folder), or with the workers of other
+    machines (REDIS_URL: tickets in Redis; every worker deals itself its articles instead of
+    one seeding them all, which would replay nearly every article itself: an archive answers
+    at once, so its first worker takes each seed before the others see it). None: alone."""
+    if plan is not None:
+        return plan.share
+    if url := redis_url(settings):
+        frontier = settings.get("NEWSCRAWL_FRONTIER_KEY") % {"spider": spider_name}
+        return partial(deal, take_ticket=RedisTickets(connect(url), frontier), mine=set())
+    return None
 
 
 def replay_settings(settings: BaseSettings) -> None:

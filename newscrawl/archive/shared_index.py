@@ -212,5 +212,16 @@ class RedisBoard:
             yield pickle.loads(blob)
 
 
+class RedisTickets:
+    """The article numbers of a distributed replay (workers.deal): the next one no worker
+    has taken, counted in Redis beside the shared index and cleared with it."""
+
+    def __init__(self, server, prefix: str) -> None:
+        self.server, self.key = server, f"{prefix}:replay:tickets"
+
+    def __call__(self) -> int:
+        return int(self.server.incr(self.key)) - 1
+
+
 def _names(fingerprint: str) -> str:
     return ", ".join(name for name, _, _ in json.loads(fingerprint))

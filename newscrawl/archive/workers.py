@@ -9,8 +9,9 @@ NEWSCRAWL_WORKER_INDEX, NEWSCRAWL_WORKERS_DIR: a folder of their own). Then, in 
    leaves what it found in the folder (``share-n.pickle``); it waits for the others' and
    absorbs them all (newscrawl/archive/shared_index.py: read_shared, FolderBoard).
 2. **Replay, an article at a time**: each worker takes the next article (by canonical
-   page-1 URL in archive order) no other has taken, whenever it has room for one (Plan.share;
-   the spider asks once its scheduler is empty), so a worker on a slower core takes fewer.
+   page-1 URL in archive order) no other has taken, whenever it has room for one (deal, with
+   tickets from the folder; Pace: once its scheduler is empty), so a worker on a slower core
+   takes fewer.
    An article and all its pages and versions belong to one worker: each is exported once,
    its versions in capture order, as in one process.
 3. **One output**: workers 1..N-1 write JSON Lines and their stats into the folder; worker 0,
@@ -29,7 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from scrapy import signals
 from scrapy.utils.asyncio import sleep
@@ -74,25 +75,8 @@ class Plan:
                 pass
 
     def share(self, urls: Iterable[str]) -> Iterator[str]:
-        """This worker's articles: it takes the next article no worker has taken each time
-        it asks for one (a ticket: take_ticket), so a worker on a slower core takes fewer.
-        Every worker walks the same articles in the same order, each counted once by its
-        canonical page-1 URL; an article and all its pages and versions go to one worker."""
-        seen: set[str] = set()
-        ticket = -1
-        for url in urls:
-            article = canonical_url(url)
-            if article in seen:
-                if article in self._mine:
-                    yield url
-                continue
-            number = len(seen)
-            seen.add(article)
-            if ticket < number:  # asked for the next article of its own: take one
-                ticket = self.take_ticket()
-            if ticket == number:
-                self._mine.add(article)
-                yield url
+        """This worker's articles of ``urls`` (deal), its tickets from the workers' folder."""
+        return deal(urls, self.take_ticket, self._mine)
 
     def take_ticket(self) -> int:
         """The next article number no worker has taken: a counter in the workers' folder,
@@ -105,6 +89,29 @@ class Plan:
             return number
         finally:
             os.close(fd)
+
+
+def deal(urls: Iterable[str], take_ticket: Callable[[], int], mine: set[str]) -> Iterator[str]:
+    """The articles of ``urls`` a worker gets when several replay together: it takes the next
+    article no worker has taken each time it asks for one (``take_ticket``: a counter all of
+    them share), so a worker on a slower core or machine takes fewer. Every worker walks the
+    same articles in the same order, each counted once by its canonical page-1 URL; an
+    article and all its URLs go to one worker (``mine``: the articles it took)."""
+    seen: set[str] = set()
+    ticket = -1
+    for url in urls:
+        article = canonical_url(url)
+        if article in seen:
+            if article in mine:
+                yield url
+            continue
+        number = len(seen)
+        seen.add(article)
+        if ticket < number:  # asked for the next article of its own: take one
+            ticket = take_ticket()
+        if ticket == number:
+            mine.add(article)
+            yield url
 
 
 class Pace:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cached_property
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
@@ -18,7 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newscrawl.archive.records import warc_moment
-from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_settings
+from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_deal, replay_settings
 from newscrawl.archive.workers import Pace, Plan
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
@@ -49,8 +49,9 @@ class TribunSpider(Discovery, scrapy.Spider):
         self._start_discovery()
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
-        self.workers: Plan | None = None  # this process's share of a replay (-a workers)
-        self.pace: Pace | None = None  # when it takes its next article (-a workers)
+        self.workers: Plan | None = None  # this process's place among a replay's -a workers
+        self.deal: Callable[[Iterable[str]], Iterator[str]] | None = None  # its articles, replaying with others
+        self.pace: Pace | None = None  # when it takes its next article then
         self.not_indexed: str | None = None  # why the archives' shared index could not be built
         self.stopped_early = False  # a signal came while the archives were read
 
@@ -70,8 +71,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         if spider.options.archives:
             replay_settings(settings)  # the crawl command did already; other runners too
             spider.workers = Plan.from_settings(settings)
-            if spider.workers is not None:
-                spider.pace = Pace(crawler)
+            if (deal := replay_deal(settings, spider.name, spider.workers)) is not None:
+                spider.deal, spider.pace = deal, Pace(crawler)
             spider._read_archives()
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
@@ -111,13 +112,13 @@ class TribunSpider(Discovery, scrapy.Spider):
         if self.stopped_early:
             raise CloseSpider("shutdown")  # interrupted before the crawl began: exit 6
         frontier = SharedFrontier.of(self.crawler)
-        if frontier is not None and not frontier.claim_seeding():
-            return  # distributed mode: another worker seeded this crawl
+        if frontier is not None and not frontier.claim_seeding() and self.deal is None:
+            return  # distributed mode: another worker seeded this crawl (a replay's workers deal)
         for request in self._replay_seeds() if self.options.archives else self._seeds():
             request.meta[ENTRY] = True
             self._count("entry_points/requested")
             yield request
-            if self.pace is not None:  # -a workers: the next article when this one can start it
+            if self.pace is not None:  # replaying with others: the next article when this one can start
                 await self.pace.room()
 
     def _seeds(self) -> Iterator[scrapy.Request]:
@@ -138,7 +139,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         article captured several times is replayed once per capture, oldest first (the
         next one when the last is done): every version the archives hold comes back."""
         urls = self.options.urls or self.replay.article_urls(is_article_url)
-        for url in self.workers.share(urls) if self.workers is not None else urls:
+        for url in self.deal(urls) if self.deal is not None else urls:
             for request in self._route(url):
                 if request.callback == self.parse_article and len(dates := self.replay.capture_dates(request.url)) > 1:
                     request.meta[CAPTURE_AT], request.meta[LATER_CAPTURES] = dates[0], tuple(dates[1:])
