@@ -64,6 +64,10 @@ def test_three_workers_replay_a_multi_file_archive_each_article_once(archives, a
     assert sum("seeds the crawl" in e for e in errors) == 1
     stats = [json.loads((d / "stats.json").read_text()) for d in dirs]
     assert all(s["newscrawl/replay/records"] == alone.stats["newscrawl/replay/records"] for s in stats)
+    # Each worker's requests stay with it: an article's next capture taken by another worker
+    # would be dropped there (the article is claimed), as it was when they went through Redis.
+    assert not any(s.get("scheduler/enqueued/redis") for s in stats)
+    assert sum(s.get("scheduler/enqueued/memory", 0) for s in stats) == alone.stats["scheduler/enqueued/memory"]
     assert not list(redis.Redis.from_url(redis_url).scan_iter("newscrawl:tribun*"))  # the last one cleared
 
 
