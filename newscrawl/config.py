@@ -199,6 +199,17 @@ def redis_url(settings: Any) -> str | None:
     return settings.get("REDIS_URL") or os.environ.get("REDIS_URL") or None
 
 
+# Under the frontier key: a distributed replay's shared index and article tickets
+# (newscrawl/archive/shared_index.py), cleared with the crawl (distributed/frontier.py).
+REPLAY_KEYS = "replay"
+
+
+def frontier_key(settings: Any, spider_name: str) -> str:
+    """The start of the shared frontier's Redis keys (``NEWSCRAWL_FRONTIER_KEY``, a replay's
+    its own) for this spider: ``newscrawl:tribun``, ``newscrawl:tribun-replay``."""
+    return settings.get("NEWSCRAWL_FRONTIER_KEY") % {"spider": spider_name}
+
+
 def worker_name(settings: Any) -> str:
     """This worker's name: ``NEWSCRAWL_WORKER``, else ``<host>-<pid>``."""
     return settings.get("NEWSCRAWL_WORKER") or f"{socket.gethostname()}-{os.getpid()}"

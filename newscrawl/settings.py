@@ -153,7 +153,8 @@ NEWSCRAWL_ARCHIVE = True
 NEWSCRAWL_ARCHIVE_LISTINGS = False
 NEWSCRAWL_ARCHIVE_GZIP_LEVEL = 6
 # "warc": the bare WARC (.warc.gz); "wacz": a WACZ holding it with its CDXJ index and a page
-# list per article, which ReplayWeb.page and pywb open as they are (newscrawl/archive/wacz.py).
+# list per article, which ReplayWeb.page opens as it is and pywb adds to a collection with its
+# own index (newscrawl/archive/wacz.py).
 NEWSCRAWL_ARCHIVE_FORMAT = "warc"
 # Seconds the archive writer process may take no page (stopped, a hung disk) or take to
 # finish the file at close before it is killed and the run fails: never a hung crawl.

@@ -190,6 +190,9 @@ def test_component_paths_from_before_the_folders_still_work(site, tmp_path):
     assert not list((tmp_path / "output").rglob("*.report.json")) and "newscrawl/verdict" not in run.stats
 
 
+OFF_EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"}
+
+
 def test_scrapy_components_off_by_their_own_setting_are_not_loaded_until_it_is_on():
     """RemoteControl and TelnetConsole are off in settings.py; cookies are on in a live
     crawl: what a user turns on with -s is loaded as before."""
@@ -201,9 +204,9 @@ def test_scrapy_components_off_by_their_own_setting_are_not_loaded_until_it_is_o
         return settings["EXTENSIONS_BASE"], settings["DOWNLOADER_MIDDLEWARES_BASE"]
 
     extensions, middlewares = base()
-    assert not {"scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"} & set(extensions)
+    assert not OFF_EXTENSIONS & set(extensions)
     assert {"scrapy.extensions.corestats.CoreStats", "scrapy.extensions.feedexport.FeedExporter"} <= set(extensions)
     assert "scrapy.downloadermiddlewares.cookies.CookiesMiddleware" in middlewares
     extensions, middlewares = base(REMOTE_CONTROL_ENABLED=True, TELNETCONSOLE_ENABLED=True, COOKIES_ENABLED=False)
-    assert {"scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"} <= set(extensions)
+    assert OFF_EXTENSIONS <= set(extensions)
     assert "scrapy.downloadermiddlewares.cookies.CookiesMiddleware" not in middlewares

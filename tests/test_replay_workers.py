@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.archive.workers import Plan
+from newscrawl.archive.workers import Plan, deal
 from tests.chaos import chaos_settings
 from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
 from tests.test_foreign_archives import BERAS, KPK, PSBB, CommonCrawlLike, page
@@ -96,11 +96,13 @@ def test_workers_export_what_one_process_does_each_article_once(archives, alone,
 
 
 def test_each_worker_takes_the_next_article_no_other_has_taken(tmp_path):
-    """The deal (Plan.share): a worker that asks more often gets more articles; every article
-    goes to exactly one worker, with its later URLs (another variant of the same article)."""
+    """The deal (workers.deal, with the folder's tickets): a worker that asks more often gets
+    more articles; every article goes to exactly one worker, with its later URLs (another
+    variant of the same article)."""
     urls = [f"https://www.tribunnews.com/nasional/2020/05/04/artikel-{n}" for n in range(8)]
     urls.insert(3, "https://m.tribunnews.com/nasional/2020/05/04/artikel-0?utm_source=x")  # article 0 again
-    fast, slow = Plan(0, 2, tmp_path).share(urls), Plan(1, 2, tmp_path).share(urls)
+    fast = deal(urls, Plan(0, 2, tmp_path).take_ticket, set())
+    slow = deal(urls, Plan(1, 2, tmp_path).take_ticket, set())
     taken = {"fast": [next(fast), next(fast), next(fast)], "slow": [next(slow)]}
     taken["fast"] += list(fast)
     taken["slow"] += list(slow)
@@ -174,6 +176,11 @@ def test_workers_need_an_archive_and_no_state_store(archives, tmp_path):
     assert live.returncode == 2 and "-a workers spreads a replay over processes: give -a archive= too" in live.stderr
     stored = run_crawl(tmp_path, "-a", f"archive={archives}", "-a", "workers=2", "-s", "NEWSCRAWL_REPLAY_INCREMENTAL=1")
     assert stored.returncode == 2 and "-a workers replays without the state store" in stored.stderr
+    shared = run_crawl(tmp_path, "-a", f"archive={archives}", "-a", "workers=2",
+                       "-s", "REDIS_URL=redis://127.0.0.1:1/0")
+    assert shared.returncode == 2 and shared.stderr.strip().endswith(
+        "-a workers shares a replay among the cores of this machine; with REDIS_URL, "
+        "start one worker per machine instead")
     assert not (tmp_path / "output").exists()
 
 

@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import urlsplit
 
 from newscrawl.archive.records import (
@@ -88,20 +88,22 @@ class ArchiveIndex:
         self._bad_offset = 0  # where the record being read starts
 
     @classmethod
+    def of(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0,
+           stop: Callable[[], bool] | None = None) -> "ArchiveIndex":
+        """An index of these archives, nothing read yet (read, or shared_index's readers)."""
+        return cls(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
+
+    @classmethod
     def read(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0,
              stop: Callable[[], bool] | None = None) -> "ArchiveIndex":
         """Index the archives; records of hosts outside the network and ``hosts`` (host:port,
         as ``-a urls`` gives them) are skipped unless a newscrawl warcinfo precedes them.
         Raises IndexingStopped as soon as ``stop()`` says so."""
-        index = cls(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
-        index.scan(range(len(index.sources)))
+        index = cls.of(files, hosts, max_size, stop)
+        for number, source in enumerate(index.sources):
+            index._scan(number, source)
         index.choose()
         return index
-
-    def scan(self, numbers: Iterable[int]) -> None:
-        """Index these of the sources."""
-        for number in numbers:
-            self._scan(number, self.sources[number])
 
     def scan_range(self, number: int, start: int, end: int | None) -> None:
         """Index the records of source ``number`` that start in ``[start, end)``: a replay

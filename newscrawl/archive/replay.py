@@ -22,9 +22,8 @@ import signal
 import threading
 import zlib
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -35,8 +34,8 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.archive.index import ArchiveIndex, IndexingStopped
 from newscrawl.archive.shared_index import ArchivesDiffer, RedisTickets, WorkerLost, read_distributed, read_shared
-from newscrawl.archive.workers import Plan, deal
-from newscrawl.config import redis_url, worker_name
+from newscrawl.archive.workers import Plan
+from newscrawl.config import frontier_key, redis_url, worker_name
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED
 from newscrawl.dedup.redis_store import connect
 
@@ -98,8 +97,8 @@ def read_archives(files: list[Path], hosts: frozenset[str], settings: BaseSettin
             if plan is not None:
                 index = read_shared(files, hosts, max_size, stopping, plan)
             elif url := redis_url(settings):
-                frontier = settings.get("NEWSCRAWL_FRONTIER_KEY") % {"spider": spider_name}
-                index = read_distributed(files, hosts, max_size, stopping, connect(url), frontier,
+                index = read_distributed(files, hosts, max_size, stopping, connect(url),
+                                         frontier_key(settings, spider_name),
                                          worker_name(settings), settings.getint("NEWSCRAWL_REPLAY_SHARE"),
                                          settings.getfloat("NEWSCRAWL_WORKER_TTL"))
             else:
@@ -115,18 +114,16 @@ def read_archives(files: list[Path], hosts: frozenset[str], settings: BaseSettin
             return ArchiveIndex([]), False, str(error)
 
 
-def replay_deal(settings: BaseSettings, spider_name: str,
-                plan: Plan | None) -> Callable[[Iterable[str]], Iterator[str]] | None:
-    """How this process takes its articles when several replay together: with the other
-    ``-a workers`` of this machine (tickets in their folder), or with the workers of other
-    machines (REDIS_URL: tickets in Redis; every worker deals itself its articles instead of
-    one seeding them all, which would replay nearly every article itself: an archive answers
-    at once, so its first worker takes each seed before the others see it). None: alone."""
+def replay_tickets(settings: BaseSettings, spider_name: str, plan: Plan | None) -> Callable[[], int] | None:
+    """Where this process takes its article tickets (workers.Deal) when several replay
+    together: the folder of the other ``-a workers`` of this machine, or Redis for the workers
+    of other machines (every worker deals itself its articles instead of one seeding them
+    all, which would replay nearly every article itself: an archive answers at once, so its
+    first worker takes each seed before the others see it). None: it replays alone."""
     if plan is not None:
-        return plan.share
+        return plan.take_ticket
     if url := redis_url(settings):
-        frontier = settings.get("NEWSCRAWL_FRONTIER_KEY") % {"spider": spider_name}
-        return partial(deal, take_ticket=RedisTickets(connect(url), frontier), mine=set())
+        return RedisTickets(connect(url), frontier_key(settings, spider_name))
     return None
 
 

@@ -11,8 +11,8 @@ found whole by any of them.
   each machine: files are known by name and size, not by path). A worker claims a share in
   Redis (``SET NX`` with an expiry: a worker killed mid-share loses its claim and another
   takes the share again) and leaves a pickled partial index per share there. A worker that
-  joins later finds the shares done and reads them at once; each then replays from its own
-  copy of the files whatever requests the shared frontier hands it.
+  joins later finds the shares done and reads them at once; each then replays, from its own
+  copy of the files, the articles it deals itself (RedisTickets, workers.deal).
 """
 from __future__ import annotations
 
@@ -26,20 +26,21 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from newscrawl.archive.index import ArchiveIndex, IndexingStopped
-from newscrawl.archive.records import is_newscrawl_warcinfo, sources_of
+from newscrawl.archive.records import is_newscrawl_warcinfo
 from newscrawl.archive.workers import Plan
+from newscrawl.config import REPLAY_KEYS
 
 
 def read_shared(files: list[Path], hosts: frozenset[str], max_size: int, stop: Callable[[], bool],
                 plan: Plan) -> ArchiveIndex:
     """The index of all the archives, built with the other workers of this machine."""
-    index = ArchiveIndex(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
-    return index_together(index, plan.share_bytes, FolderBoard(plan))
+    return index_together(ArchiveIndex.of(files, hosts, max_size, stop), plan.share_bytes, FolderBoard(plan))
 
 
 def index_together(index: ArchiveIndex, share_bytes: int, board: Any) -> ArchiveIndex:
     """The index of all the archives, built by workers that each take the next share no
-    other has taken on ``board`` (FolderBoard on one machine, RedisBoard on several) and leave what they found there; then every worker absorbs every share.
+    other has taken on ``board`` (FolderBoard on one machine, RedisBoard on several) and
+    leave what they found there; then every worker absorbs every share.
 
     ``board`` answers ``claim(n)``, ``done(n)``, ``publish(n, partial)``, ``all_done(total)``,
     ``wait()`` (a moment, or an exception when waiting is hopeless) and ``partials()``.
@@ -170,8 +171,8 @@ class ArchivesDiffer(Exception):
 def read_distributed(files: list[Path], hosts: frozenset[str], max_size: int, stop: Callable[[], bool],
                      server, prefix: str, worker: str, share_bytes: int, claim_seconds: float) -> ArchiveIndex:
     """The index of all the archives, built with the other workers through Redis."""
-    board = RedisBoard(server, f"{prefix}:replay", worker, claim_seconds)
-    index = ArchiveIndex(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
+    board = RedisBoard(server, f"{prefix}:{REPLAY_KEYS}", worker, claim_seconds)
+    index = ArchiveIndex.of(files, hosts, max_size, stop)
     mine = json.dumps([[Path(s.path).name, s.member, s.size()] for s in index.sources])
     if not server.set(board.key("sources"), mine, nx=True) and (
             theirs := server.get(board.key("sources")).decode()) != mine:
@@ -217,7 +218,7 @@ class RedisTickets:
     has taken, counted in Redis beside the shared index and cleared with it."""
 
     def __init__(self, server, prefix: str) -> None:
-        self.server, self.key = server, f"{prefix}:replay:tickets"
+        self.server, self.key = server, f"{prefix}:{REPLAY_KEYS}:tickets"
 
     def __call__(self) -> int:
         return int(self.server.incr(self.key)) - 1

@@ -9,9 +9,8 @@ NEWSCRAWL_WORKER_INDEX, NEWSCRAWL_WORKERS_DIR: a folder of their own). Then, in 
    leaves what it found in the folder (``share-n.pickle``); it waits for the others' and
    absorbs them all (newscrawl/archive/shared_index.py: read_shared, FolderBoard).
 2. **Replay, an article at a time**: each worker takes the next article (by canonical
-   page-1 URL in archive order) no other has taken, whenever it has room for one (deal, with
-   tickets from the folder; Pace: once its scheduler is empty), so a worker on a slower core
-   takes fewer.
+   page-1 URL in archive order) no other has taken, whenever it has room for one (Deal, with
+   tickets from the folder: Plan.take_ticket), so a worker on a slower core takes fewer.
    An article and all its pages and versions belong to one worker: each is exported once,
    its versions in capture order, as in one process.
 3. **One output**: workers 1..N-1 write JSON Lines and their stats into the folder; worker 0,
@@ -28,7 +27,7 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -55,7 +54,6 @@ class Plan:
     folder: Path
     share_bytes: int = 16 << 20  # NEWSCRAWL_REPLAY_SHARE
     pids: tuple[int, ...] = ()  # in worker 0: the others' process ids
-    _mine: set[str] = field(default_factory=set, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Plan | None":
@@ -73,10 +71,6 @@ class Plan:
                 os.kill(pid, signum)
             except ProcessLookupError:
                 pass
-
-    def share(self, urls: Iterable[str]) -> Iterator[str]:
-        """This worker's articles of ``urls`` (deal), its tickets from the workers' folder."""
-        return deal(urls, self.take_ticket, self._mine)
 
     def take_ticket(self) -> int:
         """The next article number no worker has taken: a counter in the workers' folder,
@@ -114,15 +108,21 @@ def deal(urls: Iterable[str], take_ticket: Callable[[], int], mine: set[str]) ->
             yield url
 
 
-class Pace:
-    """When a worker takes its next article (Plan.share): once it can start it, its
+class Deal:
+    """How a worker takes its articles when several replay together: the next article no
+    worker has taken (deal, with ``take_ticket``), and only once it can start it (room): its
     scheduler empty and its engine with room. Scrapy reads a spider's start() at once
     otherwise, and the first worker would take every article."""
 
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
+    def __init__(self, crawler: Any, take_ticket: Callable[[], int]) -> None:
+        self.crawler, self.take_ticket = crawler, take_ticket
+        self.mine: set[str] = set()
         self.scheduler_empty = False
         crawler.signals.connect(self._empty, signal=signals.scheduler_empty)
+
+    def articles(self, urls: Iterable[str]) -> Iterator[str]:
+        """This worker's articles of ``urls``, taken as it asks for them."""
+        return deal(urls, self.take_ticket, self.mine)
 
     def _empty(self) -> None:
         self.scheduler_empty = True

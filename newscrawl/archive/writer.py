@@ -68,7 +68,8 @@ class ArchiveWriter:
         self.level = level
         self.timeout = timeout
         self.wacz = wacz  # package the WARC as a WACZ when it is complete (newscrawl/archive/wacz.py)
-        self.pages: dict[str, dict] = {}  # a WACZ's pages.jsonl: page-1 URL -> its first capture
+        # A WACZ's pages.jsonl: page-1 URL -> its first capture (url, ts), titled once exported.
+        self.pages: dict[str, dict] = {}
         self.final: Path | None = None
         self._writer: WriterProcess | None = None
         self._failed = False
@@ -106,9 +107,8 @@ class ArchiveWriter:
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         """An exported article: an entry of the WACZ's page list, with its title."""
         page = self.pages.get(getattr(item, "url", None) or "")
-        if page is not None:
+        if page is not None:  # titled: exported
             page["title"] = getattr(item, "title", None) or page["url"]
-            page["exported"] = True
 
     def _open(self) -> None:
         self.final = archive_path(self.crawler, self.crawler.spider, WACZ_SUFFIX if self.wacz else ARCHIVE_SUFFIX)
@@ -163,7 +163,7 @@ class ArchiveWriter:
         """The complete WARC in ``part`` becomes the WACZ that holds it, in the same place:
         built beside, then put in its place (OSError, as a failed WARC, when it cannot)."""
         building = part.with_name(part.name + ".wacz")  # a dead run's is cleared with its .part (journal.recover)
-        pages = [{"url": p["url"], "title": p["title"], "ts": p["ts"]} for p in self.pages.values() if p.get("exported")]
+        pages = [{"url": p["url"], "title": p["title"], "ts": p["ts"]} for p in self.pages.values() if "title" in p]
         try:
             package(part, building, self._warc_name(), pages, run_id(self.crawler),
                     f"newscrawl ({self.crawler.settings.get('USER_AGENT')})")

@@ -123,11 +123,13 @@ class Command(ScrapyCrawlCommand):
             options = validate(opts.spargs) if validate is not None else None
         except ArgumentError as error:
             self._fail(args, error)
-        if getattr(options, "listed", ()) and self.settings.getpriority("NEWSCRAWL_INCREMENTAL") < SETTINGS_PRIORITIES["cmdline"]:
+        if getattr(options, "listed", ()) \
+                and self.settings.getpriority("NEWSCRAWL_INCREMENTAL") < SETTINGS_PRIORITIES["cmdline"]:
             # A shared list is fetched whole, whatever this machine's store knows: it
             # rebuilds (and checks) someone's dataset, it is no incremental run.
             self.settings.set("NEWSCRAWL_INCREMENTAL", False, priority="cmdline")
-        if getattr(options, "archives", ()):
+        replay = bool(getattr(options, "archives", ()))
+        if replay:
             if problem := overwrites_an_archive(self.settings.getdict("FEEDS"), options.archives):
                 self._fail(args, problem, CANT_WRITE_EXIT)
             if options.workers > 1:
@@ -139,10 +141,9 @@ class Command(ScrapyCrawlCommand):
             self._replay(args)
             if options.workers > 1:
                 self._start_workers(options.workers)
-            if not self.settings.getbool("NEWSCRAWL_INCREMENTAL"):
-                self._check_redis(args)
-                return  # a replay that leaves the store alone runs beside any crawl, unlocked
         self._check_redis(args)
+        if replay and not self.settings.getbool("NEWSCRAWL_INCREMENTAL"):
+            return  # a replay that leaves the store alone runs beside any crawl, unlocked
         self._take_the_run(args, options)
 
     def _check_redis(self, args: list[str]) -> None:

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from newscrawl.dataset.card import write_card, write_share
 from newscrawl.dataset.folder import ARTICLES, INDEX, MANIFEST, BuildFolder
 from newscrawl.dataset.inputs import DatasetError, Manifest, input_files, signature, what_changed
-from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, read_part, scan
+from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, read_part, runs_of, scan
 from newscrawl.output.columns import LISTS, TYPED_SCHEMA
 
 logger = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ def _by_partition(winners: pa.Table, names: set[str]):
     order = pc.sort_indices(parts)
     ordered = parts.take(order)
     start = 0
-    for entry in pc.value_counts(ordered).to_pylist():
-        name, count = entry["values"], entry["counts"]
+    for name, count in runs_of(ordered):
         if name in names:
             yield name, winners.take(order.slice(start, count))
         start += count

@@ -69,7 +69,7 @@ def write_card(folder: Path, manifest: Any, options: Any) -> None:
         "# Tribun network articles",
         "",
         f"Built by newscrawl {__version__} on {manifest.built_at} from {len(manifest.inputs)} crawl run file(s).",
-        f"{rows:,} rows: {'every version of each article' if options.all_versions else 'the latest version of each article'}"
+        f"{rows:,} rows: {'every' if options.all_versions else 'the latest'} version of each article"
         f"{', syndicated copies left out' if options.drop_copies else ', syndicated copies marked in duplicate_of'}.",
         f"Sites: {len(by_site)}. Published (UTC) from {min(firsts) if firsts else 'unknown'} to "
         f"{max(lasts) if lasts else 'unknown'}.",

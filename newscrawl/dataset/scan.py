@@ -126,7 +126,7 @@ def _spill(chunk: list[pa.Table], path: Path) -> SpillRun:
     options = ipc.IpcWriteOptions(compression="lz4")
     with ipc.new_file(pa.OSFile(str(path), "wb"), data.schema, options=options) as writer:
         start = 0
-        for name, count in _runs_of(parts):
+        for name, count in runs_of(parts):
             # One record batch a partition: its index in the file is its place in the run.
             run.batches[name] = len(run.batches)
             writer.write_batch(data.slice(start, count).combine_chunks().to_batches()[0])
@@ -134,7 +134,7 @@ def _spill(chunk: list[pa.Table], path: Path) -> SpillRun:
     return run
 
 
-def _runs_of(sorted_names: pa.ChunkedArray) -> Iterator[tuple[str, int]]:
+def runs_of(sorted_names: pa.ChunkedArray) -> Iterator[tuple[str, int]]:
     """(name, count) of each run of equal names in a sorted column."""
     for entry in pc.value_counts(sorted_names).to_pylist():  # in first-seen, here sorted, order
         yield entry["values"], entry["counts"]

@@ -23,18 +23,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from newscrawl.config import redis_url, worker_name
+from newscrawl.config import REPLAY_KEYS, frontier_key, redis_url, worker_name
 from newscrawl.crawl.findable import Findable
 from newscrawl.dedup.redis_store import connect, where
 from newscrawl.dedup.state import ArticleState
 
 logger = logging.getLogger(__name__)
-
-
-def replay_keys(prefix: str) -> str:
-    """The Redis keys of a distributed replay's shared index (newscrawl/archive/shared_index.py):
-    ``<prefix>:replay:*``, cleared with the crawl."""
-    return f"{prefix}:replay:*"
 
 
 class SharedFrontier(Findable):
@@ -51,7 +45,6 @@ class SharedFrontier(Findable):
         self.unreachable_since: float | None = None
         self.idle_since: float | None = None
         self.heartbeat: task.LoopingCall | None = None
-        self.prefix = crawler.settings.get("NEWSCRAWL_FRONTIER_KEY")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SharedFrontier":
@@ -69,7 +62,7 @@ class SharedFrontier(Findable):
         return frontier
 
     def key(self, name: str) -> str:
-        return f"{self.prefix % {'spider': self.crawler.spider.name}}:{name}"
+        return f"{frontier_key(self.crawler.settings, self.crawler.spider.name)}:{name}"
 
     def queue_length(self) -> int:
         scheduler = self.crawler.engine.scheduler
@@ -188,7 +181,8 @@ class SharedFrontier(Findable):
     def clear(self, why: str) -> None:
         """End the shared crawl: the next run seeds a new one."""
         dupefilter = self.crawler.settings.get("SCHEDULER_DUPEFILTER_KEY") % {"spider": self.crawler.spider.name}
-        replay = list(self.server.scan_iter(replay_keys(self.prefix % {"spider": self.crawler.spider.name})))
+        # A distributed replay's shared index and article tickets (newscrawl/archive/shared_index.py).
+        replay = list(self.server.scan_iter(self.key(f"{REPLAY_KEYS}:*")))
         self.server.delete(dupefilter, self.key("seeded"), self.key("claimed"), *replay)
         logger.info("Cleared the shared crawl: %s", why)
         self.crawler.stats.set_value("newscrawl/distributed/cleared", 1)

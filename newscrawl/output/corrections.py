@@ -132,21 +132,21 @@ def _parquet(path: Path, corrections: RunCorrections) -> int:
     import pyarrow.parquet as pq
 
     source = pq.ParquetFile(path)
-    dropped, left_out = 0, pa.array(sorted(corrections.drop), pa.string())
-    temporary = path.with_name(path.name + ".fix")
-    with pq.ParquetWriter(temporary, source.schema_arrow, compression="zstd") as writer:
-        for group in range(source.num_row_groups):
-            table = source.read_row_group(group)
-            kept = table.filter(pc.invert(pc.is_in(table.column("url"), value_set=left_out)))
-            dropped += table.num_rows - kept.num_rows
-            pointed = [corrections.point.get(url, original) for url, original in
-                       zip(kept.column("url").to_pylist(), kept.column("duplicate_of").to_pylist())]
-            index = kept.schema.get_field_index("duplicate_of")
-            writer.write_table(kept.set_column(index, "duplicate_of", pa.array(pointed, pa.string())))
-    with temporary.open("rb+") as out:
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
-    return dropped
+    left_out = pa.array(sorted(corrections.drop), pa.string())
+
+    def write(out) -> int:
+        dropped = 0
+        with pq.ParquetWriter(out, source.schema_arrow, compression="zstd") as writer:  # leaves ``out`` open
+            for group in range(source.num_row_groups):
+                table = source.read_row_group(group)
+                kept = table.filter(pc.invert(pc.is_in(table.column("url"), value_set=left_out)))
+                dropped += table.num_rows - kept.num_rows
+                pointed = [corrections.point.get(url, original) for url, original in
+                           zip(kept.column("url").to_pylist(), kept.column("duplicate_of").to_pylist())]
+                index = kept.schema.get_field_index("duplicate_of")
+                writer.write_table(kept.set_column(index, "duplicate_of", pa.array(pointed, pa.string())))
+        return dropped
+    return _replace(path, write, mode="wb")
 
 
 _REWRITERS = {"jsonlines": _jsonlines, "jsonl": _jsonlines, "json": _json, "csv": _csv, "parquet": _parquet}

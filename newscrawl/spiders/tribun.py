@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cached_property
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator
+from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
@@ -18,8 +18,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newscrawl.archive.records import warc_moment
-from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_deal, replay_settings
-from newscrawl.archive.workers import Pace, Plan
+from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_settings, replay_tickets
+from newscrawl.archive.workers import Deal, Plan
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
@@ -50,8 +50,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
         self.workers: Plan | None = None  # this process's place among a replay's -a workers
-        self.deal: Callable[[Iterable[str]], Iterator[str]] | None = None  # its articles, replaying with others
-        self.pace: Pace | None = None  # when it takes its next article then
+        self.deal: Deal | None = None  # how it takes its articles when several replay together
         self.not_indexed: str | None = None  # why the archives' shared index could not be built
         self.stopped_early = False  # a signal came while the archives were read
 
@@ -71,8 +70,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         if spider.options.archives:
             replay_settings(settings)  # the crawl command did already; other runners too
             spider.workers = Plan.from_settings(settings)
-            if (deal := replay_deal(settings, spider.name, spider.workers)) is not None:
-                spider.deal, spider.pace = deal, Pace(crawler)
+            if (tickets := replay_tickets(settings, spider.name, spider.workers)) is not None:
+                spider.deal = Deal(crawler, tickets)
             spider._read_archives()
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
@@ -118,8 +117,8 @@ class TribunSpider(Discovery, scrapy.Spider):
             request.meta[ENTRY] = True
             self._count("entry_points/requested")
             yield request
-            if self.pace is not None:  # replaying with others: the next article when this one can start
-                await self.pace.room()
+            if self.deal is not None:  # replaying with others: the next article when this one can start
+                await self.deal.room()
 
     def _seeds(self) -> Iterator[scrapy.Request]:
         if self.options.urls:
@@ -139,7 +138,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         article captured several times is replayed once per capture, oldest first (the
         next one when the last is done): every version the archives hold comes back."""
         urls = self.options.urls or self.replay.article_urls(is_article_url)
-        for url in self.deal(urls) if self.deal is not None else urls:
+        for url in self.deal.articles(urls) if self.deal is not None else urls:
             for request in self._route(url):
                 if request.callback == self.parse_article and len(dates := self.replay.capture_dates(request.url)) > 1:
                     request.meta[CAPTURE_AT], request.meta[LATER_CAPTURES] = dates[0], tuple(dates[1:])
