@@ -10,8 +10,11 @@ crawl never leaves 127.0.0.1.
 reset), ``"timeout"`` (no answer for ``hang`` seconds), ``"truncate"`` (the body cut
 mid-transfer), ``"empty"`` (a 0-byte 200), ``"pdf"`` (not HTML), ``"huge"`` (a 20 MB page);
 ``("redirect", url)``, ``("retry-after", value)`` (a 429 with that header),
-``("content-type", value)`` (the file under another Content-Type header). A list is
-used up one entry per request, then the page is served normally.
+``("content-type", value)`` (the file under another Content-Type header),
+``("aws-waf", status)`` (AWS WAF's challenge: its script, or with 202 an empty body),
+``("cloudflare", status)`` (Cloudflare's "Just a moment..." with ``cf-mitigated``),
+``"edge-403"`` (the CloudFront refusal page and headers, whatever the User-Agent). A list
+is used up one entry per request, then the page is served normally.
 
 ``edge=True`` acts like Tribun's CloudFront edge as observed on 2026-07-24
 (docs/field-reference.md section 7): HTTP 403, with CloudFront's headers, on every path
@@ -47,6 +50,22 @@ EDGE_REFUSAL = (b"<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</
                 b"<H1>403 ERROR</H1><H2>The request could not be satisfied.</H2>Request blocked.</BODY></HTML>")
 EDGE_HEADERS = {"Server": "CloudFront", "X-Cache": "Error from cloudfront",
                 "X-Amz-Cf-Pop": "SIN2-P1", "X-Amz-Cf-Id": "k3Jx9Xb2example=="}
+# The challenges of 2026's edges, in their public shapes: AWS WAF's interstitial (a script
+# that sets the token cookie, then reloads) and Cloudflare's managed challenge.
+AWS_WAF_CHALLENGE = (b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title></title>'
+                     b'<script>window.awsWafCookieDomainList = [];window.gokuProps = {"key":"AQID","iv":"A6we",'
+                     b'"context":"x"};</script><script src="https://4e4c.edge.sdk.awswaf.com/4e4c/challenge.js">'
+                     b'</script></head><body><div id="challenge-container"></div><script>'
+                     b'AwsWafIntegration.saveReferrer();AwsWafIntegration.checkForceRefresh().then(function(r)'
+                     b'{if(r){window.location.reload(true);}});</script><noscript><h1>JavaScript is disabled'
+                     b'</h1></noscript></body></html>')
+CLOUDFLARE_CHALLENGE = (b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+                        b'<meta http-equiv="refresh" content="390"></head><body><div class="main-wrapper">'
+                        b'<noscript>Enable JavaScript and cookies to continue</noscript></div><script>'
+                        b'(function(){window._cf_chl_opt={cvId:"3",cZone:"www.tribunnews.com",cType:"managed"};'
+                        b'var a=document.createElement("script");a.src="/cdn-cgi/challenge-platform/h/g/orchestrate/'
+                        b'chl_page/v1";document.getElementsByTagName("head")[0].appendChild(a);}());</script>'
+                        b'</body></html>')
 
 
 def browser_shaped(agent: str) -> bool:
@@ -147,6 +166,15 @@ class FixtureSite:
                     return self._send(429, b"<html>slow down</html>", headers={"Retry-After": str(value)})
                 if kind == "empty":
                     return self._send(200, b"")
+                if kind == "aws-waf":
+                    return self._send(value, b"" if value == 202 else AWS_WAF_CHALLENGE,
+                                      headers={"Server": "awselb/2.0"})
+                if kind == "cloudflare":
+                    return self._send(value, CLOUDFLARE_CHALLENGE,
+                                      headers={"Server": "cloudflare", "cf-mitigated": "challenge",
+                                               "CF-RAY": "8f1c2d3e4f-SIN"})
+                if kind == "edge-403":
+                    return self._send(403, EDGE_REFUSAL, headers=EDGE_HEADERS)
                 if kind == "pdf":
                     return self._send(200, b"%PDF-1.4 not a page", "application/pdf")
                 if kind == "timeout":

@@ -119,7 +119,7 @@ def killed_run(tmp_path: Path, site: FixtureSite, committed: bool, renamed: bool
     records = [{"feed": str(f.resolve())} for f in finals]
     records.append({"keys": article_keys(item["url"], item["site"], item["article_id"]), "url": item["url"]})
     records += [{"commit": True}] if committed else []
-    (tmp_path / ".newscrawl" / "journal-x.jsonl").write_text("\n".join(map(json.dumps, records)) + '\n{"keys": [1, 2')
+    (tmp_path / ".newscrawl" / f"journal-{first.stats['newscrawl/run']}.jsonl").write_text("\n".join(map(json.dumps, records)) + '\n{"keys": [1, 2')
     for final in finals:
         os.utime(final, (1_000_000, 1_000_000))  # a clock far off: timestamps decide nothing
         if not renamed:
@@ -189,11 +189,11 @@ def test_an_appended_feed_is_committed_once_however_often_the_commit_is_redone(t
     final = tmp_path / "articles.jsonl"
     final.write_text('{"earlier": 1}\n')
     appends = {final: final.stat().st_size}
-    (tmp_path / "articles.jsonl.part").write_text('{"this run": 1}\n')
-    finish_renames([final], appends)
+    (tmp_path / "articles.jsonl.r1.part").write_text('{"this run": 1}\n')
+    finish_renames([final], "r1", appends)
     # A kill after the append, before the .part was gone: the next run finishes again.
-    (tmp_path / "articles.jsonl.part").write_text('{"this run": 1}\n')
-    finish_renames([final], appends)
+    (tmp_path / "articles.jsonl.r1.part").write_text('{"this run": 1}\n')
+    finish_renames([final], "r1", appends)
     assert final.read_text() == '{"earlier": 1}\n{"this run": 1}\n'
 
 

@@ -152,9 +152,9 @@ def test_a_feed_file_appears_only_when_complete(tmp_path):
     storage = AtomicFileFeedStorage(str(final), feed_options={"overwrite": True})
     handle = storage.open(None)
     handle.write(b'{"a": 1}\n')
-    assert not final.exists() and (tmp_path / "out" / "run.jsonl.part").exists()
+    assert not final.exists() and [p.name for p in (tmp_path / "out").glob("*.part")] == [storage.part.name]
     storage.store(handle)
-    assert final.read_bytes() == b'{"a": 1}\n' and not (tmp_path / "out" / "run.jsonl.part").exists()
+    assert final.read_bytes() == b'{"a": 1}\n' and not list((tmp_path / "out").glob("*.part"))
 
 
 def test_append_mode_adds_to_an_existing_file(tmp_path):

@@ -143,3 +143,29 @@ def test_credits_that_vanish_after_two_good_runs_raise_the_drift_alarm(tmp_path)
     assert "SITE_CHANGED (exit status 3)" in third.stderr
     history = (tmp_path / "state" / "coverage.ndjson").read_text().splitlines()
     assert len(history) == 3
+
+
+def test_a_pager_that_vanishes_raises_the_drift_alarm_for_two_runs_naming_paging(tmp_path):
+    """The pager's markup is what changed between 2020 and 2026: without it every article
+    comes out as one page, complete, and only the share of multi-page articles and the
+    words per article show it. The alarm fires for two runs, then the change is the norm."""
+    build_site(tmp_path / "site", 24, pages_mix=(2, 3))
+    with FixtureSite(tmp_path / "site") as site:
+        crawl = ("-s", f"NEWSCRAWL_STATE_DIR={tmp_path / 'state'}", "-s", "NEWSCRAWL_INCREMENTAL=0",
+                 "-s", "NEWSCRAWL_ARCHIVE=0", "-a", f"urls={site.url(index_url())}")
+        healthy = [run_crawl(tmp_path / f"r{n}", *crawl) for n in (1, 2)]
+        for page in (tmp_path / "site").rglob("artikel-nomor-*.html"):
+            page.write_text(re.sub(r'<div class="paging">.*?</div></div></div>', "", page.read_text()))
+        drifted = [run_crawl(tmp_path / f"r{n}", *crawl) for n in (3, 4, 5)]
+    for run in healthy:
+        assert run.returncode == 0, run.stderr
+        assert all(item["page_count"] > 1 for item in run.items())
+    third, fourth, fifth = drifted
+    assert all(item["page_count"] == 1 and item["complete"] for item in third.items())  # it looks whole
+    host = site.base("www.tribunnews.com").split("//")[1]
+    for alarmed in (third, fourth):
+        assert alarmed.returncode == 3, alarmed.stderr
+        [problem] = report_of(alarmed)["problems"]
+        assert problem.startswith(f"paging: 0% of 24 articles on {host} had several pages")
+        assert "against 100% and" in problem and "Has the paging markup changed?" in problem
+    assert fifth.returncode == 0, fifth.stderr  # two runs said it: the change is the new normal

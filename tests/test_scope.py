@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from tests.conftest import crawl_command, crawl_env, run_crawl
 from tests.fixture_site import FixtureSite
 
@@ -122,3 +124,21 @@ def test_dash_o_onto_a_symlink_fifo_or_device_is_refused(site, tmp_path):
         assert f"is {kind}" in line and "not a regular file" in line
     assert (tmp_path / "link.jsonl").is_symlink() and target.read_text() == "keep me\n"
     assert site.requests == []
+
+
+@pytest.mark.parametrize("count, fast", [(3, True), (6, True), (6, False)], ids=["3 urls", "6 urls", "polite"])
+def test_robots_txt_is_obeyed_by_every_start_url(tmp_path, count, fast):
+    """Scrapy lets all but the first request that waited for robots.txt through unchecked;
+    here none of them reaches the host."""
+    from tests.sitegen import build_site
+
+    build_site(tmp_path / "site", count, pages_mix=(1,))
+    (tmp_path / "site" / "www.tribunnews.com" / "robots.txt").write_text("User-agent: newscrawl\nDisallow: /\n")
+    urls = [f"https://www.tribunnews.com/nasional/{8000000 + n}/artikel-nomor-{n}" for n in range(count)]
+    with FixtureSite(tmp_path / "site") as site:
+        run = run_crawl(tmp_path / "run", "-a", "urls=" + ",".join(site.url(u) for u in reversed(urls)), fast=fast)
+    assert site.requests == ["https://www.tribunnews.com/robots.txt"]
+    assert run.stats["robotstxt/forbidden"] == count
+    assert run.returncode == 4, run.stderr
+    assert f"robots.txt forbade {count} request(s) to this crawler" in run.stderr
+    assert not list((tmp_path / "run" / "output").rglob("*.jsonl"))

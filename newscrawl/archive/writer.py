@@ -33,8 +33,8 @@ from newscrawl.archive.writer_process import WriterProcess
 from newscrawl.config import RUN_FEED
 from newscrawl.crawl.meta import PAGE_KIND
 from newscrawl.network.urls import canonical_url
-from newscrawl.output.feeds import PART_SUFFIX, feed_path, run_id
-from newscrawl.output.journal import stop_for_output_error
+from newscrawl.output.feeds import feed_path, run_id
+from newscrawl.output.journal import part_of, stop_for_output_error
 from newscrawl.output.ledger import RunLedger
 
 ARCHIVE_SUFFIX = ".warc.gz"
@@ -116,8 +116,8 @@ class ArchiveWriter:
         ledger = RunLedger.of(self.crawler)
         if ledger is not None:
             ledger.file_opened(self.final, self.finish)
-        part = self.final.with_name(self.final.name + PART_SUFFIX)
         run = run_id(self.crawler)
+        part = part_of(self.final, run)
         info = {"software": f"newscrawl ({self.crawler.settings.get('USER_AGENT')}); warcio",
                 "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",

@@ -41,12 +41,12 @@ class RunCorrections:
             if pointed in self.point:
                 self.point[copy] = self.point[pointed]
 
-    def apply(self, files: dict[Path, str]) -> tuple[int, int]:
+    def apply(self, files: dict[Path, str], part_of: Callable[[Path], Path]) -> tuple[int, int]:
         """Rewrite each file (its ``.part`` if not yet final) of a format we can read;
         returns (lines dropped, files left uncorrected)."""
         dropped = uncorrected = 0
         for final, format_ in files.items():
-            part = final.with_name(final.name + ".part")
+            part = part_of(final)
             path = part if part.exists() else final
             rewrite = _REWRITERS.get(format_)
             if rewrite is None or not path.exists():

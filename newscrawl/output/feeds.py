@@ -19,11 +19,10 @@ from scrapy.extensions.feedexport import FileFeedStorage
 from w3lib.url import file_uri_to_path
 
 from newscrawl.config import redis_url, worker_name
-from newscrawl.output.journal import append_part, disk_note, stop_for_output_error
+from newscrawl.output.journal import append_part, disk_note, folders_locked, part_of, stop_for_output_error
 from newscrawl.output.ledger import RunLedger
 
 logger = logging.getLogger(__name__)
-PART_SUFFIX = ".part"
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
@@ -50,8 +49,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
     def open(self, spider: Any) -> IO[bytes]:
         final = Path(self.path)
         final.parent.mkdir(parents=True, exist_ok=True)
-        self.part = final.with_name(final.name + PART_SUFFIX)
         ledger = RunLedger.of(self.crawler) if self.crawler is not None else None
+        self.part = part_of(final, run_id(self.crawler) if self.crawler is not None else f"pid{os.getpid()}")
         if ledger is not None:
             ledger.feed_opened(final, append=self.write_mode == "ab", format_=(self.feed_options or {}).get("format"))
         self.file = _GuardedWriter(io.FileIO(self.part, "wb"), self._write_failed)
@@ -79,10 +78,11 @@ class AtomicFileFeedStorage(FileFeedStorage):
             # mode: a final name that appeared earlier would outlive a kill before the
             # commit, and the next run would export its articles again.
             return
-        if self.write_mode == "ab" and final.exists():
-            append_part(self.part, final)
-        else:
-            os.replace(self.part, final)
+        with folders_locked([final]):  # another run may commit into the same file
+            if self.write_mode == "ab" and final.exists():
+                append_part(self.part, final)
+            else:
+                os.replace(self.part, final)
 
 
 class IncompleteFeed(OSError):

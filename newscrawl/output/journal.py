@@ -13,6 +13,7 @@ decides, never a clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import json
@@ -20,7 +21,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from newscrawl.dedup.store import ExportedArticle
 
@@ -41,6 +42,36 @@ def disk_note(path: Path, error: Any) -> str:
     except OSError:
         return f": the disk of {mount} is full"
     return f": the disk of {mount} is full ({free // 1024} KB free)"
+
+
+def part_of(final: Path, run: str) -> Path:
+    """The file a run writes before its commit names it ``final``: ``<final>.part`` when the
+    name is the run's own (the default feed, the archive), else ``<final>.<run>.part``, so
+    that runs given one output file (``-o all.jsonl``) never write into each other's.
+
+    >>> part_of(Path("out/tribun-7.jsonl"), "7").name, part_of(Path("all.jsonl"), "7").name
+    ('tribun-7.jsonl.part', 'all.jsonl.7.part')
+    """
+    return final.with_name(f"{final.name}.part" if run in final.name else f"{final.name}.{run}.part")
+
+
+@contextlib.contextmanager
+def folders_locked(finals: Iterable[Path]) -> Iterator[None]:
+    """Hold the folders of these files (an flock on each folder, in one order): runs that
+    commit into one folder (an output file they share) take turns."""
+    handles = []
+    try:
+        for folder in sorted({Path(f).parent.resolve() for f in finals}):
+            try:
+                handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                continue  # a folder that vanished: its renames fail and say so
+            handles.append(handle)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        for handle in handles:
+            os.close(handle)
 
 
 def stop_for_output_error(crawler: Any, path: Path, error: Any) -> None:
@@ -69,7 +100,8 @@ class RunFiles:
         self.on_error = on_error  # told once when the journal cannot be written
         self.error: OSError | None = None
         self.feeds: list[Path] = []
-        self.appends: dict[Path, int] = {}  # feeds appended to an existing file: its size before
+        self.appended: set[Path] = set()  # feeds whose commit appends to the final file (-o)
+        self.appends: dict[Path, int] = {}  # and the final file's size then, taken at the commit
         self._finishers: list[Callable[[], None]] = []  # files completed before the commit
         self._journal: Any = None
         self._path: Path | None = None
@@ -83,15 +115,17 @@ class RunFiles:
         """A file of this run is being written as ``<final_path>.part``; ``finish``, if
         given, completes and syncs it before the commit (raising OSError when it cannot).
         ``append``: the commit appends the ``.part`` to an existing final file (Scrapy's
-        ``-o``) instead of replacing it; its size now is kept, so that a commit finished
-        again after a kill appends once."""
+        ``-o``) instead of replacing it."""
         self.feeds.append(final_path)
         if finish is not None:
             self._finishers.append(finish)
-        record = {"feed": str(final_path.resolve())}
-        if append and final_path.exists():
-            self.appends[final_path] = record["append_at"] = final_path.stat().st_size
-        self.write(record)
+        if append:
+            self.appended.add(final_path)
+        self.write({"feed": str(final_path.resolve())})
+
+    def part(self, final_path: Path) -> Path:
+        """Where this run writes ``final_path`` until its commit."""
+        return part_of(final_path, self.run_id())
 
     def write(self, record: dict) -> None:
         """Append a record; flushed to the OS at once: a killed process loses nothing it wrote.
@@ -125,11 +159,18 @@ class RunFiles:
         return failed
 
     def commit(self) -> None:
-        """Give every complete ``.part`` its final name, after the journal says so."""
-        if self._journal is not None:
-            self.write({"commit": True})
-            os.fsync(self._journal.fileno())
-        finish_renames(self.feeds, self.appends)
+        """Give every complete ``.part`` its final name, after the journal says so. The
+        folders are held meanwhile: a file appended to has the size it has now, which the
+        journal keeps, so that a commit finished again after a kill appends once."""
+        with folders_locked(self.feeds):
+            for final in self.appended:
+                if final.exists():
+                    self.appends[final] = final.stat().st_size
+                    self.write({"feed": str(final.resolve()), "append_at": self.appends[final]})
+            if self._journal is not None:
+                self.write({"commit": True})
+                os.fsync(self._journal.fileno())
+            finish_renames(self.feeds, self.run_id(), self.appends)
 
     def exported(self) -> list[ExportedArticle]:
         """The articles this run exported, read back from its journal."""
@@ -141,7 +182,7 @@ class RunFiles:
         """A run whose output failed leaves no file a consumer would take as complete."""
         for final in self.feeds:
             try:
-                final.with_name(final.name + ".part").unlink(missing_ok=True)
+                self.part(final).unlink(missing_ok=True)
                 if final.exists():
                     final.rename(final.with_name(final.name + ".failed"))
                     logger.error("Renamed %s to %s.failed: its articles will be exported again", final, final.name)
@@ -170,16 +211,19 @@ def recover(state_dir: Path, store: Any, stats: Any) -> None:
         if _in_use(journal):
             continue
         feeds, articles, committed, appends = read_journal(journal)
+        run = journal.name[len("journal-"):-len(".jsonl")]
         if committed:
-            finish_renames(feeds, appends)
+            with folders_locked(feeds):
+                finish_renames(feeds, run, appends)
             store.record(articles)
             logger.warning("Recovered %d articles of a run that died after committing %s",
                            len(articles), ", ".join(map(str, feeds)))
             stats.inc_value("newscrawl/state/recovered", len(articles))
         else:
             for feed in feeds:
-                feed.with_name(feed.name + ".part").unlink(missing_ok=True)
-                for scratch in feed.parent.glob(f"{feed.name}.part.*"):  # built from a .part (a WACZ)
+                part = part_of(feed, run)
+                part.unlink(missing_ok=True)
+                for scratch in feed.parent.glob(f"{part.name}.*"):  # built from a .part (a WACZ)
                     scratch.unlink(missing_ok=True)
             logger.warning("Discarded the unfinished output of a run that died (%s); "
                            "its %d articles will be fetched again", journal.name, len(articles))
@@ -208,9 +252,10 @@ def read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool, d
         except ValueError:
             continue
         if "feed" in record:
-            feeds.append(Path(record["feed"]))
-            if isinstance(record.get("append_at"), int):
-                appends[feeds[-1]] = record["append_at"]
+            if isinstance(record.get("append_at"), int):  # taken at the commit (or at the open, before 0.3)
+                appends[Path(record["feed"])] = record["append_at"]
+            if Path(record["feed"]) not in feeds:
+                feeds.append(Path(record["feed"]))
         elif "commit" in record:
             committed = True
         else:
@@ -218,13 +263,13 @@ def read_journal(path: Path) -> tuple[list[Path], list[ExportedArticle], bool, d
     return feeds, articles, committed, appends
 
 
-def finish_renames(feeds: list[Path], appends: dict[Path, int] | None = None) -> None:
+def finish_renames(feeds: list[Path], run: str, appends: dict[Path, int] | None = None) -> None:
     """Give each feed's complete ``.part`` file its final name (again after a kill: a
     rename already done left no ``.part``). A feed appended to an existing file is cut
-    back to its size before this run, then the ``.part`` is appended: once, however
-    often this is done again."""
+    back to its size at the commit, then the ``.part`` is appended: once, however often
+    this is done again. The caller holds the folders (folders_locked)."""
     for final in feeds:
-        part = final.with_name(final.name + ".part")
+        part = part_of(final, run)
         if not part.exists():
             continue
         if appends and final in appends and final.exists():
@@ -235,7 +280,8 @@ def finish_renames(feeds: list[Path], appends: dict[Path, int] | None = None) ->
 
 def append_part(part: Path, final: Path, size: int | None = None) -> None:
     """Append a complete ``.part`` to its final file (cut back to ``size`` first, when
-    given: done again after a kill, it appends once), sync it, delete the ``.part``."""
+    given: done again after a kill, it appends once), sync it, delete the ``.part``.
+    The caller holds the final file's folder (folders_locked)."""
     with final.open("r+b") as target, part.open("rb") as source:
         if size is not None:
             target.truncate(size)

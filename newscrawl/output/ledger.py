@@ -23,7 +23,7 @@ from newscrawl.dedup.state import ArticleState
 from newscrawl.dedup.store import ExportedArticle
 from newscrawl.items import Article
 from newscrawl.output.corrections import RunCorrections
-from newscrawl.output.journal import RunFiles, finish_renames, recover, stop_for_output_error
+from newscrawl.output.journal import RunFiles, recover, stop_for_output_error
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class RunLedger(Findable):
     def _correct(self, corrections: RunCorrections, exported: list[ExportedArticle]) -> list[ExportedArticle]:
         """Copies this run exported before their originals: re-pointed or left out of its
         files; the articles left out are not recorded as exported."""
-        dropped, uncorrected = corrections.apply(self._formats)
+        dropped, uncorrected = corrections.apply(self._formats, self.files.part)
         if dropped:
             self.stats.inc_value("newscrawl/dropped/near_duplicate", dropped)
             self.stats.inc_value("item_scraped_count", -dropped)
@@ -147,7 +147,7 @@ class RunLedger(Findable):
             if self.files.finish():
                 self.files.set_aside()
             elif self.files.journaling:
-                finish_renames(self.files.feeds, self.files.appends)  # the archive is kept
+                self.files.commit()  # the archive is kept
             self.files.end()
             if (state := self.state) is not None:
                 state.close()

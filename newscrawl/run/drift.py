@@ -1,7 +1,9 @@
 """Template drift: a field that earlier runs filled well, and that this run lost.
 
 A site's markup changes one field at a time; a run whose credits stopped being found
-is otherwise ``ok`` and fills the dataset with nulls. Each run appends its field coverage
+is otherwise ``ok`` and fills the dataset with nulls. Its pager changes too: an article
+whose later pages are no longer found is exported whole-looking (one page, complete), so
+the share of multi-page articles and the words per article are watched as well. Each run appends its field coverage
 per site to ``<state dir>/coverage.ndjson``; a field whose coverage over the last runs
 with enough articles was high and that falls sharply in this run is a problem
 (verdict ``site_changed``). Fields that were always sparse never count.
@@ -18,8 +20,15 @@ from typing import Any, Iterable
 logger = logging.getLogger(__name__)
 
 HISTORY_NAME = "coverage.ndjson"
-# Counts per site: {"articles": N, "filled": {field: N}}.
+# Counts per site: {"articles": N, "filled": {field: N}, "multi_page": N, "words": N,
+# "drifted": [what this run raised the alarm for]}.
 Coverage = dict[str, dict[str, Any]]
+# Runs in a row that raise the alarm for one thing: after them the change is taken as the
+# new normal (the baseline then moves), or the alarm would never end.
+ALARM_RUNS = 2
+# Paging is watched when at least this share of a site's articles had several pages.
+MIN_MULTI_PAGE_SHARE = 0.1
+PAGING = "paging"
 
 
 @dataclass
@@ -37,33 +46,80 @@ class DriftLimits:
                    settings.getfloat("NEWSCRAWL_DRIFT_MAX_DROP"))
 
 
-def drifted(history: list[Coverage], now: Coverage, limits: DriftLimits) -> list[str]:
-    """One sentence per (site, field) whose coverage fell sharply in ``now``.
+@dataclass
+class Drift:
+    site: str
+    name: str  # a field, or "paging"
+    problem: str
+
+
+def drifted(history: list[Coverage], now: Coverage, limits: DriftLimits) -> list[Drift]:
+    """What fell sharply in ``now`` on each site: a field's coverage, or the share of
+    multi-page articles and the words per article (pages no longer found: "paging").
 
     >>> good = {"a.com": {"articles": 30, "filled": {"title": 30, "editor": 29, "updated_at": 3}}}
     >>> bad = {"a.com": {"articles": 25, "filled": {"title": 25, "editor": 0, "updated_at": 0}}}
-    >>> drifted([good, good], bad, DriftLimits())
+    >>> [d.problem for d in drifted([good, good], bad, DriftLimits())]
     ['editor found in 0% of 25 articles on a.com, against 97% in the 2 runs before: has the page markup changed?']
     >>> drifted([good], bad, DriftLimits()), drifted([good, good], good, DriftLimits())
     ([], [])
+    >>> alarmed = {"a.com": {**bad["a.com"], "drifted": ["editor"]}}
+    >>> [len(drifted([good, good, *[alarmed] * n], bad, DriftLimits())) for n in (1, 2)]  # two runs, then quiet
+    [1, 0]
     """
-    problems = []
+    found = []
     for site, counts in sorted(now.items()):
         if counts.get("articles", 0) < limits.min_articles:
             continue
-        earlier = [run[site] for run in history
-                   if site in run and run[site].get("articles", 0) >= limits.min_articles][-limits.runs:]
-        if len(earlier) < limits.min_runs:
-            continue
-        total = sum(run["articles"] for run in earlier)
-        for name in sorted({f for run in earlier for f in run.get("filled", {})}):
-            before = sum(run.get("filled", {}).get(name, 0) for run in earlier) / total
+        runs = [run[site] for run in history if site in run and run[site].get("articles", 0) >= limits.min_articles]
+        for name in sorted({f for run in runs for f in run.get("filled", {})}):
+            if (earlier := _baseline(runs, name, limits)) is None:
+                continue
+            before = _rate(earlier, lambda run: run.get("filled", {}).get(name, 0))
             rate = counts.get("filled", {}).get(name, 0) / counts["articles"]
             if before >= limits.baseline and rate < before * (1 - limits.max_drop):
-                problems.append(f"{name} found in {rate:.0%} of {counts['articles']} articles on {site}, "
-                                f"against {before:.0%} in the {len(earlier)} runs before: "
-                                "has the page markup changed?")
-    return problems
+                found.append(Drift(site, name, f"{name} found in {rate:.0%} of {counts['articles']} articles on "
+                                               f"{site}, against {before:.0%} in the {len(earlier)} runs before: "
+                                               "has the page markup changed?"))
+        if (paging := _paging(site, counts, runs, limits)) is not None:
+            found.append(paging)
+    return found
+
+
+def _rate(runs: list[dict[str, Any]], count) -> float:
+    return sum(count(run) for run in runs) / sum(run["articles"] for run in runs)
+
+
+def _paging(site: str, counts: dict[str, Any], runs: list[dict[str, Any]], limits: DriftLimits) -> Drift | None:
+    """Later pages no longer found: the share of multi-page articles, or the words per
+    article, fell sharply (when at least MIN_MULTI_PAGE_SHARE of the articles had pages)."""
+    earlier = _baseline([run for run in runs if "multi_page" in run], PAGING, limits)  # counted since 0.3
+    if earlier is None or "multi_page" not in counts:
+        return None
+    share_before, share = _rate(earlier, lambda run: run["multi_page"]), counts["multi_page"] / counts["articles"]
+    words_before, words = _rate(earlier, lambda run: run.get("words", 0)), counts.get("words", 0) / counts["articles"]
+    if share_before < MIN_MULTI_PAGE_SHARE or (share >= share_before * (1 - limits.max_drop)
+                                               and words >= words_before * (1 - limits.max_drop)):
+        return None
+    return Drift(site, PAGING, f"paging: {share:.0%} of {counts['articles']} articles on {site} had several pages, "
+                               f"{words:.0f} words on average, against {share_before:.0%} and {words_before:.0f} in "
+                               f"the {len(earlier)} runs before: are later pages no longer found? Has the paging "
+                               "markup changed?")
+
+
+def _baseline(runs: list[dict[str, Any]], name: str, limits: DriftLimits) -> list[dict[str, Any]] | None:
+    """The earlier runs a measure is judged against, or None: too few of them, or the alarm
+    was raised for it in the last ALARM_RUNS runs already (the change is the new normal).
+    While the alarm lasts, the runs that raised it are left out of the baseline."""
+    alarms = 0
+    for run in reversed(runs):
+        if name not in run.get("drifted", ()):
+            break
+        alarms += 1
+    if alarms >= ALARM_RUNS:
+        return None
+    earlier = [run for run in runs if not alarms or name not in run.get("drifted", ())][-limits.runs:]
+    return earlier if len(earlier) >= limits.min_runs else None
 
 
 def read_history(path: Path) -> list[Coverage]:
@@ -92,9 +148,11 @@ def append_run(path: Path, run: Any, sites: Coverage) -> None:
         os.fsync(history.fileno())
 
 
-def count_fields(coverage: Coverage, site: str, filled: Iterable[str]) -> None:
+def count_fields(coverage: Coverage, site: str, filled: Iterable[str], pages: int = 1, words: int = 0) -> None:
     """Count one exported article of ``site`` whose filled fields are ``filled``."""
-    counts = coverage.setdefault(site, {"articles": 0, "filled": {}})
+    counts = coverage.setdefault(site, {"articles": 0, "filled": {}, "multi_page": 0, "words": 0})
     counts["articles"] += 1
+    counts["multi_page"] += (pages or 1) > 1
+    counts["words"] += words or 0
     for name in filled:
         counts["filled"][name] = counts["filled"].get(name, 0) + 1

@@ -65,7 +65,7 @@ class RunReport:
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if isinstance(item, Article):
             filled = [name for name, value in ItemAdapter(item).items() if value not in (None, "", [])]
-            count_fields(self.by_site, item.site or "", filled)
+            count_fields(self.by_site, item.site or "", filled, item.page_count or 1, item.word_count or 0)
 
     def item_error(self, item: Any = None, response: Any = None, spider: Any = None, failure: Any = None) -> None:
         self.crawler.stats.inc_value("newscrawl/errors/item")
@@ -98,8 +98,9 @@ class RunReport:
             return
         history = Path(settings.get("NEWSCRAWL_STATE_DIR")) / HISTORY_NAME
         try:
-            for problem in drifted(read_history(history), self.by_site, self.drift):
-                judgement.flag(SITE_CHANGED, problem)
+            for drift in drifted(read_history(history), self.by_site, self.drift):
+                judgement.flag(SITE_CHANGED, drift.problem)
+                self.by_site[drift.site].setdefault("drifted", []).append(drift.name)
             append_run(history, self.crawler.stats.get_value("newscrawl/run"), self.by_site)
         except OSError as error:
             self.warnings.append(f"the field coverage history {history} could not be read or written "
@@ -112,7 +113,7 @@ class RunReport:
             "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "finish_reason": reason, "verdict": judgement.verdict,
             "exit_status": EXIT_STATUS[judgement.verdict], "problems": judgement.problems,
-            "warnings": [*self.warnings, *list_warnings(stats)],
+            "warnings": [*self.warnings, *judgement.warnings, *list_warnings(stats)],
             "counts": counts_of(stats),
             "coverage": self._coverage(),
             "collected": self._collected(),

@@ -8,6 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from newscrawl.network.identity import BROWSER, PRODUCT
+
+# Every default User-Agent starts so (a contact may follow the version).
+DEFAULT_AGENT_PREFIX = f"{BROWSER} {PRODUCT}/"
+
 OK, SITE_CHANGED, FAILED, BLOCKED, INTERRUPTED, ERRORS = (
     "ok", "site_changed", "failed", "blocked", "interrupted", "errors")
 EXIT_STATUS = {OK: 0, SITE_CHANGED: 3, FAILED: 4, BLOCKED: 5, INTERRUPTED: 6, ERRORS: 7}
@@ -34,6 +39,7 @@ class Thresholds:
 class Judgement:
     verdict: str = OK
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # counted trouble that leaves the run ok
 
     def flag(self, verdict: str, problem: str) -> None:
         if self.verdict == OK:
@@ -65,6 +71,7 @@ def counts_of(stats: dict[str, Any]) -> dict[str, Any]:
         "http_error_statuses": {str(code): v for code, v in sorted(statuses.items()) if code >= 400},
         "http_403": statuses.get(403, 0), "http_404": statuses.get(404, 0), "http_429": statuses.get(429, 0),
         "listings": n("newscrawl/listings/parsed"), "listings_empty": n("newscrawl/listings/empty"),
+        "sitemaps": n("newscrawl/sitemaps/urlset") + n("newscrawl/sitemaps/index"),
         "entry_points": {k: n(f"newscrawl/entry_points/{k}") for k in ("requested", "ok", "failed")},
     }
 
@@ -120,6 +127,7 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
         judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
                                 f"in a row and were left alone ({c['http_403']} x 403, "
                                 f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
+    _judge_refusals(stats, c, judgement)
     _judge_failures(stats, c, limits, judgement)
     _judge_archives(stats, judgement)
     if failed := stats.get("newscrawl/workers/failed"):
@@ -135,6 +143,41 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
     if stats.get("finish_reason") == "output_error":
         judgement.flag(FAILED, "the output file could not be written (disk full? not writable?); "
                                "nothing of this run is recorded as exported")
+
+
+def _judge_refusals(stats: dict[str, Any], c: dict[str, Any], judgement: Judgement) -> None:
+    """Pages the site's edge would not give: challenge pages served in their place (any
+    status), and refused articles (403, or 429 after the retries). Blocked when they are
+    half of what was asked of their kind or more, or when nothing was exported, whatever
+    the run's size; a warning when they are a few among many."""
+    n = lambda key: int(stats.get(key, 0) or 0)  # noqa: E731
+    if challenged := n("newscrawl/challenged"):
+        kinds = {kind: n(f"newscrawl/challenged/{kind}") for kind in ("article", "page", "listing", "sitemap", "other")}
+        answered = c["fetched"] + n("newscrawl/pages/merged") + c["listings"] + c["sitemaps"]
+        said = (f"the {stats.get('newscrawl/challenged/edge')} edge served a challenge page instead of "
+                f"{challenged} page(s) ({', '.join(f'{k}: {v}' for k, v in kinds.items() if v)}) against "
+                f"{answered} page(s) served: it doubts this client (its address, its rate or its User-Agent)")
+        if challenged * 2 >= challenged + answered or not c["exported"]:
+            judgement.flag(BLOCKED, said + "; " + _edge_advice(stats))
+        else:
+            judgement.warnings.append(said + "; those pages are left for the next run")
+    refused = n("newscrawl/refused/article") - n("newscrawl/challenged/article")
+    if refused > 0:
+        said = (f"{refused} of {refused + c['fetched']} articles were refused "
+                f"({', '.join(f'HTTP {k}: {v}' for k, v in c['http_error_statuses'].items() if k in ('403', '429'))})")
+        if refused * 2 >= refused + c["fetched"]:
+            judgement.flag(BLOCKED, said + _advice(stats, c))
+        else:
+            judgement.warnings.append(said + "; they are left for the next run")
+
+
+def _edge_advice(stats: dict[str, Any]) -> str:
+    agent = str(stats.get("newscrawl/refused/user_agent") or "")
+    if agent.startswith(DEFAULT_AGENT_PREFIX):
+        return ("it refuses newscrawl's default, browser-shaped User-Agent too: slow down (the polite "
+                "profile, a larger DOWNLOAD_DELAY), try later, or from another network")
+    return (f"it refused the User-Agent {agent!r}: run with the default USER_AGENT "
+            "(add your contact with -s NEWSCRAWL_CONTACT=...)")
 
 
 def _judge_archives(stats: dict[str, Any], judgement: Judgement) -> None:
@@ -172,14 +215,22 @@ def _judge_failures(stats: dict[str, Any], c: dict[str, Any], limits: Thresholds
     causes += [f"errors and timeouts: {c['errors']}"] if c["errors"] else []
     problem = f"{failures} of {c['requests']} requests failed ({', '.join(causes) or 'no answer'})"
     if no_entry:
-        problem += (f"; every entry point failed ({entries['failed']} of {entries['requested']}: "
-                    "sitemaps, index pages, -a urls), so nothing could be found to crawl")
+        problem = (f"{problem}; " if failures else "") + (
+            f"every entry point failed ({entries['failed']} of {entries['requested']}: "
+            "sitemaps, index pages, -a urls), so nothing could be found to crawl")
+        if forbidden := int(stats.get("robotstxt/forbidden", 0) or 0):
+            problem += (f"; robots.txt forbade {forbidden} request(s) to this crawler (its product token, "
+                        "ROBOTSTXT_USER_AGENT): they were not sent")
     judgement.flag(verdict, problem + _advice(stats, c))
 
 
 def _advice(stats: dict[str, Any], c: dict[str, Any]) -> str:
     """What to try against refusals: the User-Agent a CDN edge refused, or slowing down."""
     agent, edge = stats.get("newscrawl/refused/user_agent"), stats.get("newscrawl/refused/edge")
+    if c["http_403"] and edge and str(agent or "").startswith(DEFAULT_AGENT_PREFIX):
+        return (f"; the {edge} edge answered 403 to newscrawl's default, browser-shaped User-Agent: "
+                "it refuses more than User-Agents (this machine's address, the rate): slow down (the "
+                "polite profile, a larger DOWNLOAD_DELAY), try later, or from another network")
     if c["http_403"] and edge:
         return (f"; the {edge} edge answered 403 to the User-Agent {agent!r}: such edges refuse "
                 "User-Agents that do not look like a browser or that contain 'bot'. Run with the "

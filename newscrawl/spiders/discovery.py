@@ -127,9 +127,15 @@ class Discovery:
         return repeated
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        self._entry_reached(response)
         sitemap = parse_sitemap(response.body)
         self._count(f"sitemaps/{sitemap.kind}")
+        if sitemap.kind == "invalid":
+            # Not a sitemap (an error or challenge page served with 200): no entry point.
+            self.logger.info("%s is not a sitemap; nothing found there", response.url)
+            if response.meta.get(ENTRY):
+                self._count("entry_points/failed")
+            return
+        self._entry_reached(response)
         if len(sitemap.entries) > self.max_links:
             self._count("sitemaps/links_capped")
         for entry in sitemap.entries[:self.max_links]:
