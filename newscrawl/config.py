@@ -5,6 +5,7 @@ The crawl command runs the check before anything starts, so a typo such as
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 from difflib import get_close_matches
@@ -13,6 +14,8 @@ from typing import Any, Callable
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.conf import closest_scrapy_cfg
+
+from newscrawl.dedup.store import STORE_NAME
 
 # The run's own output file (settings.py FEEDS), one per run: %(run)s is its run id.
 RUN_FEED = "output/%(name)s/%(name)s-%(run)s.jsonl"
@@ -175,6 +178,27 @@ def anchor_to_project(settings: BaseSettings, root: Path | None) -> None:
     if (settings.getpriority("FEEDS") or 0) < cmdline:
         feeds = {_anchored(str(uri), root): options for uri, options in settings.getdict("FEEDS").items()}
         settings.set("FEEDS", feeds, priority=settings.getpriority("FEEDS"))
+
+
+def explicit_output_state(settings: BaseSettings, given: list[str]) -> None:
+    """A run whose output is a file you named (``-o``/``-O``) keeps its record of exported
+    articles apart, in ``<state dir>/outputs/<name>-<hash>/``: what it marks as exported is
+    in that file, never missing from the output folder of the runs without ``-o``/``-O``
+    (a first-run check ``-O check.jsonl`` would otherwise spend the cron run's articles).
+    The same file names the same folder, so a cron job with ``-o all.jsonl`` stays
+    incremental. A file that earlier runs wrote with the shared store (before 0.3), and
+    that has no folder of its own yet, goes on with the shared one. ``-s NEWSCRAWL_STATE_DIR``
+    given on the command line is used as it is.
+    """
+    if not given or (settings.getpriority("NEWSCRAWL_STATE_DIR") or 0) >= SETTINGS_PRIORITIES["cmdline"]:
+        return
+    shared = Path(settings.get("NEWSCRAWL_STATE_DIR"))
+    files = sorted(str(Path(uri.split(":", 1)[0] if ":" in uri and "://" not in uri else uri).resolve())
+                   for uri in given)
+    own = shared / "outputs" / f"{Path(files[0]).name}-{hashlib.sha1(chr(0).join(files).encode()).hexdigest()[:10]}"
+    if not own.exists() and any(Path(f).exists() for f in files) and (shared / STORE_NAME).exists():
+        return  # written by earlier runs with the shared store: it goes on with it
+    settings.set("NEWSCRAWL_STATE_DIR", str(own), priority=settings.getpriority("NEWSCRAWL_STATE_DIR"))
 
 
 def _anchored(uri: str, root: Path) -> str:

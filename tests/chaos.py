@@ -221,3 +221,36 @@ class FailingWacz:
 
         writer.package = package
         return cls()
+
+
+class SlowExport:
+    """Each exported article takes 50 ms more: a replay (which answers at once) lasts long
+    enough to be signalled mid-way."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        return extension
+
+    def item_scraped(self, item, response, spider):
+        import time
+
+        time.sleep(0.05)
+
+
+def chaos_middlewares(*names: str) -> list[str]:
+    """``-s DOWNLOADER_MIDDLEWARES=...``: the project's plus the named ones of this module."""
+    middlewares = {**project.DOWNLOADER_MIDDLEWARES, **{f"tests.chaos.{name}": 945 for name in names}}
+    return ["-s", f"DOWNLOADER_MIDDLEWARES={json.dumps(middlewares)}"]
+
+
+class HangOne:
+    """The request for sitegen's article 3 (``…/artikel-nomor-3``) never completes (live or
+    replayed): a graceful stop waits for it, as for a download that hangs."""
+
+    async def process_request(self, request):
+        import asyncio
+
+        if request.url.endswith("/artikel-nomor-3"):
+            await asyncio.sleep(3600)

@@ -46,6 +46,19 @@ def test_a_stale_lock_of_a_killed_run_is_taken_over_with_a_warning(site, tmp_pat
 
 # ---- kill -9 and SIGTERM -----------------------------------------------------------------------
 
+def wait_for_log(process: subprocess.Popen, text: str, timeout: float = 60) -> None:
+    """Read the process's stderr until a line holds ``text`` (the rest stays readable
+    through communicate(): what was read is put back in ``process.seen``)."""
+    deadline = time.monotonic() + timeout
+    seen = getattr(process, "seen", "")
+    while text not in seen:
+        line = process.stderr.readline()
+        if not line or time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} never logged; got:\n{seen}")
+        seen += line
+    process.seen = seen
+
+
 def wait_for_lines(workdir: Path, pattern: str, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -102,6 +115,47 @@ def test_sigterm_finalizes_the_feed_and_the_next_run_does_the_rest(slow_site, tm
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stat("articles/known") == len(first)
     assert_each_article_exactly_once(tmp_path, slow_site)
+
+
+def test_a_second_signal_stops_at_once_reports_and_never_exits_0(slow_site, tmp_path):
+    """The second Ctrl-C stops the reactor under the engine, as kill -9 would stop the
+    process: exit 6 and a report all the same; the next run settles its files."""
+    from tests.chaos import chaos_middlewares
+
+    crawl = start_crawl(tmp_path, slow_site, *chaos_middlewares("HangOne"))  # the first stop waits for it
+    wait_for_lines(tmp_path / "output", "*.jsonl.part", 8)
+    crawl.send_signal(signal.SIGINT)
+    wait_for_log(crawl, "Received SIGINT, shutting down gracefully")
+    crawl.send_signal(signal.SIGINT)
+    _, stderr = crawl.communicate(timeout=60)
+    assert crawl.returncode == 6, stderr
+    report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
+    assert report["verdict"] == "interrupted" and report["finish_reason"] == "killed"
+    assert "stopped at once by a second signal" in report["problems"][0]
+    assert "INTERRUPTED (exit status 6)" in stderr
+    rerun = run_crawl(tmp_path, "-a", f"urls={slow_site.url(index_url())}")
+    assert rerun.returncode == 0, rerun.stderr
+    assert_each_article_exactly_once(tmp_path, slow_site)
+    assert not list((tmp_path / "output").rglob("*.part"))
+
+
+def test_a_second_signal_to_a_replay_leaves_no_part_file(slow_site, tmp_path):
+    from tests.chaos import chaos_middlewares
+
+    first = run_crawl(tmp_path / "crawl", "-a", f"urls={slow_site.url(index_url())}")
+    assert first.returncode == 0, first.stderr
+    [archive] = (tmp_path / "crawl" / "output").rglob("*.warc.gz")
+    replay = subprocess.Popen(crawl_command(*chaos_middlewares("HangOne"), "-a", f"archive={archive}"),
+                              cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_lines(tmp_path / "output", "*.jsonl.part", 5)
+    replay.send_signal(signal.SIGTERM)
+    wait_for_log(replay, "Received SIGTERM, shutting down gracefully")
+    replay.send_signal(signal.SIGTERM)
+    _, stderr = replay.communicate(timeout=60)
+    assert replay.returncode == 6, stderr
+    assert not list((tmp_path / "output").rglob("*.part")) and not list((tmp_path / "output").rglob("*.jsonl"))
+    report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
+    assert report["verdict"] == "interrupted" and "unfinished files were removed" in report["problems"][0]
 
 
 def killed_run(tmp_path: Path, site: FixtureSite, committed: bool, renamed: bool) -> list[Path]:

@@ -169,3 +169,29 @@ def test_a_pager_that_vanishes_raises_the_drift_alarm_for_two_runs_naming_paging
         assert problem.startswith(f"paging: 0% of 24 articles on {host} had several pages")
         assert "against 100% and" in problem and "Has the paging markup changed?" in problem
     assert fifth.returncode == 0, fifth.stderr  # two runs said it: the change is the new normal
+
+
+def test_the_first_run_check_leaves_the_cron_runs_articles_alone(site, tmp_path):
+    """-O check.jsonl keeps its own record of exports: the cron run that follows exports
+    every article into output/tribun/, where a dataset is built from."""
+    check = run_crawl(tmp_path, "-s", "CLOSESPIDER_ITEMCOUNT=2", "-O", "check.jsonl", "-a", f"urls={site.url(SITEMAP)}")
+    assert check.returncode == 0, check.stderr
+    assert len((tmp_path / "check.jsonl").read_text().splitlines()) >= 2
+    cron = run_crawl(tmp_path, "-a", f"urls={site.url(SITEMAP)}")
+    assert cron.returncode == 0, cron.stderr
+    assert len(cron.items()) == 3 and cron.stat("articles/known") == 0
+    again = run_crawl(tmp_path, "-o", "check.jsonl", "-a", f"urls={site.url(SITEMAP)}")  # the check's own record
+    assert again.stat("articles/known") == len((tmp_path / "check.jsonl").read_text().splitlines())
+    cron_again = run_crawl(tmp_path, "-a", f"urls={site.url(SITEMAP)}")
+    assert cron_again.stat("articles/known") == 3  # and the cron run's own, still incremental
+
+
+def test_an_output_file_written_with_the_shared_store_goes_on_with_it(site, tmp_path):
+    """A cron job with -o all.jsonl from before outputs kept their own record: it stays incremental."""
+    first = run_crawl(tmp_path, "-a", f"urls={site.url(SITEMAP)}")  # the shared store holds the 3 articles
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "all.jsonl").write_bytes(first.feed_files()[0].read_bytes())
+    run = run_crawl(tmp_path, "-o", "all.jsonl", "-a", f"urls={site.url(SITEMAP)}")
+    assert run.returncode == 0, run.stderr
+    assert run.stat("articles/known") == 3 and len((tmp_path / "all.jsonl").read_text().splitlines()) == 3
+    assert not (tmp_path / ".newscrawl" / "outputs").exists()

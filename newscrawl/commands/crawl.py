@@ -32,6 +32,7 @@ from newscrawl.config import (
     SettingError,
     anchor_to_project,
     check_settings,
+    explicit_output_state,
     project_root,
     redis_url,
     worker_name,
@@ -42,7 +43,8 @@ from newscrawl.dedup.store import STORE_NAME, CorruptStore, holds_articles
 from newscrawl.output.feeds import check_writable, local_feed_folders
 from newscrawl.output.journal import disk_note
 from newscrawl.run.jobdir import start_afresh
-from newscrawl.run.report import EXIT_STATUS
+from newscrawl.output.ledger import RunLedger
+from newscrawl.run.report import EXIT_STATUS, INTERRUPTED, RunReport
 from newscrawl.run.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
 
 USAGE_EXIT = 2
@@ -50,6 +52,15 @@ LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
 UNAVAILABLE_EXIT = 69  # EX_UNAVAILABLE: the Redis of distributed mode does not answer
 CANT_WRITE_EXIT = 73  # EX_CANTCREAT: the output or state folder cannot be written
 logger = logging.getLogger(__name__)
+
+
+def abandoned(crawler: Any) -> str:
+    """The verdict of a run whose engine never closed: the reactor was stopped under it (a
+    second Ctrl-C or SIGTERM). Never ok: reported as interrupted, its files left for the
+    next run (or removed, where none would settle them)."""
+    ledger, report = RunLedger.of(crawler), RunReport.of(crawler)
+    left = ledger.abandoned() if ledger is not None else "its files are unfinished"
+    return report.abandoned(left) if report is not None else INTERRUPTED
 
 
 def lock_name(settings) -> str:
@@ -106,6 +117,7 @@ class Command(ScrapyCrawlCommand):
         super().process_options(args, opts)
         self._choose_feeds(args, opts)
         anchor_to_project(self.settings, project_root())
+        explicit_output_state(self.settings, [*(opts.output or []), *(opts.overwrite_output or [])])
         try:
             check_settings(self.settings)
         except SettingError as error:
@@ -278,7 +290,7 @@ class Command(ScrapyCrawlCommand):
             if self.crawler_process.bootstrap_failed:
                 self.exitcode = 1
             else:
-                self.exitcode = EXIT_STATUS.get(crawler.stats.get_value("newscrawl/verdict"), 0)
+                self.exitcode = EXIT_STATUS[crawler.stats.get_value("newscrawl/verdict") or abandoned(crawler)]
         finally:
             for pid in getattr(self, "workers", []):  # worker 0 ended early: none outlives it
                 stop_worker(pid)

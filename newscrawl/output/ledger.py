@@ -142,6 +142,20 @@ class RunLedger(Findable):
             self.stats.inc_value("newscrawl/near_duplicates/uncorrected_files", uncorrected)
         return [e for e in exported if e.url not in corrections.drop]
 
+    def abandoned(self) -> str:
+        """The run was stopped at once (a second signal): what becomes of its files. With
+        a journal the next run settles them, as after kill -9; without (a replay, a run
+        without the state store) nothing ever would: its ``.part`` files are removed."""
+        if self.files.journaling:
+            self.files.close()
+            return "its unfinished files (.part) are settled by the next run, which fetches its articles again"
+        for final in self.files.feeds:
+            part = self.files.part(final)
+            part.unlink(missing_ok=True)
+            for scratch in final.parent.glob(f"{part.name}.*"):
+                scratch.unlink(missing_ok=True)
+        return "its unfinished files were removed; run it again"
+
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
         if not self._expects_feed:  # no feed: no article is recorded (no file holds it)
             if self.files.finish():

@@ -20,6 +20,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from newscrawl.config import redis_url
+from newscrawl.crawl.findable import Findable
 from newscrawl.dedup.store import STORE_NAME, CorruptStore, holds_articles
 from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.output.feeds import feed_path, local_feed_folders
@@ -43,7 +44,7 @@ from newscrawl.run.verdict import (  # noqa: F401 (EXIT_STATUS and judge: import
 logger = logging.getLogger(__name__)
 
 
-class RunReport:
+class RunReport(Findable):
     """Field coverage of exported items; verdict, summary and report file at close."""
 
     def __init__(self, crawler: Crawler) -> None:
@@ -88,6 +89,21 @@ class RunReport:
             stats.set_value("newscrawl/report_file", str(path))
         log = logger.info if judgement.verdict in (OK, INTERRUPTED) else logger.error
         log("%s", summary(report))
+
+    def abandoned(self, left: str) -> str:
+        """The run was stopped at once (a second Ctrl-C or SIGTERM), as by kill -9: its
+        engine never closed. Reported all the same, ``interrupted``; ``left`` says what
+        became of its files. Returns the verdict."""
+        spider = getattr(self.crawler, "spider", None)
+        judgement = Judgement(INTERRUPTED, [f"stopped at once by a second signal, before the run could finish: {left}"])
+        stats = self.crawler.stats
+        stats.set_value("newscrawl/verdict", judgement.verdict)
+        report = self._report(stats.get_stats(), "killed", judgement)
+        path = self._path(spider) if spider is not None else None
+        if path is not None and _write_whole(path, json.dumps(report, indent=1, ensure_ascii=False, default=str)):
+            stats.set_value("newscrawl/report_file", str(path))
+        logger.error("%s", summary(report))
+        return judgement.verdict
 
     def _judge_drift(self, spider: Any, judgement: Judgement) -> None:
         """Fields that earlier runs filled and this one lost: ``site_changed``. The run's own
