@@ -65,3 +65,47 @@ def test_a_full_disk_at_start_is_one_line_and_leaves_nothing(small_disk, tmp_pat
     assert "Traceback" not in run.stderr
     assert f"the disk of {small_disk} is full" in run.stderr
     assert not list(work.rglob(".newscrawl-write-test-*")) and not list(work.rglob("*.part"))
+
+
+def _fill(disk, leave: int) -> None:
+    """Take every block of the disk but ``leave`` bytes."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError:
+            pass
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+
+
+def test_a_state_store_that_cannot_be_created_is_one_line_and_no_lasting_stop(small_disk, tmp_path):
+    """The state folder fills up while the store is created: exit 73 and one line, and no
+    store without tables left behind to stop every later run as corrupt."""
+    state = small_disk / "state"
+    state.mkdir()
+    _fill(small_disk, leave=8192)  # the run lock fits, the store does not
+    with FixtureSite() as site:
+        crawl = ("-s", f"NEWSCRAWL_STATE_DIR={state}", "-a",
+                 f"urls={site.url('https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik')}")
+        full = run_crawl(tmp_path / "work", *crawl)
+        assert full.returncode == 73, full.stderr
+        assert "Traceback" not in full.stderr
+        [line] = [line for line in full.stderr.splitlines() if "cannot create the state store" in line]
+        assert f"the disk of {small_disk} is full" in line
+        assert not (state / "articles.sqlite3").exists()
+        (small_disk / "filler").unlink()
+        again = run_crawl(tmp_path / "work", *crawl)
+    assert again.returncode == 0, again.stderr
+    assert len(again.items()) == 1
+
+
+def test_a_store_left_without_tables_is_created_anew(site, tmp_path):
+    """What a creation cut short by an earlier version left: an SQLite file without tables."""
+    import sqlite3
+
+    (tmp_path / ".newscrawl").mkdir()
+    sqlite3.connect(tmp_path / ".newscrawl" / "articles.sqlite3").execute("PRAGMA journal_mode=WAL").close()
+    run = run_crawl(tmp_path, "-a", f"urls={site.url('https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik')}")
+    assert run.returncode == 0, run.stderr
+    assert len(run.items()) == 1

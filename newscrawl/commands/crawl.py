@@ -12,6 +12,7 @@ import argparse
 import gc
 import logging
 import os
+import sqlite3
 import stat
 import sys
 from datetime import datetime
@@ -39,7 +40,7 @@ from newscrawl.config import (
 )
 from newscrawl.crawl.arguments import ArgumentError
 from newscrawl.dedup.redis_store import check_reachable
-from newscrawl.dedup.store import STORE_NAME, CorruptStore, holds_articles
+from newscrawl.dedup.store import STORE_NAME, CorruptStore, create_store, holds_articles
 from newscrawl.output.feeds import check_writable, local_feed_folders
 from newscrawl.output.journal import disk_note
 from newscrawl.run.jobdir import start_afresh
@@ -212,11 +213,17 @@ class Command(ScrapyCrawlCommand):
             self._fail(args, f"cannot write to the state folder {state_dir}: {error.strerror or error}"
                               f"{disk_note(Path(state_dir), error)}", CANT_WRITE_EXIT)
         if self.settings.getbool("NEWSCRAWL_INCREMENTAL") and not redis_url(self.settings):
+            store = Path(self.settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME
             try:
-                holds_articles(Path(self.settings.get("NEWSCRAWL_STATE_DIR")) / STORE_NAME)  # readable?
+                holds_articles(store)  # readable?
+                create_store(store)
             except CorruptStore as error:
                 self.lock.release()
                 self._fail(args, error, CANT_WRITE_EXIT)
+            except (sqlite3.Error, OSError) as error:
+                self.lock.release()
+                self._fail(args, f"cannot create the state store {store}: {error}{disk_note(store, error)}; "
+                                  "nothing was left behind: run again once there is room", CANT_WRITE_EXIT)
         try:
             check_writable(self.settings, args[0])
             self.claims = self._claim_output_folders(args[0], options)

@@ -8,6 +8,7 @@ the file small and lookups at a few microseconds at millions of articles (README
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -98,9 +99,40 @@ def holds_articles(path: Path) -> bool:
         return False
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            if not db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+                return False  # no table at all: a creation cut short, holding nothing (create_store)
             return db.execute("SELECT 1 FROM exported LIMIT 1").fetchone() is not None
     except sqlite3.DatabaseError as error:  # OperationalError ("no such table") included
         raise CorruptStore(_corrupt(path, error)) from None
+
+
+def create_store(path: Path) -> None:
+    """Make sure a store exists at ``path``, created whole or not at all: built beside it
+    and renamed, so that a full disk leaves no store without tables behind (which would
+    stop every later run as corrupt). A file without any table (a creation cut short by an
+    earlier version) holds nothing and is replaced. Raises sqlite3.Error or OSError."""
+    if path.exists() and path.stat().st_size and _has_tables(path):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = path.with_name(path.name + ".new")
+    try:
+        new.unlink(missing_ok=True)
+        with closing(sqlite3.connect(new)) as db:
+            db.executescript(_SCHEMA)
+            db.commit()
+        for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # of the empty file replaced, if any
+        os.replace(new, path)
+    finally:
+        new.unlink(missing_ok=True)
+
+
+def _has_tables(path: Path) -> bool:
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None
+    except sqlite3.DatabaseError:
+        return True  # not ours to replace: holds_articles says it is corrupt
 
 
 def _corrupt(path: Path, error: Exception) -> str:

@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 def disk_note(path: Path, error: Any) -> str:
     """For a full disk, which one it is and what is left on it ('' otherwise)."""
-    if getattr(error, "errno", None) != errno.ENOSPC and "No space left" not in str(error):
+    if getattr(error, "errno", None) != errno.ENOSPC and not any(
+            said in str(error) for said in ("No space left", "disk is full")):  # OSError's, SQLite's
         return ""
     mount = Path(path).resolve()
     while not mount.exists() or not os.path.ismount(mount):
