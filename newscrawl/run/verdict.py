@@ -127,8 +127,11 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
         judgement.flag(BLOCKED, f"{stats['newscrawl/blocked_hosts']} host(s) answered 403 to every request "
                                 f"in a row and were left alone ({c['http_403']} x 403, "
                                 f"{stats.get('newscrawl/skipped/blocked_host', 0)} requests not sent)")
-    _judge_refusals(stats, c, judgement)
+    _judge_challenges(stats, c, judgement)
+    said = len(judgement.problems)
     _judge_failures(stats, c, limits, judgement)
+    if len(judgement.problems) == said:  # refused articles, unless the failed requests said it
+        _judge_refused_articles(stats, c, judgement)
     _judge_archives(stats, judgement)
     if failed := stats.get("newscrawl/workers/failed"):
         judgement.flag(FAILED, f"{len(failed)} of {stats.get('newscrawl/workers', '?')} replay workers failed "
@@ -145,30 +148,36 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
                                "nothing of this run is recorded as exported")
 
 
-def _judge_refusals(stats: dict[str, Any], c: dict[str, Any], judgement: Judgement) -> None:
-    """Pages the site's edge would not give: challenge pages served in their place (any
-    status), and refused articles (403, or 429 after the retries). Blocked when they are
-    half of what was asked of their kind or more, or when nothing was exported, whatever
-    the run's size; a warning when they are a few among many."""
+def _judge_challenges(stats: dict[str, Any], c: dict[str, Any], judgement: Judgement) -> None:
+    """Challenge pages an edge served instead of pages (any status): blocked when they are
+    half of the pages or more, or when nothing was exported, whatever the run's size; a
+    warning when they are a few among many."""
     n = lambda key: int(stats.get(key, 0) or 0)  # noqa: E731
-    if challenged := n("newscrawl/challenged"):
-        kinds = {kind: n(f"newscrawl/challenged/{kind}") for kind in ("article", "page", "listing", "sitemap", "other")}
-        answered = c["fetched"] + n("newscrawl/pages/merged") + c["listings"] + c["sitemaps"]
-        said = (f"the {stats.get('newscrawl/challenged/edge')} edge served a challenge page instead of "
-                f"{challenged} page(s) ({', '.join(f'{k}: {v}' for k, v in kinds.items() if v)}) against "
-                f"{answered} page(s) served: it doubts this client (its address, its rate or its User-Agent)")
-        if challenged * 2 >= challenged + answered or not c["exported"]:
-            judgement.flag(BLOCKED, said + "; " + _edge_advice(stats))
-        else:
-            judgement.warnings.append(said + "; those pages are left for the next run")
-    refused = n("newscrawl/refused/article") - n("newscrawl/challenged/article")
-    if refused > 0:
-        said = (f"{refused} of {refused + c['fetched']} articles were refused "
-                f"({', '.join(f'HTTP {k}: {v}' for k, v in c['http_error_statuses'].items() if k in ('403', '429'))})")
-        if refused * 2 >= refused + c["fetched"]:
-            judgement.flag(BLOCKED, said + _advice(stats, c))
-        else:
-            judgement.warnings.append(said + "; they are left for the next run")
+    if not (challenged := n("newscrawl/challenged")):
+        return
+    kinds = {kind: n(f"newscrawl/challenged/{kind}") for kind in ("article", "page", "listing", "sitemap", "other")}
+    answered = c["fetched"] + n("newscrawl/pages/merged") + c["listings"] + c["sitemaps"]
+    said = (f"the {stats.get('newscrawl/challenged/edge')} edge served a challenge page instead of "
+            f"{challenged} page(s) ({', '.join(f'{k}: {v}' for k, v in kinds.items() if v)}) against "
+            f"{answered} page(s) served: it doubts this client (its address, its rate or its User-Agent)")
+    if challenged * 2 >= challenged + answered or not c["exported"]:
+        judgement.flag(BLOCKED, said + "; " + _edge_advice(stats))
+    else:
+        judgement.warnings.append(said + "; those pages are left for the next run")
+
+
+def _judge_refused_articles(stats: dict[str, Any], c: dict[str, Any], judgement: Judgement) -> None:
+    """Articles refused (403, or 429 after the retries) while other requests worked (a
+    sitemap that answers): blocked when they are half of the articles or more."""
+    refused = int(stats.get("newscrawl/refused/article", 0) or 0) - int(stats.get("newscrawl/challenged/article", 0) or 0)
+    if refused <= 0:
+        return
+    said = (f"{refused} of {refused + c['fetched']} articles were refused "
+            f"({', '.join(f'HTTP {k}: {v}' for k, v in c['http_error_statuses'].items() if k in ('403', '429'))})")
+    if refused * 2 >= refused + c["fetched"]:
+        judgement.flag(BLOCKED, said + _advice(stats, c))
+    else:
+        judgement.warnings.append(said + "; they are left for the next run")
 
 
 def _edge_advice(stats: dict[str, Any]) -> str:
