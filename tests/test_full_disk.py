@@ -109,3 +109,32 @@ def test_a_store_left_without_tables_is_created_anew(site, tmp_path):
     run = run_crawl(tmp_path, "-a", f"urls={site.url('https://www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik')}")
     assert run.returncode == 0, run.stderr
     assert len(run.items()) == 1
+
+
+def test_a_disk_that_fills_up_while_the_wacz_is_packaged_names_the_file_and_the_disk(tmp_path):
+    """The WARC fits, the WACZ built beside it does not: one line naming both."""
+    build_site(tmp_path / "site", 10, realistic=True)
+    wacz = ("-s", "NEWSCRAWL_ARCHIVE_FORMAT=wacz", "-s", f"NEWSCRAWL_STATE_DIR={tmp_path / 'state'}")
+    with FixtureSite(tmp_path / "site") as site:
+        crawl = ("-a", f"urls={site.url(index_url())}")
+        sized = run_crawl(tmp_path / "sized", *wacz[:2], *crawl)
+        assert sized.returncode == 0, sized.stderr
+        warc = sum(p.stat().st_size for p in (tmp_path / "sized" / "output").rglob("*.wacz"))
+        feed = sum(p.stat().st_size for p in (tmp_path / "sized" / "output").rglob("*.jsonl"))
+        mount = tmp_path / "disk"
+        mount.mkdir()
+        size = (warc + feed + warc // 2) // 1024 + 64
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}k", "tmpfs", str(mount)]).returncode:
+            if os.environ.get("CI") == "true":
+                pytest.fail("cannot mount a tmpfs for the full-disk test")
+            pytest.skip("mounting a small tmpfs needs root: the full-disk test runs in CI")
+        try:
+            run = run_crawl(mount, *wacz, "-s", f"NEWSCRAWL_STATS_FILE={tmp_path / 'stats.json'}", *crawl)
+            leftovers = list(mount.rglob("*.part*")) + list(mount.rglob("*.wacz"))
+        finally:
+            subprocess.run(["umount", "-l", str(mount)], check=False)
+    assert run.returncode == 4, run.stderr
+    assert "Traceback" not in run.stderr
+    [line] = [line for line in run.stderr.splitlines() if "Cannot package the web archive" in line]
+    assert f"the disk of {mount} is full" in line and ".wacz" in line
+    assert leftovers == []

@@ -34,7 +34,7 @@ from newscrawl.config import RUN_FEED
 from newscrawl.crawl.meta import PAGE_KIND
 from newscrawl.network.urls import canonical_url
 from newscrawl.output.feeds import feed_path, run_id
-from newscrawl.output.journal import part_of, stop_for_output_error
+from newscrawl.output.journal import disk_note, part_of, stop_for_output_error
 from newscrawl.output.ledger import RunLedger
 
 ARCHIVE_SUFFIX = ".warc.gz"
@@ -168,9 +168,10 @@ class ArchiveWriter:
             package(part, building, self._warc_name(), pages, run_id(self.crawler),
                     f"newscrawl ({self.crawler.settings.get('USER_AGENT')})")
             os.replace(building, part)
-        except OSError:
+        except OSError as error:
             building.unlink(missing_ok=True)
-            raise
+            raise OSError(f"Cannot package the web archive {self.final} (WACZ, in {building.name}): "
+                          f"{error.strerror or error}{disk_note(building, error)}") from None
         self.crawler.stats.set_value("newscrawl/archive/pages", len(pages))
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
