@@ -148,3 +148,19 @@ def test_a_worker_given_other_archives_is_refused_in_one_line(archives, redis_ur
     assert run.returncode == 4, run.stderr
     assert "this worker's archives (CC-MAIN-0.warc.gz) are not the crawl's (CC-MAIN-9.warc.gz): " \
            "give every worker the same files" in run.stderr
+
+
+def test_redis_dying_mid_replay_is_one_line_and_not_ok(archives, redis_server, tmp_path):
+    """No engine traceback: the worker stops with one ERROR line, its output final, failed."""
+    from tests.chaos import chaos_settings
+
+    worker = start(tmp_path / "w", archives, redis_server.url, "w0", *chaos_settings("SlowExport"),
+                   "-s", "NEWSCRAWL_REDIS_LOST_AFTER=2")
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "w").rglob("*.jsonl.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    redis_server.stop()
+    _, stderr = worker.communicate(timeout=120)
+    assert worker.returncode == 4, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "FAILED (exit status 4)" in stderr

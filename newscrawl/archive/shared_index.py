@@ -221,7 +221,16 @@ class RedisTickets:
         self.server, self.key = server, f"{prefix}:{REPLAY_KEYS}:tickets"
 
     def __call__(self) -> int:
-        return int(self.server.incr(self.key)) - 1
+        import redis
+
+        try:
+            return int(self.server.incr(self.key)) - 1
+        except redis.RedisError as error:
+            raise TicketsLost(f"the shared Redis stopped answering ({error})") from None
+
+
+class TicketsLost(RuntimeError):
+    """The shared ticket counter cannot be reached: this worker can take no more articles."""
 
 
 def _names(fingerprint: str) -> str:

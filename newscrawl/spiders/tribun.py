@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.archive.records import warc_moment
 from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_settings, replay_tickets
+from newscrawl.archive.shared_index import TicketsLost
 from newscrawl.archive.workers import Deal, Plan
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
@@ -113,12 +114,23 @@ class TribunSpider(Discovery, scrapy.Spider):
         frontier = SharedFrontier.of(self.crawler)
         if frontier is not None and not frontier.claim_seeding() and self.deal is None:
             return  # distributed mode: another worker seeded this crawl (a replay's workers deal)
-        for request in self._replay_seeds() if self.options.archives else self._seeds():
+        seeds = self._replay_seeds() if self.options.archives else self._seeds()
+        while (request := self._next_seed(seeds)) is not None:
             request.meta[ENTRY] = True
             self._count("entry_points/requested")
             yield request
             if self.deal is not None:  # replaying with others: the next article when this one can start
                 await self.deal.room()
+
+    def _next_seed(self, seeds: Iterator[scrapy.Request]) -> scrapy.Request | None:
+        """The next seed; a distributed replay whose Redis died stops here (one line, failed)."""
+        try:
+            return next(seeds, None)
+        except TicketsLost as error:
+            self.logger.error("%s: this worker takes no more articles and stops; its output is final, "
+                              "the replay is to be run again", error)
+            self.crawler.stats.set_value("newscrawl/distributed/redis_lost", 1)
+            raise CloseSpider("redis_lost") from None
 
     def _seeds(self) -> Iterator[scrapy.Request]:
         if self.options.urls:
