@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
@@ -292,12 +293,16 @@ class Command(ScrapyCrawlCommand):
                                lock.stale_pid, lock.path)
             assert self.crawler_process
             crawler = self._create_crawler(args[0])
+            stopped: list[bool] = []  # the engine stopped: the run ended, whatever its verdict
+            crawler.signals.connect(lambda: stopped.append(True), signal=signals.engine_stopped, weak=False)
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
             if self.crawler_process.bootstrap_failed:
                 self.exitcode = 1
+            elif not stopped and getattr(crawler, "engine", None) is not None:  # the reactor stopped under it
+                self.exitcode = EXIT_STATUS[abandoned(crawler)]
             else:
-                self.exitcode = EXIT_STATUS[crawler.stats.get_value("newscrawl/verdict") or abandoned(crawler)]
+                self.exitcode = EXIT_STATUS.get(crawler.stats.get_value("newscrawl/verdict"), 0)
         finally:
             for pid in getattr(self, "workers", []):  # worker 0 ended early: none outlives it
                 stop_worker(pid)
