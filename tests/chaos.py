@@ -246,11 +246,22 @@ def chaos_middlewares(*names: str) -> list[str]:
 
 
 class HangOne:
-    """The request for sitegen's article 3 (``…/artikel-nomor-3``) never completes (live or
-    replayed): a graceful stop waits for it, as for a download that hangs."""
+    """The request whose URL ends with ``CHAOS_HANG`` (default: sitegen's article 3,
+    ``…/artikel-nomor-3``) never completes, live or replayed: a graceful stop waits for it,
+    as for a download that hangs. ``CHAOS_HANG_MARK``: a file touched when it starts hanging."""
+
+    def __init__(self, suffix: str, mark: str | None) -> None:
+        self.suffix, self.mark = suffix, mark
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("CHAOS_HANG", "/artikel-nomor-3"), crawler.settings.get("CHAOS_HANG_MARK"))
 
     async def process_request(self, request):
         import asyncio
+        from pathlib import Path
 
-        if request.url.endswith("/artikel-nomor-3"):
+        if request.url.endswith(self.suffix):
+            if self.mark:
+                Path(self.mark).touch()
             await asyncio.sleep(3600)

@@ -1,10 +1,14 @@
 """Shared test helpers: the local fixture site and real `scrapy crawl tribun` runs."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +17,85 @@ import pytest
 from tests.fixture_site import FixtureSite
 
 REPO = Path(__file__).resolve().parent.parent
+# Every process a test starts inherits this mark (crawls, forked replay workers, writer
+# processes, redis-server, Scrapyd, pywb): the end of the session finds those still running.
+SESSION_MARK = "NEWSCRAWL_TEST_SESSION"
+os.environ.setdefault(SESSION_MARK, f"{os.getpid()}-{time.time_ns()}")  # xdist workers inherit it
+
+
+def marked_processes() -> dict[int, str]:
+    """Live processes of this test session (pid -> command line), but pytest's own."""
+    mark = f"{SESSION_MARK}={os.environ[SESSION_MARK]}".encode()
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if int(entry.name) == os.getpid() or mark not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue  # dead, waiting for its parent
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if "sys.stdin.readline()" not in command:  # not one of xdist's workers
+            found[int(entry.name)] = command
+    return found
+
+
+# The tiers: a test that starts processes (a crawl through the real engine, a dataset
+# build, a server) is end-to-end, marked ``e2e``; the rest is unit logic in-process, run
+# alone by ``pytest -m "not e2e"`` in seconds.
+E2E_WORDS = re.compile(r"\b(run_crawl|start_crawl|crawl_command|subprocess|Popen|FixtureSite|RedisServer)\b")
+
+
+def starts_processes(function, depth: int = 2, seen: set | None = None) -> bool:
+    """Whether a test function (or a helper of the test modules it calls) starts processes."""
+    seen = seen if seen is not None else set()
+    if function in seen:
+        return False
+    seen.add(function)
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    if E2E_WORDS.search(source):
+        return True
+    if depth == 0:
+        return False
+    names = set(re.findall(r"\b([A-Za-z_]\w*)\(", source))
+    helpers = [function.__globals__.get(name) for name in names]
+    return any(starts_processes(h, depth - 1, seen) for h in helpers
+               if inspect.isfunction(h) and h.__module__.startswith("tests."))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        fixtures = [definitions[-1].func for definitions in item._fixtureinfo.name2fixturedefs.values()]
+        if any(starts_processes(f) for f in [item.function, *fixtures]):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """No test leaves a process behind: one still running a few seconds after the last test
+    fails the run (and is killed, so that it does not run on for minutes)."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller looks once every worker is gone
+    deadline = time.monotonic() + 5
+    while (left := marked_processes()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not left:
+        return
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    lines = "\n".join(f"  pid {pid}: {command[:200]}" for pid, command in sorted(left.items()))
+    session.config.get_terminal_writer().line(f"\nFAILED: {len(left)} process(es) left behind by the tests "
+                                               f"(killed now):\n{lines}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 # Politeness off for local fixture servers: no AutoThrottle start delay, no waits.
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-s", "DOWNLOAD_TIMEOUT=10",
         "-s", "RETRY_TIMES=1", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.05"]

@@ -176,12 +176,13 @@ def test_the_first_run_check_leaves_the_cron_runs_articles_alone(site, tmp_path)
     every article into output/tribun/, where a dataset is built from."""
     check = run_crawl(tmp_path, "-s", "CLOSESPIDER_ITEMCOUNT=2", "-O", "check.jsonl", "-a", f"urls={site.url(SITEMAP)}")
     assert check.returncode == 0, check.stderr
-    assert len((tmp_path / "check.jsonl").read_text().splitlines()) >= 2
+    checked = len((tmp_path / "check.jsonl").read_text().splitlines())
+    assert checked >= 2
     cron = run_crawl(tmp_path, "-a", f"urls={site.url(SITEMAP)}")
     assert cron.returncode == 0, cron.stderr
     assert len(cron.items()) == 3 and cron.stat("articles/known") == 0
     again = run_crawl(tmp_path, "-o", "check.jsonl", "-a", f"urls={site.url(SITEMAP)}")  # the check's own record
-    assert again.stat("articles/known") == len((tmp_path / "check.jsonl").read_text().splitlines())
+    assert again.stat("articles/known") == checked
     cron_again = run_crawl(tmp_path, "-a", f"urls={site.url(SITEMAP)}")
     assert cron_again.stat("articles/known") == 3  # and the cron run's own, still incremental
 

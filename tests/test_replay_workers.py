@@ -123,7 +123,7 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def start_a_long_replay(tmp_path: Path, workers: int) -> tuple[subprocess.Popen, list[int]]:
+def start_a_long_replay(tmp_path: Path, workers: int, *extra: str) -> tuple[subprocess.Popen, list[int]]:
     """A replay of two files of 3,000 records each (a second or so of indexing), and the
     pids of its workers 1..N-1 once they are forked."""
     folder = tmp_path / "big"
@@ -133,10 +133,11 @@ def start_a_long_replay(tmp_path: Path, workers: int) -> tuple[subprocess.Popen,
         filler(warc, number, n=3000)
         warc.response(f"https://{BEKASI}", page(BEKASI), "2020-05-04T09:20:00Z")
         (folder / f"CC-MAIN-{number}.warc.gz").write_bytes(warc.bytes())
-    crawl = subprocess.Popen(crawl_command("-a", f"archive={folder}", "-a", f"workers={workers}", *SMALL_SHARES),
-                             cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    (tmp_path / "tmp").mkdir()  # the workers' folder is made here (TMPDIR): a test can watch it
+    crawl = subprocess.Popen(crawl_command("-a", f"archive={folder}", "-a", f"workers={workers}", *SMALL_SHARES, *extra),
+                             cwd=tmp_path, env={**crawl_env(), "TMPDIR": str(tmp_path / "tmp")}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
-    while not (forked := children_of(crawl.pid)) and time.monotonic() < deadline:
+    while len(forked := children_of(crawl.pid)) < workers - 1 and time.monotonic() < deadline:
         time.sleep(0.002)
     return crawl, forked
 
@@ -216,3 +217,38 @@ def test_a_replay_starts_without_importing_what_it_never_uses(archives, alone, t
     probe = json.loads(done.stdout.strip().splitlines()[-1])
     assert probe == {"status": 0, "imported": []}, done.stderr
     assert essence(finalized_items(tmp_path)) == essence(alone.items())  # the same replay, all of it
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper is dead)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("moment", ["forked", "indexing", "replaying"])
+def test_workers_die_with_worker_0_killed_at_any_moment(tmp_path, moment):
+    """SIGKILL of worker 0 (no chance to pass anything on): the kernel ends the others."""
+    from tests.chaos import chaos_middlewares
+
+    mark = tmp_path / "replaying"
+    crawl, workers = start_a_long_replay(tmp_path, 3, *chaos_middlewares("HangOne"), "-s", f"CHAOS_HANG={BEKASI}",
+                                         "-s", f"CHAOS_HANG_MARK={mark}")
+    assert len(workers) == 2
+    if moment == "indexing":  # the workers' folder (under the test's TMPDIR) holds what they index
+        wait_for(lambda: any(f.is_file() for f in (tmp_path / "tmp").rglob("*")))
+    elif moment == "replaying":  # a worker is replaying the article (and hangs there)
+        wait_for(mark.exists)
+    crawl.kill()
+    crawl.communicate(timeout=30)
+    wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10)
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    """Poll ``condition`` (an event on disk or in /proc) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {condition}")
+        time.sleep(0.01)

@@ -21,6 +21,7 @@ NEWSCRAWL_WORKER_INDEX, NEWSCRAWL_WORKERS_DIR: a folder of their own). Then, in 
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import signal
@@ -134,6 +135,9 @@ class Deal:
             await sleep(0.001)
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def fork_workers(workers: int) -> tuple[Path, int, list[int]]:
     """Workers 1..N-1 of a replay, forked from the crawl command before its crawler exists
     (so they start with everything imported: no second startup). Returns the workers'
@@ -142,14 +146,26 @@ def fork_workers(workers: int) -> tuple[Path, int, list[int]]:
     worker 0, which passes it on."""
     folder = Path(tempfile.mkdtemp(prefix="newscrawl-workers-"))
     pids = []
+    parent = os.getpid()
     for index in range(1, workers):
         sys.stdout.flush(), sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             os.setpgid(0, 0)
+            die_with(parent)
             return folder, index, []
         pids.append(pid)
     return folder, 0, pids
+
+
+def die_with(parent: int) -> None:
+    """This forked worker is killed when worker 0 ends, however it ends (SIGKILL included):
+    the kernel's parent-death signal. Without it a worker whose worker 0 was killed went on
+    alone, at full speed, for as long as its share lasted."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # worker 0 died before the signal was asked for
+        os._exit(1)
 
 
 def worker_settings(settings: Any, index: int, workers: int, folder: Path, pids: list[int]) -> None:

@@ -1,0 +1,56 @@
+"""The suite's and the docs' own guarantees: no test leaves a process behind, every link of
+the docs leads somewhere, the README stays a page a newcomer reads."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, SESSION_MARK, crawl_env
+
+
+def test_a_test_that_leaves_a_process_behind_fails_the_run(tmp_path):
+    (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_sessionfinish  # noqa: F401\n")
+    (tmp_path / "test_leaky.py").write_text("import subprocess\n\n\ndef test_leaky():\n"
+                                            "    subprocess.Popen(['sleep', '61'])\n")
+    env = {k: v for k, v in crawl_env().items() if k != SESSION_MARK}  # a session of its own
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-c", "/dev/null",
+                           "--rootdir", str(tmp_path), "-q", "test_leaky.py"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 passed" in done.stdout and "1 process(es) left behind by the tests (killed now)" in done.stdout
+    assert "sleep 61" in done.stdout
+    assert not subprocess.run(["pgrep", "-f", "^sleep 61$"], capture_output=True).stdout  # killed
+
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_of_the_docs_leads_to_a_file_and_heading_that_exist():
+    files = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    headings = {}
+    for file in files:
+        text = re.sub(r"```.*?```", "", file.read_text(), flags=re.S)
+        headings[file] = {_slug(h) for h in re.findall(r"^#{1,6} (.+)$", text, flags=re.M)}
+    broken = []
+    for file in files:
+        for target in re.findall(r"\]\(([^)\s]+)\)", file.read_text()):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (file.parent / path).resolve() if path else file
+            if not linked.exists() or (anchor and linked.suffix == ".md" and anchor not in headings.get(linked, ())):
+                broken.append(f"{file.relative_to(REPO)}: {target}")
+    assert broken == []
+
+
+def test_the_readme_is_a_page_a_newcomer_reads():
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 400
+    first_screen = "\n".join(readme.splitlines()[:30])
+    assert "pip install -r requirements.txt && scrapy crawl tribun" in first_screen
+    test = "pip install -r requirements-dev.txt && python -m pytest -n 4"
+    assert test in first_screen
+    assert test in (REPO / ".ci" / "run").read_text()  # CI runs the README's command, word for word
