@@ -2,7 +2,8 @@
 
 - ``BackoffRetryMiddleware`` replaces Scrapy's RetryMiddleware: the same retries
   (``RETRY_TIMES``, ``RETRY_HTTP_CODES``), but each one waits, exponentially longer,
-  and a 429/503 with ``Retry-After`` waits as told, up to ``NEWSCRAWL_RETRY_AFTER_MAX``.
+  and a 429/503 with ``Retry-After`` makes its host wait as told, up to
+  ``NEWSCRAWL_RETRY_AFTER_MAX``; waiting requests leave the downloader meanwhile.
 - ``BlockedHostMiddleware`` stops requesting a host that answered 403 to
   ``NEWSCRAWL_BLOCKED_AFTER`` requests in a row, instead of hammering it, and a host
   whose name does not resolve (after the retries): one log line, not one per request.
@@ -16,8 +17,8 @@
 """
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -32,6 +33,7 @@ from scrapy.http import Response
 from twisted.internet.error import DNSLookupError
 
 from newscrawl.crawl.meta import PAGE_KIND
+from newscrawl.crawl.waits import NOT_BEFORE, Parked, Waits
 from newscrawl.pages.challenge import challenge_edge
 
 logger = logging.getLogger(__name__)
@@ -63,29 +65,44 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's retries, each after a wait: ``base * 2**n`` seconds, or what Retry-After says."""
+    """Scrapy's retries, each after a wait: ``base * 2**n`` seconds, or what Retry-After says
+    (and the whole host then waits). The waiting requests are parked outside the downloader
+    (newscrawl/crawl/waits.py): other hosts go on meanwhile."""
 
-    STOP_CHECK_SECONDS = 0.25  # how soon a graceful stop ends a wait
-
-    def __init__(self, settings) -> None:
+    def __init__(self, settings, crawler: Crawler | None = None) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_BASE")
         self.max_backoff = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_MAX")
         self.max_retry_after = settings.getfloat("NEWSCRAWL_RETRY_AFTER_MAX")
+        self.waits = Waits(crawler) if crawler is not None else None
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "BackoffRetryMiddleware":
+        middleware = cls(crawler.settings, crawler)
+        middleware.crawler = crawler
+        return middleware
+
+    def process_request(self, request: Request) -> None:
+        if self.waits is not None and not request.meta.get("dont_obey_robotstxt") \
+                and (seconds := self.waits.due(request)) > 0:
+            self.waits.park(request, seconds)  # raises Parked
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
         outcome = super().process_response(request, response)
         if isinstance(outcome, Request):
-            await self._wait(request, response)
+            self._wait(outcome, request, response)
         return outcome
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        if isinstance(exception, Parked):
+            return None
         outcome = super().process_exception(request, exception)
         if isinstance(outcome, Request):
-            await self._wait(request, None)
+            self._wait(outcome, request, None)
         return outcome
 
-    async def _wait(self, request: Request, response: Response | None) -> None:
+    def _wait(self, retry: Request, request: Request, response: Response | None) -> None:
+        """When the retry may go: after its backoff, or after the host's Retry-After."""
         stats = self.crawler.stats
         delay = min(self.max_backoff, self.base * 2 ** request.meta.get("retry_times", 0))
         asked = retry_after_seconds(response.headers.get("Retry-After")) if response is not None else None
@@ -96,21 +113,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
             stats.inc_value("newscrawl/throttled/retry_after")
             if asked > self.max_retry_after:
                 stats.inc_value("newscrawl/throttled/retry_after_capped")
+            if self.waits is not None:
+                self.waits.pause(request.url, delay)
         stats.inc_value("newscrawl/retries/wait_seconds", round(delay, 3))
-        await self._sleep_unless_stopping(delay)
-
-    async def _sleep_unless_stopping(self, delay: float) -> None:
-        """Sleep, but not past a graceful stop (SIGTERM, Ctrl-C): the engine waits for this
-        request before it can close, and systemd kills after 90 s, Docker after 10. The
-        retry is then dropped by the closing engine and left for the next run."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + delay
-        while (remaining := deadline - loop.time()) > 0:
-            engine = self.crawler.engine
-            if engine is not None and not engine.running:
-                self.crawler.stats.inc_value("newscrawl/retries/abandoned_at_stop")
-                return
-            await asyncio.sleep(min(self.STOP_CHECK_SECONDS, remaining))
+        retry.meta[NOT_BEFORE] = time.monotonic() + delay
 
 
 class BlockedHostMiddleware:

@@ -333,3 +333,28 @@ def test_robots_crawl_delay_is_obeyed_per_host_in_the_polite_profile(tmp_path):
     assert len(times) == 4 and run.stats["newscrawl/crawl_delay/127.0.0.1"] == 0.6
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     assert min(gaps) >= 0.55  # the crawl's own FAST settings ask for no delay at all
+
+
+def test_hosts_waiting_out_retry_after_never_hold_up_the_others(tmp_path):
+    """Four hosts answer the first request of each of their 4 articles with 429 and
+    Retry-After: 3; a fifth has 8 healthy articles. 16 waiting requests would fill Scrapy's
+    CONCURRENT_REQUESTS (16): parked outside the downloader, they let the healthy host be
+    crawled meanwhile, and no waiting host is asked again before its time."""
+    waiting = [f"w{n}.tribunnews.com" for n in range(4)]
+    articles = {host: build_site(tmp_path / "site", 4 if host in waiting else 8, host=host, pages_mix=(1,))
+                for host in [*waiting, "sehat.tribunnews.com"]}
+    faults = {a.url: [("retry-after", "3")] for host in waiting for a in articles[host]}
+    with FixtureSite(tmp_path / "site", faults=faults) as site:
+        urls = [site.url(a.url) for host in articles for a in articles[host]]
+        run = run_crawl(tmp_path / "run", "-s", "CONCURRENT_REQUESTS=16", "-a", "urls=" + ",".join(urls))
+        asked = list(zip(site.requests, site.times))
+    assert run.returncode == 0, run.stderr
+    assert len(run.items()) == 24 and run.stats["newscrawl/throttled/429"] == 16
+    first_retry = min(t for n, (url, t) in enumerate(asked)
+                      if any(url == u for u, _ in asked[:n]) and not url.endswith("robots.txt"))
+    healthy = [t for url, t in asked if url.startswith("https://sehat.") and "/nasional/" in url]
+    assert len(healthy) == 8 and max(healthy) < first_retry  # crawled while the others waited
+    for host in waiting:
+        times = [t for url, t in asked if url.startswith(f"https://{host}/nasional/")]
+        refused_at = max(times[:4])  # its four 429s
+        assert len(times) == 8 and min(times[4:]) >= refused_at + 3 - 0.05  # not before its time

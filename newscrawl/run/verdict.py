@@ -66,7 +66,8 @@ def counts_of(stats: dict[str, Any]) -> dict[str, Any]:
         "requests": n("downloader/request_count"),
         # Requests we dropped ourselves (a blocked host) are not the site's errors.
         "errors": n("downloader/exception_count")
-        - n("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"),
+        - n("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest")
+        - n("downloader/exception_type_count/newscrawl.crawl.waits.Parked"),  # waited, came back
         "http_errors": sum(v for code, v in statuses.items() if code >= 400),
         "http_error_statuses": {str(code): v for code, v in sorted(statuses.items()) if code >= 400},
         "http_403": statuses.get(403, 0), "http_404": statuses.get(404, 0), "http_429": statuses.get(429, 0),

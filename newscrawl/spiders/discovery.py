@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.meta import ENTRY, PAGE_KIND
+from newscrawl.crawl.waits import Parked
 from newscrawl.network.sites import site_host
 from newscrawl.network.urls import is_article_url, listing_url
 from newscrawl.pages import extract_listing, parse_sitemap
@@ -77,6 +78,8 @@ class Discovery:
 
     def listing_failed(self, failure: Failure) -> None:
         """An index page or sitemap that failed after retries: one line, counted, go on."""
+        if failure.check(Parked):
+            return  # it waits outside the downloader and comes back
         self.logger.info("%s failed: %s", failure.request.url, failure.getErrorMessage())
         self._count("listings/failed")
         self._entry_failed(failure)

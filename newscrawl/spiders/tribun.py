@@ -25,6 +25,7 @@ from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
+from newscrawl.crawl.waits import Parked
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
 from newscrawl.network.sites import NETWORK_DOMAINS, may_request, sitemap_urls
@@ -252,6 +253,8 @@ class TribunSpider(Discovery, scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         """A page that failed after retries: keep what the draft has, go on."""
+        if failure.check(Parked):
+            return  # it waits outside the downloader and comes back
         draft, number = failure.request.cb_kwargs["draft"], failure.request.cb_kwargs["number"]
         self.logger.info("%s: page %d failed (%s)", draft.url, number, failure.getErrorMessage())
         self._count("pages/failed")
@@ -259,6 +262,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         yield from self._next(draft)
 
     def article_failed(self, failure: Failure) -> None:
+        if failure.check(Parked):
+            return  # it waits outside the downloader and comes back
         self.logger.info("article %s failed: %s", failure.request.url, failure.getErrorMessage())
         self._count("articles/failed")
         self._count(f"articles/failed/{failure.type.__name__}")
