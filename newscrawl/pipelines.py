@@ -16,7 +16,7 @@ from newscrawl.dedup.state import UNCHANGED, ArticleState, SharedStateUnavailabl
 from newscrawl.items import Article
 from newscrawl.network.sites import is_network_host
 from newscrawl.network.urls import canonical_url
-from newscrawl.text.dates import epoch_seconds, parse_date
+from newscrawl.text.dates import epoch_seconds
 from newscrawl.text.normalize import clean_text, content_hash, normalize_body, slug, split_authors, unique, word_count
 from newscrawl.text.simhash import simhash
 
@@ -54,20 +54,14 @@ class NormalizePipeline(_CountingPipeline):
                                *body.byline_authors])
         item.tags = unique(_list(item.tags))
         item.section = slug(_text(item.section))
+        # Dates are ISO 8601 already: read once, at extraction, where the page's text is known.
         for name in ("published_at", "updated_at"):
-            self._date(item, name)
+            if not isinstance(getattr(item, name), str):
+                setattr(item, name, None)
         item.word_count = word_count(item.body)
         item.content_hash = content_hash(item.body)
         item.crawled_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         return item
-
-    def _date(self, item: Article, name: str) -> None:
-        raw = getattr(item, name)
-        value = parse_date(_text(raw))
-        if raw and value is None:
-            self.stats.inc_value(f"newscrawl/normalize/unparseable_date/{name}")
-            logger.info("%s: %s %r is not a date I can read; set to null", item.url, name, raw)
-        setattr(item, name, value)
 
 
 def names_another_site(source: str | None, site: str | None) -> bool:

@@ -358,3 +358,18 @@ def test_hosts_waiting_out_retry_after_never_hold_up_the_others(tmp_path):
         times = [t for url, t in asked if url.startswith(f"https://{host}/nasional/")]
         refused_at = max(times[:4])  # its four 429s
         assert len(times) == 8 and min(times[4:]) >= refused_at + 3 - 0.05  # not before its time
+
+
+def test_an_unreadable_date_on_a_page_is_counted_in_a_crawl(tmp_path):
+    """JSON-LD saying "kemarin sore" (yesterday evening) for dateModified: null, counted, logged."""
+    from tests.sitegen import write_article
+
+    article = write_article(tmp_path / "site", 1, [["Paragraf pertama berita ini cukup panjang."]], title="Judul",
+                            published="2024-05-01T10:00:00+07:00", modified="kemarin sore")
+    with FixtureSite(tmp_path / "site") as site:
+        run = run_crawl(tmp_path / "run", "-a", f"urls={site.url(article.url)}")
+    assert run.returncode == 0, run.stderr
+    [item] = run.items()
+    assert item["updated_at"] is None and item["published_at"] == "2024-05-01T10:00:00+07:00"
+    assert run.stat("normalize/unparseable_date/updated_at") == 1
+    assert "updated_at 'kemarin sore' is not a date I can read; set to null" in run.stderr

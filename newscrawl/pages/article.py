@@ -39,6 +39,8 @@ class ArticlePage:
     paragraphs: list[str] = field(default_factory=list)
     # A rel=canonical naming another article, not trusted for identity (see _canonical).
     ignored_canonical: str | None = None
+    # Dates the page gave that could not be read (field -> the text), set to null.
+    unreadable_dates: dict = field(default_factory=dict)
 
     @property
     def page_urls(self) -> list[str]:
@@ -64,9 +66,9 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
         "description": _description(page),
         "authors": authors,
         "editor": editor(page),
-        "published_at": _published(page),
-        "updated_at": parse_date(ld_str(page.article_ld.get("dateModified")))
-        or parse_date(page.meta.get("article:modified_time")),
+        "published_at": (published := _published(page))[0],
+        "updated_at": (updated := first_date((ld_str(page.article_ld.get("dateModified")), None),
+                                             (page.meta.get("article:modified_time"), None)))[0],
         "section": (section := _section(page, first_page)),
         "tags": _tags(page, container, section),
         "image_url": _image(page),
@@ -77,10 +79,11 @@ def extract_article(html: str | bytes, url: str, max_links: int = MAX_LINKS) -> 
         "source": source(page) or body.syndicated_from,
         "free_access": _free_access(page),
     }
+    unreadable = {name: raw for name, (_, raw) in (("published_at", published), ("updated_at", updated)) if raw}
     return ArticlePage(
         url=first_page, page_number=paging.number,
         page_count=paging.count,
-        fields=fields, paragraphs=body.paragraphs, ignored_canonical=ignored_canonical)
+        fields=fields, paragraphs=body.paragraphs, ignored_canonical=ignored_canonical, unreadable_dates=unreadable)
 
 
 def _canonical(page: PageSources) -> tuple[str, str | None]:
@@ -148,17 +151,31 @@ def _description(page: PageSources) -> str | None:
             or ld_str(page.article_ld.get("description")))
 
 
-def _published(page: PageSources) -> str | None:
+def _published(page: PageSources) -> tuple[str | None, str | None]:
     """JSON-LD wins; then ``time[datetime]``, meta, dataLayer (local time), visible text."""
     # The first time after the headline: sidebars' "5 menit lalu" (time.timeago) are other articles'.
     time_el = page.after(page.by_id("arttitle"), ("time",), lambda e: not class_has(e, "timeago"))
     # The date box under the headline is the article's (a later <time> may be a sidebar's).
     visible = _date_box_text(page) or (text_of(time_el) if time_el is not None else "")
-    return (parse_date(ld_str(page.article_ld.get("datePublished")))
-            or parse_date(time_el.get("datetime") if time_el is not None else None)
-            or parse_date(page.meta.get("article:published_time"))
-            or parse_date(page.datalayer("publish_date"), default_tz=_local_zone(page, visible))
-            or parse_date(visible))
+    return first_date((ld_str(page.article_ld.get("datePublished")), None),
+                      (time_el.get("datetime") if time_el is not None else None, None),
+                      (page.meta.get("article:published_time"), None),
+                      (page.datalayer("publish_date"), _local_zone(page, visible)), (visible, None))
+
+
+def first_date(*sources: tuple[str | None, timezone | None]) -> tuple[str | None, str | None]:
+    """The first of (text, zone for a zone-less time) that reads as a date, and, when none
+    does, the first text given (what the page said, unreadable: counted by the spider).
+
+    >>> first_date(("kemarin sore", None), (None, None)), first_date(("kemarin", None), ("2020-05-04T04:25+07:00", None))
+    ((None, 'kemarin sore'), ('2020-05-04T04:25:00+07:00', None))
+    """
+    given = None
+    for text, zone in sources:
+        if (value := parse_date(text, default_tz=zone)) is not None:
+            return value, None
+        given = given or clean_text(text) or None
+    return None, given
 
 
 def _date_box_text(page: PageSources) -> str:

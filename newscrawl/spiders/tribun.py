@@ -209,6 +209,9 @@ class TribunSpider(Discovery, scrapy.Spider):
             self._count("articles/failed")
             self._count("articles/failed/extraction")
             return
+        for name, raw in first.unreadable_dates.items():  # read once, where the page's text is known
+            self.logger.info("%s: %s %r is not a date I can read; set to null", first.url, name, raw)
+            self._count(f"normalize/unparseable_date/{name}")
         if first.ignored_canonical:
             self.logger.info("%s declares %s as its canonical URL: another article; kept under its own URL",
                              first.url, first.ignored_canonical)

@@ -36,6 +36,11 @@ _LABEL = re.compile(r"^\s*(tayang|diperbarui|update[d]?|dipublikasikan|published
 _SENTINEL = datetime(1, 1, 1)
 
 
+# The years a date may have: the web's news, with room; anything else is a placeholder
+# (0001-01-01, 9999-12-31) that would also overflow readers' timestamps.
+YEARS = (1900, 2100)
+
+
 def parse_date(text: str | None, default_tz: timezone | None = None) -> str | None:
     """ISO 8601 with offset from an ISO string or an Indonesian visible date.
 
@@ -59,6 +64,8 @@ def parse_date(text: str | None, default_tz: timezone | None = None) -> str | No
     True
     >>> parse_date("2024-05-01", default_tz=WIB), parse_date("2020-05-04T04:25:13+25:00")
     ('2024-05-01T00:00:00+07:00', None)
+    >>> parse_date("0001-01-01T00:00:00+07:00"), parse_date("9999-12-31T23:59:59-12:00")  # out of YEARS
+    (None, None)
     """
     text = clean_text(text)
     if not text:
@@ -73,6 +80,8 @@ def parse_date(text: str | None, default_tz: timezone | None = None) -> str | No
     try:
         # An offset of a day or more (+25:00) cannot exist: datetime raises on it here.
         parsed.utcoffset()
+        if not YEARS[0] <= parsed.astimezone(timezone.utc).year <= YEARS[1]:
+            return None  # a CMS default (0001-01-01), a typo: no news article's date
         return parsed.isoformat()
     except (ValueError, OverflowError):
         return None
