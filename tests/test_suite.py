@@ -54,3 +54,22 @@ def test_the_readme_is_a_page_a_newcomer_reads():
     test = "pip install -r requirements-dev.txt && python -m pytest -n 4"
     assert test in first_screen
     assert test in (REPO / ".ci" / "run").read_text()  # CI runs the README's command, word for word
+
+
+def test_every_installed_package_is_pinned_by_the_lock():
+    """requirements.txt names constraints.txt: what this venv holds (runtime and tests, every
+    transitive package) is pinned there at the version installed."""
+    from importlib.metadata import distributions
+
+    from packaging.utils import canonicalize_name
+
+    assert "-c constraints.txt" in (REPO / "requirements.txt").read_text().splitlines()
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version.strip()
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()}
+    unpinned = {name: version for name, version in installed.items()
+                if name not in ("pip", "setuptools", "wheel") and pins.get(name) != version}
+    assert unpinned == {}

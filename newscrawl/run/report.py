@@ -25,6 +25,7 @@ from newscrawl.dedup.store import STORE_NAME, CorruptStore, holds_articles
 from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.output.feeds import feed_path, local_feed_folders
 from newscrawl.output.journal import disk_note
+from newscrawl.output.ledger import RunLedger
 from newscrawl.run.drift import HISTORY_NAME, Coverage, DriftLimits, append_run, count_fields, drifted, read_history
 from newscrawl.run.listcheck import list_report, list_warnings
 from newscrawl.run.verdict import (  # noqa: F401 (EXIT_STATUS and judge: imported from here too)
@@ -153,6 +154,18 @@ class RunReport(Findable):
         """``<first local feed>.report.json``, with the same run name; None without a feed."""
         first = feed_path(self.crawler, spider)
         return first.with_name(first.name.rsplit(".", 1)[0] + ".report.json") if first else None
+
+
+def exit_status(crawler: Crawler, engine_stopped: bool) -> int:
+    """The exit status of a run whose crawler ran: its verdict's; a run whose engine never
+    stopped (the reactor was stopped under it by a second Ctrl-C or SIGTERM) is reported
+    as interrupted, never ok, and its files are left for the next run (or removed where
+    none would settle them)."""
+    if engine_stopped or getattr(crawler, "engine", None) is None:
+        return EXIT_STATUS.get(crawler.stats.get_value("newscrawl/verdict"), 0)
+    ledger, report = RunLedger.of(crawler), RunReport.of(crawler)
+    left = ledger.abandoned() if ledger is not None else "its files are unfinished"
+    return EXIT_STATUS[report.abandoned(left) if report is not None else INTERRUPTED]
 
 
 def _write_whole(path: Path, text: str) -> bool:

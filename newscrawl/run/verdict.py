@@ -13,9 +13,17 @@ from newscrawl.network.identity import BROWSER, PRODUCT
 # Every default User-Agent starts so (a contact may follow the version).
 DEFAULT_AGENT_PREFIX = f"{BROWSER} {PRODUCT}/"
 
+# Every exit status of `scrapy crawl`, in one place (README "Exit statuses").
+# A run's verdict, and its status:
 OK, SITE_CHANGED, FAILED, BLOCKED, INTERRUPTED, ERRORS = (
     "ok", "site_changed", "failed", "blocked", "interrupted", "errors")
 EXIT_STATUS = {OK: 0, SITE_CHANGED: 3, FAILED: 4, BLOCKED: 5, INTERRUPTED: 6, ERRORS: 7}
+# A run refused before it starts (newscrawl/run/preflight.py), one line on stderr:
+USAGE = 2  # a bad -a argument or setting
+UNAVAILABLE = 69  # EX_UNAVAILABLE: the Redis of distributed mode does not answer
+CANT_WRITE = 73  # EX_CANTCREAT: the output or state folder, or the store, cannot be written
+LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+# And 1: Scrapy itself failed to start (its traceback says why).
 
 
 @dataclass
