@@ -73,3 +73,16 @@ def test_every_installed_package_is_pinned_by_the_lock():
     unpinned = {name: version for name, version in installed.items()
                 if name not in ("pip", "setuptools", "wheel") and pins.get(name) != version}
     assert unpinned == {}
+
+
+def test_the_readmes_sample_line_is_a_line_of_the_schema_in_its_order():
+    import json
+
+    import jsonschema
+
+    from newscrawl.items import ARTICLE_FIELDS
+
+    line = (REPO / "README.md").read_text().split("```json\n", 1)[1].split("\n", 1)[0]
+    record = json.loads(line)
+    jsonschema.validate(record, json.loads((REPO / "schema" / "article.schema.json").read_text()))
+    assert list(record) == list(ARTICLE_FIELDS)
