@@ -1,6 +1,7 @@
 """Settings that differ from Scrapy's defaults; each says why and what the default was."""
 
 from newscrawl.config import RUN_FEED
+from newscrawl.options import DEFAULTS
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.network.identity import user_agent
 
@@ -48,7 +49,10 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
     "newscrawl.middlewares.BlockedHostMiddleware": 50,
     # First of all: nothing leaves the allowed hosts, redirects and dont_filter included.
+    # The one host check: Scrapy's offsite middleware (and allowed_domains) would be a
+    # second list, and lets dont_filter requests through.
     "newscrawl.middlewares.AllowedHostsMiddleware": 40,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     # Without the traceback per request when this machine is offline. Default: Scrapy's at 100.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newscrawl.middlewares.QuietRobotsTxtMiddleware": 100,
@@ -127,116 +131,6 @@ EXTENSIONS = {
 }
 
 # ---- newscrawl's own settings (not Scrapy's) -----------------------------------------
-# Your contact (a URL or mailto:), appended to the default User-Agent as "(+CONTACT)" so
-# that a site's operators can reach you. Ignored when -s USER_AGENT=... replaces it.
-NEWSCRAWL_CONTACT = None
-# Set by the crawl command: this run's number in the state folder (output names sort by
-# it). 0: none (the name then starts with the time).
-NEWSCRAWL_RUN_NUMBER = 0
-# Pages fetched per article at most; an article announcing more is capped and counted.
-NEWSCRAWL_MAX_PAGES = 50
-# Bounds against pages that never end: index pages followed per site, section and date
-# (a busy day on www has about 40); sitemaps read per run (indexes may chain to new
-# URLs forever); links taken from one page (article links, pager, "Baca juga").
-NEWSCRAWL_MAX_INDEX_PAGES = 200
-NEWSCRAWL_MAX_SITEMAPS = 2000
-NEWSCRAWL_MAX_LINKS_PER_PAGE = 2000
-# Path of a JSON file to write the final crawl stats to (for monitoring and tests).
-NEWSCRAWL_STATS_FILE = None
-# Incremental runs: skip articles an earlier run exported (store in NEWSCRAWL_STATE_DIR).
-NEWSCRAWL_INCREMENTAL = True
-NEWSCRAWL_STATE_DIR = ".newscrawl"
-# The web archive (newscrawl/archive/writer.py): every article page read, as WARC 1.1 beside
-# the run's JSONL; also index pages and sitemaps with NEWSCRAWL_ARCHIVE_LISTINGS; each
-# record compressed at this gzip level (1 fastest .. 9 smallest).
-NEWSCRAWL_ARCHIVE = True
-NEWSCRAWL_ARCHIVE_LISTINGS = False
-NEWSCRAWL_ARCHIVE_GZIP_LEVEL = 6
-# "warc": the bare WARC (.warc.gz); "wacz": a WACZ holding it with its CDXJ index and a page
-# list per article, which ReplayWeb.page opens as it is and pywb adds to a collection with its
-# own index (newscrawl/archive/wacz.py).
-NEWSCRAWL_ARCHIVE_FORMAT = "warc"
-# Seconds the archive writer process may take no page (stopped, a hung disk) or take to
-# finish the file at close before it is killed and the run fails: never a hung crawl.
-NEWSCRAWL_ARCHIVE_TIMEOUT = 60
-# A replay (-a archive=...) neither asks nor updates the store of exported articles,
-# unless this is on; it writes to this feed unless -o/-O says otherwise.
-NEWSCRAWL_REPLAY_INCREMENTAL = False
-NEWSCRAWL_REPLAY_FEED = "output/%(name)s-replay/%(name)s-%(run)s.jsonl"
-# Set by the crawl command for -a workers=N (newscrawl/archive/workers.py): how many
-# processes share the replay, which one this is, their folder, the others' pids.
-NEWSCRAWL_WORKERS = 1
-NEWSCRAWL_WORKER_INDEX = 0
-NEWSCRAWL_WORKERS_DIR = None
-NEWSCRAWL_WORKER_PIDS = []
-# Bytes of archive a replay worker indexes at a time: each takes the next share no other
-# took, so none waits long for another's last file.
-NEWSCRAWL_REPLAY_SHARE = 16 * 1024 * 1024
-# Updated articles (newscrawl/dedup/revisit.py): a known article is fetched again when a
-# sitemap's <lastmod> is newer than the one stored, or when it is younger than
-# REVISIT_WITHIN hours and was fetched REVISIT_EVERY hours ago or more; a changed one is
-# exported as its next version. NEWSCRAWL_REVISIT=0: known articles are never fetched again.
-NEWSCRAWL_REVISIT = True
-NEWSCRAWL_REVISIT_WITHIN = 48
-NEWSCRAWL_REVISIT_EVERY = 6
-# Syndicated copies: "mark" (duplicate_of = first-seen URL), "drop" or "off".
-NEWSCRAWL_NEAR_DUPLICATES = "mark"
-# SimHash bits two bodies may differ by and still be copies (0-3).
-NEWSCRAWL_NEAR_DUPLICATE_DISTANCE = 3
-# Bodies shorter than this are never called copies: briefs look alike.
-NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS = 50
-# CSV: also write output/tribun/tribun-<time>.csv; how list fields are joined.
-NEWSCRAWL_CSV_FEED = False
-NEWSCRAWL_CSV_LIST_SEPARATOR = " | "
-# CSV starts with a UTF-8 byte-order mark: spreadsheets then read it as UTF-8.
-NEWSCRAWL_CSV_BOM = True
-# Parquet feed: articles per row group (a row group is what the writer holds in memory).
-NEWSCRAWL_PARQUET_ROW_GROUP = 1000
-# "polite" (this file as it is) or "fast" (no AutoThrottle or delay, more
-# concurrency: for local mirrors and tests). newscrawl/addons.py applies it.
-NEWSCRAWL_PROFILE = "polite"
-# Seconds between progress lines in the log (0: none).
-NEWSCRAWL_PROGRESS_INTERVAL = 60
-# Health verdict at close (newscrawl/run/report.py). A run is "failed" ("blocked" when
-# 403/429 dominate) when at least this share of its requests failed ...
-NEWSCRAWL_HEALTH_MAX_FAILURE_SHARE = 0.8
-NEWSCRAWL_HEALTH_MIN_REQUESTS = 5
-# ... and "site_changed" when this share of fetched article pages lacks url, title,
-# body or date, or of multi-page articles is incomplete without failed pages.
-NEWSCRAWL_HEALTH_MAX_INVALID_SHARE = 0.5
-NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE = 0.5
-NEWSCRAWL_HEALTH_MIN_ARTICLES = 5
-# Template drift (newscrawl/run/drift.py): each run's field coverage per site is kept in
-# <state dir>/coverage.ndjson. A field that the last DRIFT_RUNS runs with at least
-# DRIFT_MIN_ARTICLES articles of that site (DRIFT_MIN_RUNS of them at least) filled in
-# DRIFT_BASELINE of their articles or more, and that this run (with as many articles)
-# fills less than (1 - DRIFT_MAX_DROP) times as often, makes the run "site_changed".
-NEWSCRAWL_DRIFT = True
-NEWSCRAWL_DRIFT_RUNS = 5
-NEWSCRAWL_DRIFT_MIN_RUNS = 2
-NEWSCRAWL_DRIFT_MIN_ARTICLES = 20
-NEWSCRAWL_DRIFT_BASELINE = 0.8
-NEWSCRAWL_DRIFT_MAX_DROP = 0.5
-# The longest robots.txt Crawl-delay obeyed (seconds): a site asking for hours between
-# requests would stall the crawl.
-NEWSCRAWL_CRAWL_DELAY_MAX = 60
-# Retry waits: NEWSCRAWL_RETRY_BACKOFF_BASE * 2**n seconds (at most ..._MAX); a
-# Retry-After header is obeyed up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
-NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0
-NEWSCRAWL_RETRY_BACKOFF_MAX = 60
-NEWSCRAWL_RETRY_AFTER_MAX = 120
-# A host answering 403 to this many requests in a row is not asked again this run.
-NEWSCRAWL_BLOCKED_AFTER = 5
-# Distributed mode (REDIS_URL set): this worker's name (default <host>-<pid>), how long
-# the shared frontier must stay empty before a worker leaves, and how long a worker that
-# stopped answering (killed) still counts as alive.
-NEWSCRAWL_WORKER = None
-NEWSCRAWL_IDLE_TIMEOUT = 30
-NEWSCRAWL_WORKER_TTL = 10
-# The shared frontier's Redis keys (queue, dupefilter, seeding, claims, workers) start with
-# this; a replay's with "<this>-replay" (newscrawl/archive/replay.py), so that a replay and a
-# live crawl on one Redis never take each other's requests.
-NEWSCRAWL_FRONTIER_KEY = "newscrawl:%(spider)s"
-# Seconds the shared Redis may stay silent before a worker stops (finalizing its output,
-# verdict failed): a worker whose Redis died must not run on for ever.
-NEWSCRAWL_REDIS_LOST_AFTER = 30
+# Their names, defaults, checks and meanings are one table, newscrawl/options.py (and the
+# settings table of docs/reference.md, printed from it). Override any with -s as usual.
+globals().update(DEFAULTS)

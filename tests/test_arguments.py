@@ -86,7 +86,8 @@ def test_regional_sites_seed_their_news_sitemap():
 
 def test_given_urls_are_the_only_seeds_and_their_hosts_are_allowed():
     spider = TribunSpider(urls="http://127.0.0.1:8000/2020/01/01/a?page=2,https://x.example/index-news")
-    assert "127.0.0.1" in spider.allowed_domains and "x.example" in spider.allowed_domains
+    assert spider.allows("http://127.0.0.1:8000/b") and spider.allows("https://x.example/c")
+    assert not spider.allows("http://127.0.0.1:8001/b") and not spider.allows("https://y.example/c")
     assert seeds(urls="http://127.0.0.1:8000/2020/01/01/a?page=2&utm_source=x,https://x.example/index-news") == [
         "http://127.0.0.1:8000/2020/01/01/a", "https://x.example/index-news"]
 

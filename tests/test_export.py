@@ -181,7 +181,7 @@ def test_a_bad_setting_is_one_line_naming_it(setting, named):
     """In-process: the crawl command's check of settings (its end-to-end form is below)."""
     from scrapy.settings import Settings
 
-    from newscrawl.config import SettingError, check_settings
+    from newscrawl.options import SettingError, check_settings
 
     name, value = setting.split("=", 1)
     with pytest.raises(SettingError) as raised:

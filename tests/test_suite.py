@@ -86,3 +86,20 @@ def test_the_readmes_sample_line_is_a_line_of_the_schema_in_its_order():
     record = json.loads(line)
     jsonschema.validate(record, json.loads((REPO / "schema" / "article.schema.json").read_text()))
     assert list(record) == list(ARTICLE_FIELDS)
+
+
+def test_every_newscrawl_setting_is_in_the_one_table_and_the_docs_print_it():
+    """settings.py's defaults, the checks and docs/reference.md come from newscrawl/options.py;
+    every NEWSCRAWL_* name the code reads is in it."""
+    import newscrawl.settings as project
+    from newscrawl.options import DEFAULTS, KNOWN, markdown_table
+
+    ours = {name: getattr(project, name) for name in dir(project) if name.startswith("NEWSCRAWL_")}
+    assert ours == DEFAULTS and set(KNOWN) == set(DEFAULTS)
+    read = set()
+    for source in (REPO / "newscrawl").rglob("*.py"):
+        read |= set(re.findall(r"\"(NEWSCRAWL_[A-Z_]+)\"", source.read_text()))
+    assert read - set(DEFAULTS) == set()
+    reference = (REPO / "docs" / "reference.md").read_text()
+    table = reference.split("<!-- settings table -->\n", 1)[1].split("\n<!-- end of settings table -->", 1)[0]
+    assert table == markdown_table()

@@ -15,11 +15,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newscrawl.network.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_host
+from newscrawl.options import MAX_WORKERS
 
 logger = logging.getLogger(__name__)
 
 KNOWN = ("urls", "urls_file", "since", "until", "sites", "sections", "archive", "workers")
-MAX_WORKERS = 64
 _SECTION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 

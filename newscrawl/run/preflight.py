@@ -24,20 +24,12 @@ from w3lib.url import file_uri_to_path
 
 from newscrawl.archive.replay import replay_settings
 from newscrawl.archive.workers import fork_workers, stop_worker, worker_settings
-from newscrawl.config import (
-    RUN_FEED,
-    SettingError,
-    anchor_to_project,
-    check_settings,
-    explicit_output_state,
-    project_root,
-    redis_url,
-    worker_name,
-)
+from newscrawl.config import RUN_FEED, anchor_to_project, explicit_output_state, project_root, redis_url, worker_name
 from newscrawl.crawl.arguments import ArgumentError
 from newscrawl.dedup.redis_store import check_reachable
 from newscrawl.dedup.store import STORE_NAME, CorruptStore, create_store, holds_articles
 from newscrawl.output.feeds import check_writable, local_feed_folders
+from newscrawl.options import SettingError, check_settings
 from newscrawl.output.journal import disk_note
 from newscrawl.run.jobdir import start_afresh
 from newscrawl.run.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock

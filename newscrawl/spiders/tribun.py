@@ -28,7 +28,8 @@ from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PA
 from newscrawl.crawl.waits import Parked
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
-from newscrawl.network.sites import NETWORK_DOMAINS, may_request, sitemap_urls
+from newscrawl.network.sites import may_request, sitemap_urls
+from newscrawl.options import DEFAULTS
 from newscrawl.network.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 from newscrawl.pages import ArticlePage, extract_article
 from newscrawl.spiders.discovery import Discovery
@@ -45,9 +46,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         self.options: CrawlArguments = self.validate_arguments(kwargs)
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
         self.given_hosts = frozenset(urlsplit(u).netloc.lower() for u in self.options.urls)
-        hosts = {urlsplit(u).hostname for u in self.options.urls}
-        self.allowed_domains = [*NETWORK_DOMAINS, *sorted(hosts)]
-        self.max_pages = 50
+        self.max_pages = DEFAULTS["NEWSCRAWL_MAX_PAGES"]
         self._start_discovery()
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
@@ -86,9 +85,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         run allows its ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
         self.replay, self.stopped_early, self.not_indexed = read_archives(
             list(self.options.archives), self.given_hosts, self.crawler.settings, self.workers, self.name)
-        hosts = {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
-        self.given_hosts |= hosts
-        self.allowed_domains = sorted({*self.allowed_domains, *(urlsplit(f"//{h}").hostname for h in hosts)})
+        self.given_hosts |= {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
 
     @cached_property
     def article_state(self) -> ArticleState | None:
