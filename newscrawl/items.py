@@ -32,6 +32,8 @@ class Article:
     language: str | None = None
     source: str | None = None
     crawled_at: str | None = None  # UTC, ISO 8601
+    # When page 1 was fetched (live) or captured (a replay: its WARC-Date), UTC, ISO 8601.
+    captured_at: str | None = None
     content_hash: str | None = None
     duplicate_of: str | None = None
     version: int = 1  # 1, then +1 each time a revisit finds the article changed
@@ -40,6 +42,8 @@ class Article:
 
 # Set from the store of earlier runs, not from the page (newscrawl.extract leaves them out).
 VERSION_FIELDS = ("version", "previous_hash")
+# Set from the fetch, not from the page (newscrawl.extract leaves it out too).
+CAPTURE_FIELDS = ("captured_at",)
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

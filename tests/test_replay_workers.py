@@ -252,3 +252,12 @@ def wait_for(condition, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout} s: {condition}")
         time.sleep(0.01)
+
+
+def test_captured_at_is_the_warc_date_of_each_captures_page_1(alone):
+    """A replay keeps when each version was captured, not when it was replayed."""
+    captured = sorted((i["url"].split("/")[-1], i["version"], i["captured_at"]) for i in alone.items()
+                      if i["url"].endswith((KPK.split("/")[-1], PSBB.split("/")[-1])))
+    assert captured == [(KPK.split("/")[-1], 1, "2015-06-19T06:00:00+00:00"),
+                        (KPK.split("/")[-1], 2, "2016-02-05T10:01:00+00:00"),
+                        (PSBB.split("/")[-1], 1, "2020-05-04T05:00:00+00:00")]

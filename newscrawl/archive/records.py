@@ -206,6 +206,19 @@ def _starts_a_record(stream: BinaryIO, offset: int, magic: bytes) -> bool:
         return False
 
 
+def warc_iso(date: str) -> str | None:
+    """A WARC-Date as ISO 8601 with its offset, UTC (None when it does not parse).
+
+    >>> warc_iso("2020-05-04T09:20:00Z"), warc_iso("2026-12-06T18:00:00.123456Z"), warc_iso("soon")
+    ('2020-05-04T09:20:00+00:00', '2026-12-06T18:00:00.123456+00:00', None)
+    """
+    try:
+        moment = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
+
+
 def warc_moment(date: str) -> float:
     """Seconds since the epoch of a WARC-Date (0 when it does not parse).
 

@@ -29,8 +29,11 @@ class ArticleDraft:
     failed: set[int] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
     stopped: bool = False  # pagination proved bogus: follow no further pages
-    # A replay: the date of page 1's capture, and the dates of the article's later
-    # captures in the archives (its next versions, replayed one after the other).
+    # When page 1 was fetched (UTC, ISO 8601): in a replay, its capture's WARC-Date.
+    captured_at: str | None = None
+    # A replay: the WARC-Date of page 1's capture (its later pages are asked at it), and the
+    # dates of the article's later captures in the archives (its next versions, replayed
+    # one after the other).
     captured: str | None = None
     later: tuple[str, ...] = ()
 

@@ -46,6 +46,7 @@ FIELD_MEANINGS = {
     "language": "language code",
     "source": "the attribution the article gives ('Sumber:', a syndicating site)",
     "crawled_at": "when newscrawl built the record (UTC timestamp)",
+    "captured_at": "when the article's page 1 was fetched, or in a replay captured (its WARC-Date) (UTC timestamp)",
     "content_hash": "SHA-256 of body with case and white space folded",
     "duplicate_of": "for a syndicated copy, the URL of the original",
     "version": "1, then +1 each time the article was found changed",

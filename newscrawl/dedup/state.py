@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -130,10 +131,15 @@ class ArticleState(Findable):
         self._remember_version(item, keys)
         return None
 
+    @property
+    def replaying(self) -> bool:
+        """Whether this run replays archives (``-a archive``): its items are captures."""
+        return bool(getattr(getattr(self.crawler.spider, "options", None), "archives", ()))
+
     def _remember_version(self, item: Article, keys: list[int]) -> None:
         """A replay of several captures of one article: the version exported last, which
         its next capture is compared with."""
-        if getattr(item, "captured", None) is not None:
+        if self.replaying:
             self._run_versions[keys[0]] = Version(item.version, item.content_hash, item.title, item.page_count)
 
     def _next_capture(self, item: Article, keys: list[int]) -> str | None:
@@ -154,7 +160,7 @@ class ArticleState(Findable):
         stored = self.store.latest_version(keys[0]) if self.revisit.enabled else None
         if stored is None:
             return EARLIER_RUN
-        captured = getattr(item, "captured", None)  # a replay: when this capture was made
+        captured = _epoch(item.captured_at) if self.replaying else None  # when this capture was made
         if captured is not None and stored.fetched is not None and captured <= stored.fetched:
             # An archive older than the stored version holds no newer version of it.
             self.stats.inc_value("newscrawl/replay/older_than_stored")
@@ -236,3 +242,11 @@ class ArticleState(Findable):
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+def _epoch(moment: str | None) -> float | None:
+    """Seconds since the epoch of an ISO 8601 time (None when there is none)."""
+    try:
+        return datetime.fromisoformat(moment).timestamp() if moment else None
+    except ValueError:
+        return None

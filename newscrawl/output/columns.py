@@ -15,8 +15,9 @@ import pyarrow.compute as pc
 
 from newscrawl.items import ARTICLE_FIELDS
 
-# Dates kept with their offset; crawled_at is UTC always (its offset is +00:00).
+# Dates kept with their offset; crawled_at and captured_at are UTC always (offset +00:00).
 ZONED = ("published_at", "updated_at")
+UTC_TIMES = ("crawled_at", "captured_at")
 LISTS = ("authors", "tags", "related_urls")
 INTEGERS = ("page_count", "word_count", "version")
 BOOLEANS = ("complete", "free_access")
@@ -40,7 +41,7 @@ def _typed_fields() -> list[pa.Field]:
     for name in ARTICLE_FIELDS:
         if name in ZONED:
             fields += [pa.field(name, TIMESTAMP), pa.field(f"{name}_offset", pa.string())]
-        elif name == "crawled_at":
+        elif name in UTC_TIMES:
             fields.append(pa.field(name, TIMESTAMP))
         elif name in INTEGERS:
             fields.append(pa.field(name, pa.int32()))
@@ -76,7 +77,7 @@ def typed(batch: pa.RecordBatch | pa.Table) -> pa.Table:
 
 def instant_of(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
     """ISO 8601 texts with an offset as UTC timestamps; anything else null."""
-    zoned = pc.match_substring_regex(dates, r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?([+-]\d\d:\d\d|Z)$")
+    zoned = pc.match_substring_regex(dates, r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?([+-]\d\d:\d\d|Z)$")
     return pc.cast(pc.if_else(zoned, dates, pa.scalar(None, pa.string())), TIMESTAMP)
 
 
@@ -94,7 +95,7 @@ def table_of(items: Iterable[dict[str, Any]]) -> pa.Table:
 
 def iso_dates(row: dict[str, Any]) -> dict[str, Any]:
     """A typed row (as pyarrow's ``to_pylist`` gives it) back in the JSONL's form:
-    each zoned date in its own offset, ``crawled_at`` in UTC.
+    each zoned date in its own offset, ``crawled_at`` and ``captured_at`` in UTC.
 
     >>> from datetime import datetime, timezone
     >>> iso_dates({"published_at": datetime(2020, 5, 3, 21, 25, 13, tzinfo=timezone.utc),
@@ -109,6 +110,7 @@ def iso_dates(row: dict[str, Any]) -> dict[str, Any]:
             sign = -1 if offset[0] == "-" else 1
             zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
             out[name] = moment.astimezone(zone).isoformat()
-    if isinstance(out.get("crawled_at"), datetime):
-        out["crawled_at"] = out["crawled_at"].astimezone(timezone.utc).isoformat()
+    for name in UTC_TIMES:
+        if isinstance(out.get(name), datetime):
+            out[name] = out[name].astimezone(timezone.utc).isoformat()
     return out

@@ -7,7 +7,7 @@ stats under ``newscrawl/`` and never loses the pages already collected.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from newscrawl.archive.records import warc_moment
+from newscrawl.archive.records import warc_iso
 from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_settings, replay_tickets
 from newscrawl.archive.shared_index import TicketsLost
 from newscrawl.archive.workers import Deal, Plan
@@ -215,6 +215,7 @@ class TribunSpider(Discovery, scrapy.Spider):
             self._count("articles/canonical_ignored")
         draft = ArticleDraft.start(first, self.max_pages)
         draft.captured, draft.later = response.meta.get(CAPTURED), response.meta.get(LATER_CAPTURES, ())
+        draft.captured_at = (warc_iso(draft.captured) if draft.captured else None) or datetime.now(timezone.utc).isoformat()
         if draft.capped:
             self.logger.info("%s announces %d pages; fetching the first %d",
                              draft.url, draft.page_count, self.max_pages)
@@ -279,8 +280,7 @@ class TribunSpider(Discovery, scrapy.Spider):
                                  cb_kwargs={"draft": draft, "number": number}, meta=meta)
             return
         item = draft.to_item()
-        if draft.captured:
-            item.captured = warc_moment(draft.captured)  # not exported: which capture this is
+        item.captured_at = draft.captured_at
         self._count("articles/scraped")
         if item.page_count > 1:
             self._count("articles/multi_page")
