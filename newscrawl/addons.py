@@ -12,8 +12,10 @@ line, so a single ``-s`` still overrides what a profile sets.
 """
 from __future__ import annotations
 
+import warnings
 from urllib.parse import urlsplit
 
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from newscrawl.config import redis_url
@@ -68,22 +70,29 @@ OFF_BY_SETTING = {
 
 
 def follow_renames(settings: Settings) -> None:
-    """Old component paths, as a user's overrides may name them, made the current ones."""
+    """Old component paths, as a user's overrides may name them, made the current ones,
+    with a deprecation warning naming the new path: they go in the release after 0.3."""
     for name in COMPONENT_DICTS:
         components = settings[name]
         for old in [key for key in components if key in RENAMED]:
             priority = components.getpriority(old)
             value = components[old]
             components.delete(old, priority)
-            components.set(RENAMED[old], value, priority)
+            components.set(_renamed(name, old), value, priority)
     for name in PATH_DICTS:
         mapping = settings[name]
         for key in list(mapping):
             if mapping[key] in RENAMED:
-                mapping.set(key, RENAMED[mapping[key]], mapping.getpriority(key))
+                mapping.set(key, _renamed(name, mapping[key]), mapping.getpriority(key))
     for name in PATHS:
         if settings.get(name) in RENAMED:
-            settings.set(name, RENAMED[settings.get(name)], settings.getpriority(name))
+            settings.set(name, _renamed(name, settings.get(name)), settings.getpriority(name))
+
+
+def _renamed(setting: str, old: str) -> str:
+    warnings.warn(f"{setting}: {old} is an old path of {RENAMED[old]}: write the new one "
+                  "(the old paths go in the release after 0.3)", ScrapyDeprecationWarning, stacklevel=2)
+    return RENAMED[old]
 
 
 def leave_out_disabled(settings: Settings) -> None:

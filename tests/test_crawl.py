@@ -188,6 +188,8 @@ def test_component_paths_from_before_the_folders_still_work(site, tmp_path):
     assert run.returncode == 0, run.stderr
     assert len(run.items()) == 1
     assert not list((tmp_path / "output").rglob("*.report.json")) and "newscrawl/verdict" not in run.stats
+    assert ("EXTENSIONS: newscrawl.report.RunReport is an old path of newscrawl.run.report.RunReport: "
+            "write the new one") in run.stderr  # deprecated, for one release
 
 
 OFF_EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"}

@@ -1,12 +1,13 @@
 """Project commands (``COMMANDS_MODULE``): `crawl` replaces Scrapy's to reject bad arguments
-cleanly and set exit statuses; `parse`, `shell` and `check` only look (LookOnly)."""
+cleanly and set exit statuses; `parse` and `shell` only look (LookOnly). (Scrapy's `check`
+is Scrapy's: the spider has no contracts, so it runs nothing.)"""
 from __future__ import annotations
 
 import argparse
 
 
 class LookOnly:
-    """A mixin for ``scrapy parse``, ``shell`` and ``check``: a look at pages, not a run.
+    """A mixin for ``scrapy parse`` and ``shell``: a look at pages, not a run.
 
     They write no output file, no web archive, no run report, no journal, and record nothing in the
     store of exported articles: otherwise looking at an article with ``scrapy parse``
