@@ -221,7 +221,7 @@ def test_the_card_is_written_from_the_data(runs):
     assert f"{len(rows)} rows: the latest version of each article" in card
     assert "from 2 crawl run file(s)" in card
     assert "robots.txt obeyed in 2 of 2 live run(s)" in card
-    assert "newscrawl/0.2`: 2 run(s)" in card and "belong to their publishers" in card
+    assert "newscrawl/0.3`: 2 run(s)" in card and "belong to their publishers" in card
     assert "shared for non-commercial research and teaching only" in card
     for site in {r["site"] for r in rows}:
         for month in {r["published_at"][:7] for r in rows if r["site"] == site}:

@@ -5,7 +5,7 @@ the appended token and the optional contact keep the crawl identifiable and hone
 """
 from __future__ import annotations
 
-__version__ = "0.2"
+__version__ = "0.3"
 
 # A current desktop Chrome on Linux. The edge asks "is this browser-shaped", not "is this
 # exactly Chrome", so this need not track every release.
@@ -17,10 +17,10 @@ PRODUCT = "newscrawl"
 def user_agent(contact: str | None = None) -> str:
     """The default User-Agent: the browser string, our token, and ``(+contact)`` if given.
 
-    >>> user_agent().endswith("Safari/537.36 newscrawl/0.2")
+    >>> user_agent().endswith("Safari/537.36 newscrawl/0.3")
     True
     >>> user_agent("mailto:data@example.org").rsplit(" ", 2)[1:]
-    ['newscrawl/0.2', '(+mailto:data@example.org)']
+    ['newscrawl/0.3', '(+mailto:data@example.org)']
     """
     agent = f"{BROWSER} {PRODUCT}/{__version__}"
     contact = (contact or "").strip()
