@@ -19,6 +19,7 @@ from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from newscrawl.config import redis_url
+from newscrawl.internals import leave_out_component
 from newscrawl.network.identity import user_agent
 
 PROFILES = {
@@ -98,9 +99,8 @@ def _renamed(setting: str, old: str) -> str:
 def leave_out_disabled(settings: Settings) -> None:
     """Scrapy's components that are off by their own setting, not even imported."""
     for flag, (name, path) in OFF_BY_SETTING.items():
-        base = settings[name]
-        if not settings.getbool(flag) and path in base:
-            base.delete(path, base.getpriority(path))
+        if not settings.getbool(flag):
+            leave_out_component(settings, name, path)
 
 
 class NewscrawlAddon:

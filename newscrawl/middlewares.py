@@ -34,6 +34,7 @@ from twisted.internet.error import DNSLookupError
 
 from newscrawl.crawl.meta import PAGE_KIND
 from newscrawl.crawl.waits import NOT_BEFORE, Parked, Waits
+from newscrawl.internals import engine_of, hold_host_delay, quiet_scrapy_log, unquiet_scrapy_log
 from newscrawl.pages.challenge import challenge_edge
 
 logger = logging.getLogger(__name__)
@@ -276,12 +277,9 @@ class CrawlDelayMiddleware:
 
     def _hold_slot(self, request: Request) -> None:
         delay = self.delays.get(urlsplit(request.url).netloc)
-        engine = self.crawler.engine
-        if delay is None or engine is None:
-            return
-        slot = engine.downloader.slots.get(engine.downloader.get_slot_key(request))
-        if slot is not None:
-            slot.delay, slot.jitter = max(slot.delay, delay), 0
+        engine = engine_of(self.crawler)
+        if delay is not None and engine is not None:
+            hold_host_delay(engine, request, delay)
 
 
 class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -297,7 +295,7 @@ class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         self._parsed: dict[str, Any] = {}  # netloc -> its parsed robots.txt
         self._filter = _NoUnresolvedHostTraceback()
-        logging.getLogger(RobotsTxtMiddleware.__module__).addFilter(self._filter)
+        quiet_scrapy_log(RobotsTxtMiddleware.__module__, self._filter)
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(self._remove_filter, signal=signals.engine_stopped)
 
@@ -309,7 +307,7 @@ class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
         return self._parsed.get(urlsplit(request.url).netloc, parser)
 
     def _remove_filter(self) -> None:
-        logging.getLogger(RobotsTxtMiddleware.__module__).removeFilter(self._filter)
+        unquiet_scrapy_log(RobotsTxtMiddleware.__module__, self._filter)
 
 
 class _NoUnresolvedHostTraceback(logging.Filter):

@@ -184,6 +184,19 @@ def project_crawler(tmp_path: Path, **overrides):
     return get_crawler(TribunSpider, settings)
 
 
+def wait_for_log(process: subprocess.Popen, text: str, timeout: float = 60) -> None:
+    """Read the process's stderr until a line holds ``text`` (the rest stays readable
+    through communicate(): what was read is put back in ``process.seen``)."""
+    deadline = time.monotonic() + timeout
+    seen = getattr(process, "seen", "")
+    while text not in seen:
+        line = process.stderr.readline()
+        if not line or time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} never logged; got:\n{seen}")
+        seen += line
+    process.seen = seen
+
+
 def crawl_command(*args: str, fast: bool = True) -> list[str]:
     return [sys.executable, "-m", "scrapy", "crawl", "tribun", *(FAST if fast else []), *args]
 

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from newscrawl.run.runlock import RunLock
-from tests.conftest import archived_urls, crawl_command, crawl_env, finalized_items, run_crawl, start_crawl
+from tests.conftest import (
+    archived_urls,
+    crawl_command,
+    crawl_env,
+    finalized_items,
+    run_crawl,
+    start_crawl,
+    wait_for_log,
+)
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
 
@@ -45,19 +53,6 @@ def test_a_stale_lock_of_a_killed_run_is_taken_over_with_a_warning(site, tmp_pat
 
 
 # ---- kill -9 and SIGTERM -----------------------------------------------------------------------
-
-def wait_for_log(process: subprocess.Popen, text: str, timeout: float = 60) -> None:
-    """Read the process's stderr until a line holds ``text`` (the rest stays readable
-    through communicate(): what was read is put back in ``process.seen``)."""
-    deadline = time.monotonic() + timeout
-    seen = getattr(process, "seen", "")
-    while text not in seen:
-        line = process.stderr.readline()
-        if not line or time.monotonic() > deadline:
-            raise AssertionError(f"{text!r} never logged; got:\n{seen}")
-        seen += line
-    process.seen = seen
-
 
 def wait_for_lines(workdir: Path, pattern: str, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
@@ -329,11 +324,7 @@ def test_sigterm_does_not_wait_out_a_long_retry_after(site, tmp_path):
     stats_file = tmp_path / "stats.json"
     crawl = subprocess.Popen(crawl_command("-s", f"NEWSCRAWL_STATS_FILE={stats_file}", "-a", f"urls={site.url(cabai)}"),
                              cwd=tmp_path, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while f"{cabai}?page=2" not in site.requests:
-        assert crawl.poll() is None and time.monotonic() < deadline, "page 2 was never requested"
-        time.sleep(0.05)
-    time.sleep(0.5)  # the crawl is now waiting on Retry-After
+    wait_for_log(crawl, "asks to wait 100 s (Retry-After)")  # the crawl is now waiting on it
     crawl.send_signal(signal.SIGTERM)
     _, stderr = crawl.communicate(timeout=20)  # not 100 s
     assert crawl.returncode == 6, stderr

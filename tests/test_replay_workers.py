@@ -21,7 +21,7 @@ import pytest
 
 from newscrawl.archive.workers import Plan, deal
 from tests.chaos import chaos_settings
-from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl, wait_for_log
 from tests.test_foreign_archives import BERAS, KPK, PSBB, CommonCrawlLike, page
 
 BEKASI = "www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"
@@ -189,7 +189,7 @@ def test_a_signal_to_the_replay_stops_every_worker(tmp_path):
     """SIGTERM to the crawl (worker 0) while the workers run: it ends as an interrupted run
     (exit 6), and no worker outlives it."""
     crawl, workers = start_a_long_replay(tmp_path, 2)
-    time.sleep(0.2)  # indexing
+    wait_for_log(crawl, "Reading 2 archive file(s)")  # indexing, its signal handlers in place
     crawl.send_signal(signal.SIGTERM)
     _, stderr = crawl.communicate(timeout=60)
     assert crawl.returncode == 6, stderr

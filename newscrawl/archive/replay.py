@@ -90,9 +90,9 @@ def read_archives(files: list[Path], hosts: frozenset[str], settings: BaseSettin
     ``-a workers`` of this machine (``plan``), or with the workers of other machines through
     Redis (REDIS_URL); then whether a signal stopped the reading, and why a shared index
     could not be built. Either way nothing is replayed: the index is empty."""
-    logger.info("Reading %d archive file(s)", len(files))
     max_size = settings.getint("DOWNLOAD_MAXSIZE")
     with signals_stop() as stopping:
+        logger.info("Reading %d archive file(s)", len(files))  # a signal now stops the reading
         try:
             if plan is not None:
                 index = read_shared(files, hosts, max_size, stopping, plan)

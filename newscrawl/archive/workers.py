@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator
 from scrapy import signals
 from scrapy.utils.asyncio import sleep
 
+from newscrawl.internals import engine_has_room, engine_running
 from newscrawl.network.urls import canonical_url
 
 # Counted once per index, the same in every worker: not summed over the workers.
@@ -131,7 +132,7 @@ class Deal:
     async def room(self) -> None:
         engine = self.crawler.engine
         self.scheduler_empty = False
-        while engine.running and (not self.scheduler_empty or engine.needs_backout()):
+        while engine_running(engine) and (not self.scheduler_empty or not engine_has_room(engine)):
             await sleep(0.001)
 
 

@@ -31,7 +31,7 @@ from newscrawl.archive.wacz import package
 from newscrawl.archive.warcfile import Exchange
 from newscrawl.archive.writer_process import WriterProcess
 from newscrawl.config import RUN_FEED
-from newscrawl.crawl.meta import PAGE_KIND
+from newscrawl.crawl.meta import CAPTURED, PAGE_KIND
 from newscrawl.network.urls import canonical_url
 from newscrawl.output.feeds import feed_path, run_id
 from newscrawl.output.journal import disk_note, part_of, stop_for_output_error
@@ -100,6 +100,10 @@ class ArchiveWriter:
             return
         exchange = _exchange(request, response)
         self._writer.put(exchange)
+        # The record's WARC-Date is the page's capture time (captured_at): a replay of this
+        # archive then says the same time as the crawl that wrote it.
+        if "archive" not in response.flags:  # not one a replay answered with (its own date stays)
+            request.meta[CAPTURED] = exchange.date
         self.crawler.stats.inc_value("newscrawl/archive/responses")
         if self.wacz and request.meta.get(PAGE_KIND) in ARTICLE_KINDS:
             self.pages.setdefault(canonical_url(response.url), {"url": response.url, "ts": exchange.date})

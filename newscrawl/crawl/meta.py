@@ -7,7 +7,8 @@ PAGE_KIND = "page_kind"
 # which every one of them failed found nothing to crawl, whatever else it requested.
 ENTRY = "newscrawl_entry"
 # A replay: the moment whose captures answer (an article's later versions), the date of the
-# capture that answered, and the dates of an article's later captures still to replay.
+# capture that answered (live: the WARC-Date the archive gave the response), and the dates
+# of an article's later captures still to replay.
 CAPTURE_AT = "newscrawl_capture_at"
 CAPTURED = "newscrawl_captured"
 LATER_CAPTURES = "newscrawl_later_captures"

@@ -11,6 +11,7 @@ that asked to wait is not asked again before its time, by any request.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,9 @@ from urllib.parse import urlsplit
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 
+from newscrawl.internals import engine_of, engine_running
+
+logger = logging.getLogger(__name__)
 # request.meta: the monotonic time before which this request is not to be sent.
 NOT_BEFORE = "newscrawl_not_before"
 
@@ -39,7 +43,10 @@ class Waits:
     def pause(self, url: str, seconds: float) -> None:
         """The host of ``url`` is not asked again for ``seconds`` (Retry-After)."""
         netloc = urlsplit(url).netloc
-        self.paused[netloc] = max(self.paused.get(netloc, 0.0), time.monotonic() + seconds)
+        now = time.monotonic()
+        if self.paused.get(netloc, 0.0) <= now:  # once per pause, not per request
+            logger.info("%s asks to wait %.0f s (Retry-After): not asked again before then", netloc, seconds)
+        self.paused[netloc] = max(self.paused.get(netloc, 0.0), now + seconds)
 
     def due(self, request: Request) -> float:
         """Seconds this request still has to wait (0: send it now)."""
@@ -56,8 +63,8 @@ class Waits:
 
     def _release(self, key: int) -> None:
         request, _ = self.parked.pop(key)
-        engine = self.crawler.engine
-        if engine is not None and engine.running:
+        engine = engine_of(self.crawler)
+        if engine_running(engine):
             engine.crawl(request)
 
     def _idle(self, spider: Any = None) -> None:

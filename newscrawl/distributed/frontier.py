@@ -12,7 +12,6 @@ The article store all workers share is newscrawl/dedup/redis_store.py.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -27,6 +26,7 @@ from newscrawl.config import REPLAY_KEYS, frontier_key, redis_url, worker_name
 from newscrawl.crawl.findable import Findable
 from newscrawl.dedup.redis_store import connect, where
 from newscrawl.dedup.state import ArticleState
+from newscrawl.internals import close_spider, engine_of, engine_running
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +99,12 @@ class SharedFrontier(Findable):
         except redis.RedisError as error:
             now = time.monotonic()
             self.unreachable_since = self.unreachable_since or now
-            if now - self.unreachable_since >= self.lost_after and self.crawler.engine.running:
+            if now - self.unreachable_since >= self.lost_after and engine_running(engine_of(self.crawler)):
                 logger.error("Redis at %s has not answered for %d s (%s): stopping this worker; what it "
                              "exported is final, the rest is left for the next run",
                              where(redis_url(self.crawler.settings)), now - self.unreachable_since, error)
                 self.crawler.stats.set_value("newscrawl/distributed/redis_lost", 1)
-                asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="redis_lost"))
+                close_spider(self.crawler, "redis_lost")
 
     def claim_seeding(self) -> bool:
         """True for the one worker that seeds this crawl; a stale, drained crawl is cleared first."""

@@ -19,6 +19,7 @@ from scrapy.extensions.feedexport import FileFeedStorage
 from w3lib.url import file_uri_to_path
 
 from newscrawl.config import redis_url, worker_name
+from newscrawl.internals import quiet_scrapy_log
 from newscrawl.output.journal import append_part, disk_note, folders_locked, part_of, stop_for_output_error
 from newscrawl.output.ledger import RunLedger
 
@@ -100,7 +101,7 @@ class _QuietIncompleteFeed(logging.Filter):
         return True
 
 
-logging.getLogger("scrapy.extensions.feedexport").addFilter(_QuietIncompleteFeed())
+quiet_scrapy_log("scrapy.extensions.feedexport", _QuietIncompleteFeed())
 
 
 class _GuardedWriter(io.BufferedWriter):

@@ -12,7 +12,6 @@ decides, never a clock.
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import fcntl
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from newscrawl.dedup.store import ExportedArticle
+from newscrawl.internals import close_spider
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +87,7 @@ def stop_for_output_error(crawler: Any, path: Path, error: Any) -> None:
         stats.inc_value("newscrawl/output_errors")
     logger.error("Cannot write %s: %s%s. Stopping the crawl; nothing of this run is recorded as "
                  "exported and the next run fetches its articles again.", path, error, disk_note(Path(path), error))
-    if crawler is not None and crawler.engine is not None:
-        asyncio.ensure_future(crawler.engine.close_spider_async(reason="output_error"))
+    close_spider(crawler, "output_error")
 
 
 class RunFiles:

@@ -22,6 +22,7 @@ from newscrawl.crawl.findable import Findable
 from newscrawl.dedup.state import ArticleState
 from newscrawl.dedup.store import ExportedArticle
 from newscrawl.items import Article
+from newscrawl.internals import uncount_items
 from newscrawl.output.corrections import RunCorrections
 from newscrawl.output.journal import RunFiles, recover, stop_for_output_error
 
@@ -135,7 +136,7 @@ class RunLedger(Findable):
         dropped, uncorrected = corrections.apply(self._formats, self.files.part)
         if dropped:
             self.stats.inc_value("newscrawl/dropped/near_duplicate", dropped)
-            self.stats.inc_value("item_scraped_count", -dropped)
+            uncount_items(self.stats, dropped)
         if uncorrected:
             logger.warning("%d feed(s) of a format that cannot be rewritten keep copies exported before their "
                            "originals unmarked", uncorrected)
