@@ -373,3 +373,14 @@ def test_an_unreadable_date_on_a_page_is_counted_in_a_crawl(tmp_path):
     assert item["updated_at"] is None and item["published_at"] == "2024-05-01T10:00:00+07:00"
     assert run.stat("normalize/unparseable_date/updated_at") == 1
     assert "updated_at 'kemarin sore' is not a date I can read; set to null" in run.stderr
+
+
+def test_retries_after_the_shortest_waits_come_back_whole(site, tmp_path):
+    """A wait of microseconds ends before the engine has let go of the first try: the
+    request handed back is a copy, never the same object in flight twice (a traceback)."""
+    site.faults[EMAS] = ["truncate", "reset", 500, "truncate"]
+    run = run_crawl(tmp_path, "-s", "RETRY_TIMES=5", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.0001",
+                    "-a", f"urls={site.url(EMAS)}")
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr and len(run.items()) == 1
+    assert run.stats["retry/count"] == 4 and run.stat("retries/parked") >= 1

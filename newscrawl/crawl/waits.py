@@ -65,7 +65,9 @@ class Waits:
         request, _ = self.parked.pop(key)
         engine = engine_of(self.crawler)
         if engine_running(engine):
-            engine.crawl(request)
+            # A copy: the engine may not yet have let go of the parked one (a short wait
+            # ends before its failure is handled), and one object in flight twice fails there.
+            engine.crawl(request.replace())
 
     def _idle(self, spider: Any = None) -> None:
         if self.parked:
