@@ -204,3 +204,32 @@ def test_an_explicit_output_file_replaces_the_default_one(site, tmp_path):
     assert len(out.read_text().splitlines()) == 4
     assert run.feed_files() == []  # nothing under output/
     assert (tmp_path / "mine.report.json").exists()
+
+
+def test_corrections_rewrite_json_and_csv_feeds_a_record_at_a_time(tmp_path):
+    """A large -O out.json or out.csv is corrected in bounded memory, in its own shape."""
+    import json as jsonlib
+    import tracemalloc
+
+    from newscrawl.output.corrections import RunCorrections
+
+    records = [{"url": f"https://www.tribunnews.com/a/{n}/x", "duplicate_of": None, "body": "kata " * 2000}
+               for n in range(2000)]  # about 20 MB
+    feed, table = tmp_path / "out.json", tmp_path / "out.csv"
+    feed.write_text("[\n" + ",\n".join(jsonlib.dumps(r) for r in records) + "\n]")
+    with table.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["url", "duplicate_of", "body"])
+        writer.writerows([r["url"], "", r["body"]] for r in records)
+    corrections = RunCorrections()
+    corrections.superseded([records[5]["url"]], records[1]["url"], "mark")
+    corrections.superseded([records[7]["url"]], records[1]["url"], "drop")
+    tracemalloc.start()
+    dropped, uncorrected = corrections.apply({feed: "json", table: "csv"}, lambda final: final)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert (dropped, uncorrected) == (1, 0) and peak < 8 * 1024 * 1024  # the files are 20 MB each
+    fixed = jsonlib.loads(feed.read_text())
+    assert len(fixed) == 1999 and fixed[5]["duplicate_of"] == records[1]["url"]
+    rows = list(csv.reader(table.open(newline="", encoding="utf-8")))
+    assert len(rows) == 2000 and rows[6][1] == records[1]["url"]

@@ -5,7 +5,8 @@ Within one run, a syndicated copy (published 09:00) may be crawled before its or
 run's files when the original comes. Until the commit those files are only ``.part``:
 this rewrites them then, so that the copy points at the original (``duplicate_of``,
 ``NEWSCRAWL_NEAR_DUPLICATES=mark``) or is left out (``drop``), whichever came first.
-Across runs nothing can change a file already committed (README, Near-duplicates).
+Across runs nothing can change a file already committed (README, Near-duplicates). Every
+rewrite holds one record (a JSON item, a CSV row, a Parquet row group) at a time, never the file.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -90,37 +91,73 @@ def _jsonlines(path: Path, corrections: RunCorrections) -> int:
     return _replace(path, write, encoding="utf-8")
 
 
-def _json(path: Path, corrections: RunCorrections) -> int:
-    records = json.loads(path.read_text(encoding="utf-8") or "[]")
-    kept = [r for r in (corrections.fixed(record) for record in records) if r is not None]
+def _json_items(path: Path, chunk: int = 1 << 20) -> Iterator[Any]:
+    """The items of a JSON array file (Scrapy's ``json`` feed), one at a time: memory holds
+    one item and a chunk of the file, never the file."""
+    decoder = json.JSONDecoder()
+    buffer, at, done = "", 0, False
+    with path.open(encoding="utf-8") as source:
+        while True:
+            while at < len(buffer) and buffer[at] in " \t\r\n[,]":
+                at += 1
+            if at < len(buffer):
+                try:
+                    item, end = decoder.raw_decode(buffer, at)
+                except json.JSONDecodeError:
+                    if done:
+                        raise
+                else:
+                    yield item
+                    at = end
+                    continue
+            if done:
+                return
+            more = source.read(chunk)
+            done = not more
+            buffer, at = buffer[at:] + more, 0
 
+
+def _json(path: Path, corrections: RunCorrections) -> int:
+    """A record at a time, written back in the shape of Scrapy's JSON feed."""
     def write(out) -> int:
-        out.write(json.dumps(kept, ensure_ascii=False))
-        return len(records) - len(kept)
+        dropped, first = 0, True
+        out.write("[")
+        for record in _json_items(path):
+            if (record := corrections.fixed(record)) is None:
+                dropped += 1
+                continue
+            out.write(("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False))
+            first = False
+        out.write("\n]")
+        return dropped
     return _replace(path, write, encoding="utf-8")
 
 
 def _csv(path: Path, corrections: RunCorrections) -> int:
-    bom = path.read_bytes()[:3] == codecs.BOM_UTF8
+    """A row at a time."""
+    with path.open("rb") as raw:
+        bom = raw.read(3) == codecs.BOM_UTF8
     with path.open(encoding="utf-8-sig", newline="") as source:
-        rows = list(csv.reader(source))
-    if not rows or "url" not in rows[0] or "duplicate_of" not in rows[0]:
+        header = next(csv.reader(source), None)
+    if not header or "url" not in header or "duplicate_of" not in header:
         return 0
-    header, url, duplicate_of = rows[0], rows[0].index("url"), rows[0].index("duplicate_of")
+    url, duplicate_of = header.index("url"), header.index("duplicate_of")
 
     def write(out) -> int:
         dropped = 0
         if bom:
             out.write("\ufeff")
         writer = csv.writer(out)  # the dialect Scrapy's CsvItemExporter writes
-        writer.writerow(header)
-        for row in rows[1:]:
-            if row[url] in corrections.drop:
-                dropped += 1
-                continue
-            if row[url] in corrections.point:
-                row[duplicate_of] = corrections.point[row[url]]
-            writer.writerow(row)
+        with path.open(encoding="utf-8-sig", newline="") as source:
+            rows = csv.reader(source)
+            writer.writerow(next(rows))
+            for row in rows:
+                if row[url] in corrections.drop:
+                    dropped += 1
+                    continue
+                if row[url] in corrections.point:
+                    row[duplicate_of] = corrections.point[row[url]]
+                writer.writerow(row)
         return dropped
     return _replace(path, write, encoding="utf-8", newline="")
 
