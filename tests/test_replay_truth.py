@@ -382,3 +382,34 @@ def test_a_header_line_without_end_is_read_in_linear_time(tmp_path):
     archive.write_bytes(gzip.compress(long_line) + records([f"https://{EMAS}"])[0])
     run = run_crawl(tmp_path / "run", "-a", f"archive={archive}", timeout=60)
     assert [item["url"] for item in finalized_items(tmp_path / "run")] == [f"https://{EMAS}"], run.stderr
+
+
+@pytest.fixture(scope="module")
+def multipage_archive(tmp_path_factory) -> Path:
+    """The web archive of a crawl of 6 articles of 4 pages each."""
+    from tests.fixture_site import FixtureSite
+    from tests.sitegen import build_site, index_url
+
+    root = tmp_path_factory.mktemp("multipage")
+    build_site(root / "site", 6, pages_mix=(4,))
+    with FixtureSite(root / "site") as site:
+        run = run_crawl(root / "live", "-a", f"urls={site.url(index_url())}")
+    assert run.returncode == 0, run.stderr
+    [archive] = (root / "live" / "output").rglob("*.warc.gz")
+    return archive
+
+
+@pytest.mark.parametrize("share", [0.6, 0.75, 0.9])
+def test_an_archive_cut_anywhere_is_named_and_never_ok(multipage_archive, tmp_path, share):
+    """An interrupted download: cut inside a record, wherever it falls (a response's payload,
+    its headers, a request record), the file is named at its offset and the verdict is not
+    ok; what it held before was replayed."""
+    data = multipage_archive.read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: int(len(data) * share)])
+    run = run_crawl(tmp_path / "replay", "-a", f"archive={cut}")
+    assert run.returncode == 4, run.stderr
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line and str(cut) in line]
+    assert errors and all("byte" in line for line in errors)
+    assert "problem: the archives lost records" in run.stderr
+    assert run.items()  # the articles before the cut were replayed

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -48,8 +49,17 @@ def test_py_wacz_validates_it_and_its_warc_is_stored(crawled):
     with zipfile.ZipFile(wacz) as archive:
         names = archive.namelist()
         [warc] = [n for n in names if n.startswith("archive/")]
-        assert archive.getinfo(warc).compress_type == zipfile.ZIP_STORED
+        member = archive.getinfo(warc)
+        assert member.compress_type == zipfile.ZIP_STORED
         assert {"indexes/index.cdx", "pages/pages.jsonl", "datapackage.json", "datapackage-digest.json"} <= set(names)
+    # Its local header gives the real sizes, no zip64 fields (a small member needs none):
+    # ReplayWeb.page finds no record in a member whose local header says 0xFFFFFFFF.
+    with wacz.open("rb") as raw:
+        raw.seek(member.header_offset)
+        header = raw.read(30)
+    compressed, uncompressed, extra = struct.unpack("<II", header[18:26]) + (struct.unpack("<H", header[28:30])[0],)
+    assert header[:4] == b"PK\x03\x04" and compressed == uncompressed == member.file_size < 0xFFFFFFFF
+    assert extra == 0
     assert not list(wacz.parent.glob("*.warc.gz")) and not list(wacz.parent.glob("*.part*"))
 
 

@@ -149,6 +149,7 @@ class ArchiveIndex:
                     try:
                         ours = self._records(number, stream, ours, end)
                         position = None
+                        self._check_the_end(source, stream, end)
                     except CutShort:
                         position = next_record_start(stream, self._bad_offset + 1)
                     except IndexingStopped:
@@ -171,8 +172,9 @@ class ArchiveIndex:
         from warcio.archiveiterator import ArchiveIterator
 
         records = ArchiveIterator(stream)
-        self._bad_offset = stream.tell()
+        self._bad_offset = self._last_start = stream.tell()
         for record in records:
+            self._last_start = self._bad_offset
             if end is not None and self._bad_offset >= end:  # where this record starts
                 return ours  # the next share's
             self._check_stop()
@@ -188,6 +190,19 @@ class ArchiveIndex:
             records.read_to_end()
             self._bad_offset = records.offset  # where the next record starts
         return ours
+
+    def _check_the_end(self, source: Source, stream: BinaryIO, end: int | None) -> None:
+        """A file cut inside its last record (an interrupted download, the commonest damage)
+        may still parse: warcio reads what is there. Its last gzip member then has no end:
+        named, with the byte where that record starts, as a lost part of the archives."""
+        size = source.size()
+        if (end is not None and end < size) or ends_whole(stream, self._last_start):
+            return
+        where = f"{source}: bytes {self._last_start}-{size - 1}"
+        self.counts.skipped.append(f"{where} (the file ends inside this record: cut short?)")
+        logger.error("%s: the file ends inside its last record (it starts at byte %d of %d): cut short, an "
+                     "interrupted download? What it held before that record was replayed", source,
+                     self._last_start, size)
 
     def _check_stop(self) -> None:
         if self.stop is not None and self.stop():
@@ -209,8 +224,8 @@ class ArchiveIndex:
                 self._check_stop()
         if record.length is None or size != record.length - record.http_headers.total_len:
             self.counts.truncated += 1
-            logger.error("%s: the capture of %s is cut short (%d of %s payload bytes): skipped",
-                         self.sources[number], printable(url), size, record.length)
+            logger.error("%s: the capture of %s (its record starts at byte %d) is cut short (%d of %s payload "
+                         "bytes): skipped", self.sources[number], printable(url), self._last_start, size, record.length)
             # A wrong length may have swallowed the records after it: look for them.
             raise CutShort(url)
         if self.max_size and size > self.max_size:
@@ -295,3 +310,20 @@ class ArchiveIndex:
             return is_network_host(parts.hostname or "") or parts.netloc.lower() in self.hosts
         except ValueError:  # a capture's URL that does not parse is no article of ours
             return False
+
+
+def ends_whole(stream: BinaryIO, start: int) -> bool:
+    """Whether the gzip members from ``start`` to the end of the stream each end whole (a
+    stream that is not gzip: True, it cannot tell). Decompressed a chunk at a time, kept not."""
+    stream.seek(start)
+    if stream.read(2) != b"\x1f\x8b":
+        return True
+    stream.seek(start)
+    member = zlib.decompressobj(31)
+    while chunk := stream.read(CHUNK):
+        while chunk:
+            member.decompress(chunk, CHUNK)
+            chunk = member.unconsumed_tail or member.unused_data
+            if member.eof and chunk:
+                member = zlib.decompressobj(31)  # the next record's member
+    return member.eof

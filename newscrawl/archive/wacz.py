@@ -35,8 +35,11 @@ def package(warc: Path, out: Path, member: str, pages: Iterable[dict], title: st
     with zipfile.ZipFile(out, "w") as wacz:
         info = zipfile.ZipInfo(f"archive/{member}", _zip_time())
         info.compress_type = zipfile.ZIP_STORED
+        # Its size known, zipfile writes zip64 fields only when the member needs them: forced,
+        # the local header's sizes read 0xFFFFFFFF, and ReplayWeb.page then finds no record.
+        info.file_size = warc.stat().st_size
         digest, size = hashlib.sha256(), 0
-        with open(warc, "rb") as source, wacz.open(info, "w", force_zip64=True) as target:
+        with open(warc, "rb") as source, wacz.open(info, "w") as target:
             while chunk := source.read(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
