@@ -84,7 +84,7 @@ def test_after_kill_9_the_next_run_completes_the_work_exactly_once(slow_site, tm
 
     rerun = run_crawl(tmp_path, "-a", f"urls={slow_site.url(index_url())}")
     assert rerun.returncode == 0, rerun.stderr
-    assert rerun.stat("state/discarded") >= 8 and "Discarded the unfinished output" in rerun.stderr
+    assert rerun.stat("state/discarded") >= 8 and "its unfinished output was discarded" in rerun.stderr
     assert not list((tmp_path / "output").rglob("*.part"))
     assert not list((tmp_path / ".newscrawl").glob("journal-*.jsonl"))
     assert_each_article_exactly_once(tmp_path, slow_site)
@@ -192,6 +192,9 @@ def test_a_run_killed_before_its_commit_leaves_none_of_its_feeds(site, tmp_path)
     finals = killed_run(tmp_path, site, committed=False, renamed=False)
     second = run_crawl(tmp_path, "-a", f"urls={site.url(EMAS)}")
     assert second.stat("state/discarded") == 1 and second.stat("articles/known") == 0
+    report = json.loads(next((tmp_path / "output").rglob(f"*{second.stats['newscrawl/run']}.report.json")).read_text())
+    assert any(w.startswith("took over a run that died: run ") and "1 articles will be fetched again" in w
+               for w in report["warnings"])  # where operators look, not only a log line
     assert not any(f.exists() or f.with_name(f.name + ".part").exists() for f in finals)
     assert len(finalized_items(tmp_path)) == 1  # exported again, by the second run
 
@@ -225,9 +228,10 @@ def test_a_jobdir_whose_run_ended_does_not_swallow_the_next_run(tmp_path):
         assert first.returncode == 0 and len(finalized_items(tmp_path / "run")) == 10, first.stderr
         assert (tmp_path / "job" / "newscrawl-finished").exists()
         build_site(tmp_path / "site", 12, pages_mix=(1,))  # two new articles on the index page
-        second = run_crawl(tmp_path / "run", *crawl)
+        second = run_crawl(tmp_path / "run", *crawl, "-s", f"LOG_FILE={tmp_path / 'job.log'}")  # as under Scrapyd
     assert second.returncode == 0, second.stderr
-    assert f"INFO: JOBDIR {tmp_path / 'job'} holds a run that ended, not a paused one: starting afresh" in second.stderr
+    said = f"INFO: JOBDIR {tmp_path / 'job'} holds a run that ended, not a paused one: starting afresh"
+    assert said in second.stderr and said in (tmp_path / "job.log").read_text()  # the job's own log too
     assert second.stats.get("dupefilter/filtered", 0) == 0 and second.stat("articles/known") == 10
     assert len(finalized_items(tmp_path / "run")) == 12
 

@@ -14,13 +14,12 @@ import gc
 import logging
 import os
 import sys
-from datetime import datetime
 
 from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.run.preflight import Preflight, Refusal, UnknownSpider
+from newscrawl.run.preflight import Preflight, Refusal, UnknownSpider, tell
 from newscrawl.run.report import exit_status
 
 logger = logging.getLogger(__name__)
@@ -40,14 +39,7 @@ class Command(ScrapyCrawlCommand):
     def _fail(self, args: list[str], error: Exception, status: int) -> None:
         """One line on stderr, and in the log file if there is one (Scrapyd's job log)."""
         line = f"scrapy crawl {args[0] if args else ''}: error: {error}"
-        print(line, file=sys.stderr)
-        if log_file := self.settings.get("LOG_FILE"):
-            try:
-                with open(log_file, "a", encoding="utf-8") as log:
-                    log.write(f"{datetime.now():%Y-%m-%d %H:%M:%S} [newscrawl] ERROR: {line} "
-                              f"(exit status {status})\n")
-            except OSError:
-                pass  # stderr has it
+        tell(self.settings, "ERROR", line, status)
         sys.exit(status)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

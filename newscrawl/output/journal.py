@@ -216,8 +216,9 @@ def recover(state_dir: Path, store: Any, stats: Any) -> None:
             with folders_locked(feeds):
                 finish_renames(feeds, run, appends)
             store.record(articles)
-            logger.warning("Recovered %d articles of a run that died after committing %s",
-                           len(articles), ", ".join(map(str, feeds)))
+            said = (f"run {run} died after committing its files: they were completed and its "
+                    f"{len(articles)} articles recorded ({', '.join(map(str, feeds))})")
+            logger.warning("Took over: %s", said)
             stats.inc_value("newscrawl/state/recovered", len(articles))
         else:
             for feed in feeds:
@@ -225,9 +226,11 @@ def recover(state_dir: Path, store: Any, stats: Any) -> None:
                 part.unlink(missing_ok=True)
                 for scratch in feed.parent.glob(f"{part.name}.*"):  # built from a .part (a WACZ)
                     scratch.unlink(missing_ok=True)
-            logger.warning("Discarded the unfinished output of a run that died (%s); "
-                           "its %d articles will be fetched again", journal.name, len(articles))
+            said = (f"run {run} died before committing its files: its unfinished output was discarded "
+                    f"and its {len(articles)} articles will be fetched again")
+            logger.warning("Took over: %s", said)
             stats.inc_value("newscrawl/state/discarded", len(articles))
+        stats.set_value("newscrawl/state/took_over", [*(stats.get_value("newscrawl/state/took_over") or []), said])
         journal.unlink()
 
 

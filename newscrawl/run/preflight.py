@@ -14,6 +14,7 @@ import os
 import sqlite3
 import stat
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,19 @@ from newscrawl.output.journal import disk_note
 from newscrawl.run.jobdir import start_afresh
 from newscrawl.run.runlock import LOCK_NAME, LockHeld, OutputClaim, RunLock
 from newscrawl.run.verdict import CANT_WRITE, LOCKED, UNAVAILABLE, USAGE
+
+
+def tell(settings: BaseSettings, level: str, line: str, status: int | None = None) -> None:
+    """A line said before the crawler (and its log) exists: on stderr, and in the log file if
+    there is one (Scrapyd's job log: Scrapyd keeps a job's stderr in its own log)."""
+    print(f"{level}: {line}" if level == "INFO" else line, file=sys.stderr)
+    if log_file := settings.get("LOG_FILE"):
+        try:
+            with open(log_file, "a", encoding="utf-8") as log:
+                log.write(f"{datetime.now():%Y-%m-%d %H:%M:%S} [newscrawl] {level}: {line}"
+                          + (f" (exit status {status})" if status is not None else "") + "\n")
+        except OSError:
+            pass  # stderr has it
 
 
 class Refusal(Exception):
@@ -139,7 +153,7 @@ class Preflight:
         if len(args) != 1:
             return  # Scrapy's run() explains the usage
         if said := start_afresh(settings.get("JOBDIR")):
-            print(f"INFO: {said}", file=sys.stderr)
+            tell(settings, "INFO", said)
         options = self._arguments(args[0], opts)
         if replay := bool(getattr(options, "archives", ())):
             self._replay(args[0], options)

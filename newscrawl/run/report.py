@@ -130,7 +130,9 @@ class RunReport(Findable):
             "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "finish_reason": reason, "verdict": judgement.verdict,
             "exit_status": EXIT_STATUS[judgement.verdict], "problems": judgement.problems,
-            "warnings": [*self.warnings, *judgement.warnings, *list_warnings(stats)],
+            "warnings": [*self.warnings, *(f"took over a run that died: {said}" for said in
+                                          stats.get("newscrawl/state/took_over") or ()),
+                         *judgement.warnings, *list_warnings(stats)],
             "counts": counts_of(stats),
             "coverage": self._coverage(),
             "collected": self._collected(),
