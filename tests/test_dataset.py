@@ -365,3 +365,27 @@ def test_the_sample_archive_replays_its_two_genuine_pages(tmp_path):
     assert soal["published_at"] == "2020-05-04T04:25:13+07:00" and soal["editor"] == "Sri Juliati"
     assert soal["page_count"] == 4 and soal["complete"] is False  # pages 2-4 were never saved
     assert soal["image_credit"] == "Tangkapan Layar TVRI"
+
+
+def test_a_site_naming_a_path_never_writes_outside_the_dataset(tmp_path):
+    """A record (older or foreign JSONL) whose ``site`` is ``../../../../escaped2``: its
+    folder is one URI-escaped name inside the dataset, and every reader gets the value back."""
+    import random
+    from datetime import datetime
+
+    from newscrawl.text.dates import WIB
+    from tests.rungen import article, vocabulary
+
+    rows = [article(n, datetime(2026, 1, 1, 10, tzinfo=WIB), random.Random(n), vocabulary(1)) for n in range(2)]
+    rows[1]["site"] = "../../../../escaped2"
+    output = tmp_path / "work" / "deep" / "er" / "output"
+    output.mkdir(parents=True)
+    (output / "tribun-00000001-x.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dataset = tmp_path / "work" / "deep" / "er" / "dataset"
+    done = build(output, dataset)
+    assert done.returncode == 0, done.stderr
+    written = {p.resolve() for p in tmp_path.rglob("*.parquet")}
+    assert written and all(dataset.resolve() in p.parents for p in written)
+    assert not list(tmp_path.rglob("escaped2"))
+    sites = sorted(ds.dataset(dataset / "articles", partitioning="hive").to_table().column("site").to_pylist())
+    assert sites == sorted([rows[0]["site"], "../../../../escaped2"])

@@ -12,6 +12,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow.dataset as ds
 
@@ -61,7 +62,7 @@ def write_card(folder: Path, manifest: Any, options: Any) -> None:
     by_site: Counter = Counter()
     by_month: dict[str, Counter] = defaultdict(Counter)
     for name, summary in parts.items():
-        site, month = (kv.split("=", 1)[1] for kv in name.split("/"))
+        site, month = (unquote(kv.split("=", 1)[1]) for kv in name.split("/"))
         by_site[site] += summary["rows"]
         by_month[site][month] += summary["rows"]
     firsts = [p["first"] for p in parts.values() if p.get("first")]

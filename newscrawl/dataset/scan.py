@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 from typing import Iterator
 
 import pyarrow as pa
@@ -104,9 +105,22 @@ def partition_names(table: pa.Table) -> pa.Array:
     article of 31 May is a May article), null when the date is unknown."""
     local = pc.add(table.column("published_at"), _offset_seconds(table.column("published_at_offset")))
     month = pc.strftime(pc.cast(local, pa.timestamp("s")), format="%Y-%m")
-    site = pc.fill_null(table.column("site"), NULL_PART)
+    site = pc.fill_null(_folder_safe(table.column("site")), NULL_PART)
     month = pc.fill_null(month, NULL_PART)
     return pc.binary_join_element_wise("site=", site, "/month=", month, "")
+
+
+def _folder_safe(sites: pa.ChunkedArray) -> pa.Array:
+    """Each site as one folder name, never a path: URI-escaped as Hive partitions are (a
+    ``/`` becomes ``%2F``), which pyarrow, pandas, DuckDB and Spark decode back. A record's
+    ``site`` of ``../../x`` would otherwise put a file outside the dataset.
+
+    >>> _folder_safe(pa.chunked_array([["www.tribunnews.com", "127.0.0.1:8000", "../../x", None]])).to_pylist()
+    ['www.tribunnews.com', '127.0.0.1:8000', '..%2F..%2Fx', None]
+    """
+    encoded = pc.dictionary_encode(sites).combine_chunks()
+    names = [None if v is None else quote(v, safe=".-_:~") for v in encoded.dictionary.to_pylist()]
+    return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(names, pa.string())).cast(pa.string())
 
 
 def _offset_seconds(offsets: pa.ChunkedArray) -> pa.Array:
