@@ -367,7 +367,7 @@ def test_the_sample_archive_replays_its_two_genuine_pages(tmp_path):
     assert soal["image_credit"] == "Tangkapan Layar TVRI"
 
 
-def test_a_site_naming_a_path_never_writes_outside_the_dataset(tmp_path):
+def test_a_site_naming_a_path_never_writes_outside_the_dataset_and_formulas_stay_text(tmp_path):
     """A record (older or foreign JSONL) whose ``site`` is ``../../../../escaped2``: its
     folder is one URI-escaped name inside the dataset, and every reader gets the value back."""
     import random
@@ -378,12 +378,15 @@ def test_a_site_naming_a_path_never_writes_outside_the_dataset(tmp_path):
 
     rows = [article(n, datetime(2026, 1, 1, 10, tzinfo=WIB), random.Random(n), vocabulary(1)) for n in range(2)]
     rows[1]["site"] = "../../../../escaped2"
+    rows[0]["title"] = '=HYPERLINK("http://x.example","klik")'  # and urls.csv stays safe in a spreadsheet
     output = tmp_path / "work" / "deep" / "er" / "output"
     output.mkdir(parents=True)
     (output / "tribun-00000001-x.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     dataset = tmp_path / "work" / "deep" / "er" / "dataset"
-    done = build(output, dataset)
+    done = build(output, dataset, "--share")
     assert done.returncode == 0, done.stderr
+    titles = [row["title"] for row in csv.DictReader((dataset / "urls.csv").open(encoding="utf-8"))]
+    assert '\'=HYPERLINK("http://x.example","klik")' in titles
     written = {p.resolve() for p in tmp_path.rglob("*.parquet")}
     assert written and all(dataset.resolve() in p.parents for p in written)
     assert not list(tmp_path.rglob("escaped2"))

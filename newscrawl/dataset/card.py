@@ -19,6 +19,7 @@ import pyarrow.dataset as ds
 from newscrawl.dataset.folder import ARTICLES
 from newscrawl.network.identity import __version__
 from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
+from newscrawl.output.csvfeed import neutralise
 
 SHARE_FIELDS = ("url", "article_id", "published_at", "title", "version", "content_hash")
 FIELD_MEANINGS = {
@@ -153,7 +154,9 @@ def _collection(inputs: dict[str, Any]) -> list[str]:
 
 
 def write_share(folder: Path) -> None:
-    """``urls.csv``: the articles without their texts, in partition order."""
+    """``urls.csv``: the articles without their texts, in partition order; a cell that a
+    spreadsheet would take for a formula (a title ``=HYPERLINK(…)``) is neutralised as in
+    the crawl's CSV."""
     dataset = ds.dataset(folder / ARTICLES, format="parquet", partitioning="hive")
     with (folder / "urls.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
@@ -161,4 +164,4 @@ def write_share(folder: Path) -> None:
         for batch in dataset.to_batches(columns=[*SHARE_FIELDS, "published_at_offset"]):
             for row in batch.to_pylist():
                 row = iso_dates(row)
-                writer.writerow([row[name] for name in SHARE_FIELDS])
+                writer.writerow([neutralise(row[name]) for name in SHARE_FIELDS])  # safe in a spreadsheet
