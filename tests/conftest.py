@@ -24,21 +24,35 @@ os.environ.setdefault(SESSION_MARK, f"{os.getpid()}-{time.time_ns()}")  # xdist 
 
 
 def marked_processes() -> dict[int, str]:
-    """Live processes of this test session (pid -> command line), but pytest's own."""
+    """Live processes of this test session (pid -> command line), but pytest's own: those
+    carrying the session's mark in their environment, and every descendant of this process
+    (where another process's environment cannot be read, the mark alone would see none)."""
     mark = f"{SESSION_MARK}={os.environ[SESSION_MARK]}".encode()
-    found = {}
+    me, parents, marked, commands = os.getpid(), {}, set(), {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
-            if int(entry.name) == os.getpid() or mark not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            pid = int(entry.name)
+            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            if state == "Z":
                 continue  # dead, waiting for its parent
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
+            parents[pid] = int(ppid)
+            commands[pid] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, ValueError):
             continue
-        if "sys.stdin.readline()" not in command:  # not one of xdist's workers
-            found[int(entry.name)] = command
-    return found
+        try:
+            if mark in (entry / "environ").read_bytes().split(b"\0"):
+                marked.add(pid)
+        except OSError:
+            pass
+    found = set(marked)
+    for pid in parents:
+        ancestor, hops = parents[pid], 0
+        while ancestor > 1 and ancestor != me and hops < 64:
+            ancestor, hops = parents.get(ancestor, 0), hops + 1
+        if ancestor == me:
+            found.add(pid)
+    return {pid: commands.get(pid, "") for pid in found - {me}
+            if pid in parents and "sys.stdin.readline()" not in commands.get(pid, "")}  # not xdist's workers
 
 
 # The tiers: a test that starts processes (a crawl through the real engine, a dataset

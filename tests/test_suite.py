@@ -10,17 +10,21 @@ from tests.conftest import REPO, SESSION_MARK, crawl_env
 
 
 def test_a_test_that_leaves_a_process_behind_fails_the_run(tmp_path):
+    """Found by the session's mark (sleep 61) and by descent, where the mark is gone (sleep 62)."""
     (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_sessionfinish  # noqa: F401\n")
-    (tmp_path / "test_leaky.py").write_text("import subprocess\n\n\ndef test_leaky():\n"
-                                            "    subprocess.Popen(['sleep', '61'])\n")
+    (tmp_path / "test_leaky.py").write_text("import os\nimport subprocess\n\n\ndef test_leaky():\n"
+                                            "    subprocess.Popen(['sleep', '61'])\n"
+                                            "    subprocess.Popen(['sleep', '62'], env={'PATH': os.environ['PATH']})\n")
     env = {k: v for k, v in crawl_env().items() if k != SESSION_MARK}  # a session of its own
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-c", "/dev/null",
                            "--rootdir", str(tmp_path), "-q", "test_leaky.py"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 passed" in done.stdout and "1 process(es) left behind by the tests (killed now)" in done.stdout
-    assert "sleep 61" in done.stdout
-    assert not subprocess.run(["pgrep", "-f", "^sleep 61$"], capture_output=True).stdout  # killed
+    left = subprocess.run(["pgrep", "-a", "-f", "^sleep 6[12]$"], capture_output=True, text=True).stdout
+    subprocess.run(["pkill", "-f", "^sleep 6[12]$"])
+    assert done.returncode == 1, done.stdout + done.stderr + f"\nstill running: {left!r}"
+    assert "1 passed" in done.stdout and "2 process(es) left behind by the tests (killed now)" in done.stdout
+    assert "sleep 61" in done.stdout and "sleep 62" in done.stdout
+    assert not left  # killed
 
 
 def _slug(heading: str) -> str:
