@@ -195,16 +195,23 @@ class SlowRecord(_AtSpiderOpened):
         store.record = slow
 
 
-class KillReplayWorker(_AtSpiderOpened):
-    """Replay worker 1 (-a workers) dies by SIGKILL as its spider opens: its share of the
-    articles is lost, and worker 0 must say so."""
+class KillReplayWorker:
+    """Replay worker 1 (-a workers) dies by SIGKILL at its first archived response (its
+    share indexed, none of it replayed): its share of the articles is lost, and worker 0
+    must say so."""
 
-    def spider_opened(self, spider):
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        if crawler.settings.getint("NEWSCRAWL_WORKER_INDEX") == 1:
+            crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        return extension
+
+    def response_received(self, response, request, spider):
         import os
         import signal as signals_
 
-        if self.crawler.settings.getint("NEWSCRAWL_WORKER_INDEX") == 1:
-            os.kill(os.getpid(), signals_.SIGKILL)
+        os.kill(os.getpid(), signals_.SIGKILL)
 
 
 class FailingWacz:

@@ -254,3 +254,21 @@ def test_the_fixture_command_names_what_it_cannot_find(live, tmp_path):
                           cwd=REPO, env=crawl_env(), capture_output=True, text=True)
     assert done.returncode == 1 and "no page of this article in the archives" in done.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_the_spider_reads_its_archives_when_the_crawl_begins_not_while_it_is_built():
+    """Scrapy builds every component before the crawl: the index (seconds on a large
+    archive) is read by the spider's ``start()``, where a signal can stop it."""
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from newscrawl import settings as project
+    from newscrawl.spiders.tribun import TribunSpider
+
+    crawler = Crawler(TribunSpider, Settings({k: v for k, v in vars(project).items() if k.isupper()}))
+    spider = TribunSpider.from_crawler(crawler, archive=str(REPO / "samples" / "tribun-genuine-pages.warc.gz"))
+    crawler.spider, crawler.stats = spider, MemoryStatsCollector(crawler)
+    assert spider.replays and spider.replay is None
+    spider._read_archives()
+    assert spider.replay.records > 0 and crawler.stats.get_value("newscrawl/replay/records") == spider.replay.records

@@ -163,14 +163,16 @@ def test_an_idle_joining_worker_takes_requests_as_soon_as_they_come(redis_url, t
     import threading
 
     articles, site = workers_site(tmp_path, 160)
-    site.delay = 0.05  # the seeder alone needs seconds: as long as Scrapy's heartbeat, or more
+    site.delay = 0.1  # the seeder alone needs seconds: as long as Scrapy's heartbeat, or more
     server = redis.Redis.from_url(redis_url)
     # The joiner finds the crawl seeded by a live worker, its queue still empty.
     server.set("newscrawl:tribun:seeded", "someone")
     server.set("newscrawl:tribun:worker:someone", "1", px=60_000)
     with site:
+        # It waits for work as long as the test needs (a loaded machine starts the seeder
+        # slowly), and is stopped once the seeder is done.
         joiner = start_worker(tmp_path / "w1", site, redis_url, "w1", "-s", "USER_AGENT=joiner",
-                              "-s", "NEWSCRAWL_IDLE_TIMEOUT=5")
+                              "-s", "NEWSCRAWL_IDLE_TIMEOUT=120")
         log: list[str] = []
         threading.Thread(target=lambda: log.extend(joiner.stderr), daemon=True).start()  # never a full pipe
         deadline = time.monotonic() + 60
@@ -180,6 +182,7 @@ def test_an_idle_joining_worker_takes_requests_as_soon_as_they_come(redis_url, t
         server.delete("newscrawl:tribun:seeded", "newscrawl:tribun:worker:someone")
         seeder = start_worker(tmp_path / "w0", site, redis_url, "w0", "-s", "USER_AGENT=seeder")
         seeder.communicate(timeout=120)
+        joiner.send_signal(signal.SIGINT)  # as Ctrl-C: it finishes what it has and leaves
         joiner.wait(timeout=120)
         asked = [(t, agent) for u, t, agent in zip(site.requests, site.times, site.agents) if "/nasional/" in u]
     # In the order the site saw them (no clock): the joiner's first article came before the

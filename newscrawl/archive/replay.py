@@ -1,7 +1,7 @@
 """Replay: crawl from web archives instead of the network (``-a archive=PATH[,PATH...]``).
 
 ``ArchiveIndex`` (newscrawl/archive/index.py) reads the given WARC and WACZ files once,
-streaming, and keeps where each URL's best capture lies (file and offset, not the page),
+streaming, as the spider's crawl begins (its ``start()``, not while Scrapy builds it), and keeps where each URL's best capture lies (file and offset, not the page),
 for archives newscrawl wrote and other crawlers' alike. ``ReplayMiddleware`` answers every
 request from it, next to the downloader, so every other middleware, the spider and the
 pipelines work as in a live crawl: redirects are followed to their archived target,
@@ -160,31 +160,38 @@ def archived_response(index: ArchiveIndex, request: Request) -> Response:
                flags=["archive"], protocol=protocol)
 
 
+def count_index(stats: Any, index: ArchiveIndex) -> None:
+    """What the index of the archives holds and lost, in the stats (and the lost files named)."""
+    stats.set_value("newscrawl/replay/records", index.records)
+    stats.set_value("newscrawl/replay/urls", len(index.captures))
+    counts = index.counts
+    for name, value in (("unreadable_files", len(counts.unreadable)), ("other_hosts", counts.other_hosts),
+                        ("truncated", counts.truncated), ("unresolved_revisits", counts.unresolved_revisits),
+                        ("too_large", counts.too_large), ("skipped", len(counts.skipped))):
+        if value:
+            stats.set_value(f"newscrawl/replay/{name}", value)
+    if counts.skipped or counts.unreadable:  # named in the report, not only counted
+        stats.set_value("newscrawl/replay/lost", [*counts.skipped, *counts.unreadable])
+    logger.info("Replaying %d archived URLs from %d archive file(s); no request goes to the network",
+                len(index.captures), len(index.sources))
+
+
 class ReplayMiddleware:
     """Downloader middleware of a replay: every response comes from the archives."""
 
-    def __init__(self, crawler: Crawler, index: ArchiveIndex) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.index = index
+
+    @property
+    def index(self) -> ArchiveIndex:
+        """The spider's index of the archives, read as its crawl began (before any request)."""
+        return self.crawler.spider.replay
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ReplayMiddleware":
-        index = getattr(crawler.spider, "replay", None)  # read by the spider: it scopes by it
-        if index is None:
+        if not getattr(crawler.spider, "replays", False):
             raise NotConfigured
-        crawler.stats.set_value("newscrawl/replay/records", index.records)
-        crawler.stats.set_value("newscrawl/replay/urls", len(index.captures))
-        counts = index.counts
-        for name, value in (("unreadable_files", len(counts.unreadable)), ("other_hosts", counts.other_hosts),
-                            ("truncated", counts.truncated), ("unresolved_revisits", counts.unresolved_revisits),
-                            ("too_large", counts.too_large), ("skipped", len(counts.skipped))):
-            if value:
-                crawler.stats.set_value(f"newscrawl/replay/{name}", value)
-        if counts.skipped or counts.unreadable:  # named in the report, not only counted
-            crawler.stats.set_value("newscrawl/replay/lost", [*counts.skipped, *counts.unreadable])
-        logger.info("Replaying %d archived URLs from %d archive file(s); no request goes to the network",
-                    len(index.captures), len(index.sources))
-        return cls(crawler, index)
+        return cls(crawler)
 
     def process_request(self, request: Request) -> Response:
         try:

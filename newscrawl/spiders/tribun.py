@@ -18,7 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newscrawl.archive.records import warc_iso
-from newscrawl.archive.replay import ArchiveIndex, read_archives, replay_settings, replay_tickets
+from newscrawl.archive.replay import ArchiveIndex, count_index, read_archives, replay_settings, replay_tickets
 from newscrawl.archive.shared_index import TicketsLost
 from newscrawl.archive.workers import Deal, Plan
 from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
@@ -73,19 +73,25 @@ class TribunSpider(Discovery, scrapy.Spider):
             spider.workers = Plan.from_settings(settings)
             if (tickets := replay_tickets(settings, spider.name, spider.workers)) is not None:
                 spider.deal = Deal(crawler, tickets)
-            spider._read_archives()
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
         spider.budget = ListingBudget(settings.getint("NEWSCRAWL_MAX_INDEX_PAGES", spider.budget.max_index_pages),
                                       settings.getint("NEWSCRAWL_MAX_SITEMAPS", spider.budget.max_sitemaps))
         return spider
 
+    @property
+    def replays(self) -> bool:
+        """Whether this run replays archives (``-a archive``) instead of asking the network."""
+        return bool(self.options.archives)
+
     def _read_archives(self) -> None:
-        """A replay: index the archives, and allow the hosts of their articles (as a live
-        run allows its ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
+        """A replay: index the archives, once the crawl has begun (not while Scrapy builds
+        its components), and allow the hosts of their articles (as a live run allows its
+        ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
         self.replay, self.stopped_early, self.not_indexed = read_archives(
             list(self.options.archives), self.given_hosts, self.crawler.settings, self.workers, self.name)
         self.given_hosts |= {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
+        count_index(self.crawler.stats, self.replay)
 
     @cached_property
     def article_state(self) -> ArticleState | None:
@@ -104,6 +110,8 @@ class TribunSpider(Discovery, scrapy.Spider):
     # ---- seeds -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.replays:
+            self._read_archives()
         if self.not_indexed:  # the archives' shared index could not be built: exit 4
             self.crawler.stats.set_value("newscrawl/replay/not_indexed", self.not_indexed)
             raise CloseSpider("not_indexed")
