@@ -214,6 +214,22 @@ class KillReplayWorker:
         os.kill(os.getpid(), signals_.SIGKILL)
 
 
+class KillAtFirstItem:
+    """The process dies by SIGKILL as its first article is scraped (a worker lost mid-run)."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        return extension
+
+    def item_scraped(self, item, response, spider):
+        import os
+        import signal as signals_
+
+        os.kill(os.getpid(), signals_.SIGKILL)
+
+
 class FailingWacz:
     """Packaging the run's WACZ fails as on a full disk."""
 

@@ -100,10 +100,12 @@ def test_a_worker_killed_mid_crawl_loses_nothing_after_a_rerun(redis_url, tmp_pa
         wait_for_partial_output(workers[0], dirs[0], lines=5)
         workers += [start_worker(d, site, redis_url, f"w{n}") for n, d in enumerate(dirs) if n]
         workers[0].send_signal(signal.SIGKILL)
-        for worker in workers[1:]:
-            worker.communicate(timeout=180)
+        errors = [worker.communicate(timeout=180)[1] for worker in workers[1:]]
         workers[0].wait(timeout=30)
         assert not finalized_items(dirs[0])  # the killed worker finalized nothing
+        # The others say that w0 was lost with what it had taken: not ok.
+        assert [w.returncode for w in workers[1:]] == [4, 4], errors
+        assert all("problem: worker(s) w0 of this crawl stopped answering before they ended" in e for e in errors)
         rerun = run_crawl(dirs[0], "-s", f"REDIS_URL={redis_url}", "-s", "NEWSCRAWL_WORKER=w0",
                           "-s", "NEWSCRAWL_IDLE_TIMEOUT=1", "-s", "NEWSCRAWL_NEAR_DUPLICATES=off",
                           "-a", f"urls={site.url(index_url())}")

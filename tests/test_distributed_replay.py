@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.chaos import chaos_settings
 from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
 from tests.test_replay_workers import KPK, PSBB, SMALL_SHARES, essence, write_archives
 
@@ -131,6 +132,25 @@ def test_a_worker_that_joins_the_replay_deals_itself_articles(archives, alone, r
     assert worker.returncode == 0, error
     assert "Worker w joins the crawl (already seeded by another worker)" in error
     assert essence(finalized_items(tmp_path / "w")) == essence(alone.items())
+
+
+def test_a_worker_killed_mid_replay_fails_the_run_of_the_one_that_ends_after_it(archives, alone, redis_url, tmp_path):
+    """Worker b is killed (SIGKILL) as its first article is scraped: what it had taken is
+    missing, and worker a, ending after it, says so and does not end ok."""
+    a = start(tmp_path / "a", archives, redis_url, "a")
+    b = start(tmp_path / "b", archives, redis_url, "b", *chaos_settings("KillAtFirstItem"))
+    _, b_error = b.communicate(timeout=120)
+    _, a_error = a.communicate(timeout=120)
+    assert b.returncode == -signal.SIGKILL, b_error[-2000:]
+    assert a.returncode == 4, a_error[-3000:]
+    assert "Worker(s) b of this crawl stopped answering before they ended (killed?)" in a_error
+    assert "problem: worker(s) b of this crawl stopped answering before they ended (killed?)" in a_error
+    assert json.loads((tmp_path / "a" / "stats.json").read_text())["newscrawl/distributed/lost_workers"] == ["b"]
+    # The next replay is a new crawl: b, lost in the last one, is not this one's.
+    again = start(tmp_path / "again", archives, redis_url, "c")
+    _, error = again.communicate(timeout=120)
+    assert again.returncode == 0 and "stopped answering" not in error, error[-2000:]
+    assert essence(finalized_items(tmp_path / "again")) == essence(alone.items())
 
 
 def test_a_worker_given_other_archives_is_refused_in_one_line(archives, redis_url, tmp_path):

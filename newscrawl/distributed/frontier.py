@@ -9,9 +9,13 @@ The article store all workers share is newscrawl/dedup/redis_store.py.
   find the seeds queued); a worker leaves when the frontier has been empty for
   ``NEWSCRAWL_IDLE_TIMEOUT`` seconds; the last worker to leave an empty frontier clears
   it (its dupefilter, seeding mark and claims), so the next run starts a new crawl.
+- A worker that joined and stopped answering before it ended (killed, its machine gone) is
+  named by the workers that end after it (``newscrawl/distributed/lost_workers``): what it
+  had taken is missing from the run, whose verdict is then ``failed``.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -112,6 +116,9 @@ class SharedFrontier(Findable):
             others = [w for w in self.live_workers() if w != self.worker]
             if not others and self.queue_length() == 0 and self.server.exists(self.key("seeded")):
                 self.clear("a previous crawl ended without clearing (a worker was killed)")
+            if not others:  # workers of an earlier run are history, not this run's lost ones
+                self.server.delete(self.key("joined"), self.key("ended"))
+            self._note("joined")
             seeding = bool(self.server.set(self.key("seeded"), self.worker, nx=True))
         logger.info("Worker %s %s", self.worker, "seeds the crawl" if seeding else
                     "joins the crawl (already seeded by another worker)")
@@ -150,13 +157,48 @@ class SharedFrontier(Findable):
         if nextcall is not None:
             nextcall.schedule(delay)
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    async def spider_closed(self, spider: Any, reason: str) -> None:
         """The worker stops crawling, but it is still writing its feeds, its archive and its
-        records: it stays alive in Redis until the engine has stopped (engine_stopped)."""
+        records: it stays alive in Redis until the engine has stopped (engine_stopped).
+        Ending, it looks for workers of the crawl that were lost (see ``lost_workers``)."""
         self.reason = reason
         self._scheduler = self.crawler.engine.scheduler
         if reason == "redis_lost" and self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()  # nothing to tell a Redis that is gone
+            return
+        self._note("ended")
+        if reason == "finished" and (lost := await self.lost_workers()):
+            logger.error("Worker(s) %s of this crawl stopped answering before they ended (killed?): what "
+                         "they had taken is missing from this run", ", ".join(lost))
+            self.crawler.stats.set_value("newscrawl/distributed/lost_workers", lost)
+
+    def _note(self, moment: str) -> None:
+        """This worker in the crawl's set of workers that joined, or that ended."""
+        import redis
+
+        try:
+            self.server.sadd(self.key(moment), self.worker)
+        except redis.RedisError:
+            pass  # _beat tells when Redis is away
+
+    async def lost_workers(self) -> list[str]:
+        """The workers that joined this crawl and neither ended nor answer any more. One that
+        still answers is waited for, up to ``NEWSCRAWL_WORKER_TTL`` (the time a killed one
+        still counts as alive) and a second; one that answers longer is alive and judges
+        for itself when it ends."""
+        import redis
+
+        deadline = time.monotonic() + self.ttl + 1
+        try:
+            while True:
+                others = {m.decode() for m in self.server.smembers(self.key("joined"))} - {self.worker}
+                gone = others - {m.decode() for m in self.server.smembers(self.key("ended"))}
+                answering = gone & set(self.live_workers())
+                if not answering or time.monotonic() >= deadline:
+                    return sorted(gone - answering)
+                await asyncio.sleep(0.2)
+        except redis.RedisError:
+            return []  # _beat tells when Redis is away
 
     def engine_stopped(self) -> None:
         """Everything of this worker is recorded: leave, and clear the crawl if it was the
@@ -183,7 +225,8 @@ class SharedFrontier(Findable):
         dupefilter = self.crawler.settings.get("SCHEDULER_DUPEFILTER_KEY") % {"spider": self.crawler.spider.name}
         # A distributed replay's shared index and article tickets (newscrawl/archive/shared_index.py).
         replay = list(self.server.scan_iter(self.key(f"{REPLAY_KEYS}:*")))
-        self.server.delete(dupefilter, self.key("seeded"), self.key("claimed"), *replay)
+        self.server.delete(dupefilter, self.key("seeded"), self.key("claimed"), self.key("joined"),
+                           self.key("ended"), *replay)
         logger.info("Cleared the shared crawl: %s", why)
         self.crawler.stats.set_value("newscrawl/distributed/cleared", 1)
 

@@ -124,6 +124,10 @@ def _judge_transport(stats: dict[str, Any], c: dict[str, Any], limits: Threshold
                                   stats.get("newscrawl/distributed/frontier_lost") else "")
                                + f"{lost_work} request(s) or article(s) could not be queued or checked; "
                                "the crawl is incomplete, the next run does the rest")
+    if lost := stats.get("newscrawl/distributed/lost_workers"):
+        judgement.flag(FAILED, f"worker(s) {', '.join(lost)} of this crawl stopped answering before they ended "
+                               "(killed?): what they had taken is missing from this run; the next run (a replay: "
+                               "the replay run again) does the rest")
     if stats.get("newscrawl/distributed/redis_lost"):
         judgement.flag(FAILED, "the shared Redis stopped answering: this worker stopped (its output is final, "
                                "the rest is left for the next run)")
