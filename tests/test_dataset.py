@@ -392,3 +392,24 @@ def test_a_site_naming_a_path_never_writes_outside_the_dataset_and_formulas_stay
     assert not list(tmp_path.rglob("escaped2"))
     sites = sorted(ds.dataset(dataset / "articles", partitioning="hive").to_table().column("site").to_pylist())
     assert sites == sorted([rows[0]["site"], "../../../../escaped2"])
+
+
+def test_undated_rows_are_read_by_pandas_and_duckdb_beside_dated_ones(tmp_path):
+    """A record without ``published_at`` (older or foreign JSONL) is in ``month=undated``: pandas
+    reads the whole dataset (Hive's null folder made it raise ArrowInvalid), DuckDB too."""
+    output = tmp_path / "output"
+    write_runs(output, files=1, per_file=3)
+    run = next(output.glob("*.jsonl"))
+    rows = [json.loads(line) for line in run.read_text().splitlines()]
+    rows[0]["published_at"] = None
+    run.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = build(output, tmp_path / "dataset")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_parquet(tmp_path / "dataset" / "articles")
+    months = dict(zip(frame["url"], frame["month"].astype(str)))
+    assert months[rows[0]["url"]] == "undated"
+    assert all(months[row["url"]] == row["published_at"][:7] for row in rows[1:])
+    glob = tmp_path / "dataset" / "articles" / "**" / "*.parquet"
+    assert sorted(duckdb.sql(f"SELECT month FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()) \
+        == sorted((m,) for m in months.values())
+    assert "| `month` | string | 100% |" in (tmp_path / "dataset" / "README.md").read_text()

@@ -33,6 +33,9 @@ ROW_GROUP = 10_000
 FILE_SCHEMA = pa.schema([f for f in TYPED_SCHEMA if f.name != "site"])
 
 
+LAYOUT = 2  # of the dataset's folders; a dataset of another layout is built again in full
+
+
 @dataclass
 class Options:
     all_versions: bool = False
@@ -41,9 +44,10 @@ class Options:
     full: bool = False
     purpose: str = "non-commercial research and teaching"
 
-    def identity(self) -> dict[str, bool]:
-        """The options a build's content depends on: changing one means a full build."""
-        return {"all_versions": self.all_versions, "drop_copies": self.drop_copies}
+    def identity(self) -> dict[str, bool | int]:
+        """The options a build's content depends on: changing one means a full build. So
+        does a new layout of the folders (2: undated rows in ``month=undated``)."""
+        return {"all_versions": self.all_versions, "drop_copies": self.drop_copies, "layout": LAYOUT}
 
 
 @dataclass

@@ -53,7 +53,7 @@ FIELD_MEANINGS = {
     "duplicate_of": "for a syndicated copy, the URL of the original",
     "version": "1, then +1 each time the article was found changed",
     "previous_hash": "content_hash of the version before",
-    "month": "month of publication in the article's own time zone (a partition key)",
+    "month": "month of publication in the article's own time zone, `undated` without a date (a partition key)",
 }
 
 

@@ -24,6 +24,9 @@ from newscrawl.output.columns import JSON_SCHEMA, TIMESTAMP, typed
 
 SEQ, PART = "_seq", "_part"
 NULL_PART = "__HIVE_DEFAULT_PARTITION__"  # how Hive, Spark and pyarrow name a null key
+# A row without a publication date: a value, not Hive's null folder, which pandas cannot
+# read beside dated months ("Cannot yet unify dictionaries with nulls").
+UNDATED = "undated"
 # Partition names dictionary-encoded: four bytes a row, not forty, in a table of 10^6 rows.
 KEY_SCHEMA = pa.schema([("url", pa.string()), ("version", pa.int32()), ("crawled_at", TIMESTAMP),
                         (SEQ, pa.int64()), (PART, pa.dictionary(pa.int32(), pa.string())), ("copy", pa.bool_())])
@@ -102,11 +105,11 @@ def _with_keys(table: pa.Table, first_seq: int) -> pa.Table:
 
 def partition_names(table: pa.Table) -> pa.Array:
     """``site=<host>/month=<YYYY-MM>`` for each row; the month is local (a 23:30 WIB
-    article of 31 May is a May article), null when the date is unknown."""
+    article of 31 May is a May article), ``undated`` when the date is unknown."""
     local = pc.add(table.column("published_at"), _offset_seconds(table.column("published_at_offset")))
     month = pc.strftime(pc.cast(local, pa.timestamp("s")), format="%Y-%m")
     site = pc.fill_null(_folder_safe(table.column("site")), NULL_PART)
-    month = pc.fill_null(month, NULL_PART)
+    month = pc.fill_null(month, UNDATED)
     return pc.binary_join_element_wise("site=", site, "/month=", month, "")
 
 
