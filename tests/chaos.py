@@ -195,6 +195,14 @@ class SlowRecord(_AtSpiderOpened):
         store.record = slow
 
 
+def _die(*args, **kwargs):
+    """SIGKILL to this process: no handler, no cleanup, as a killed worker."""
+    import os
+    import signal as signals_
+
+    os.kill(os.getpid(), signals_.SIGKILL)
+
+
 class KillReplayWorker:
     """Replay worker 1 (-a workers) dies by SIGKILL at its first archived response (its
     share indexed, none of it replayed): its share of the articles is lost, and worker 0
@@ -202,16 +210,9 @@ class KillReplayWorker:
 
     @classmethod
     def from_crawler(cls, crawler):
-        extension = cls()
         if crawler.settings.getint("NEWSCRAWL_WORKER_INDEX") == 1:
-            crawler.signals.connect(extension.response_received, signal=signals.response_received)
-        return extension
-
-    def response_received(self, response, request, spider):
-        import os
-        import signal as signals_
-
-        os.kill(os.getpid(), signals_.SIGKILL)
+            crawler.signals.connect(_die, signal=signals.response_received, weak=False)
+        return cls()
 
 
 class KillAtFirstItem:
@@ -219,15 +220,8 @@ class KillAtFirstItem:
 
     @classmethod
     def from_crawler(cls, crawler):
-        extension = cls()
-        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
-        return extension
-
-    def item_scraped(self, item, response, spider):
-        import os
-        import signal as signals_
-
-        os.kill(os.getpid(), signals_.SIGKILL)
+        crawler.signals.connect(_die, signal=signals.item_scraped, weak=False)
+        return cls()
 
 
 class FailingWacz:
