@@ -21,7 +21,7 @@ import pytest
 import redis
 
 from tests.chaos import chaos_settings
-from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl
+from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl, wait_for_log
 from tests.test_replay_workers import KPK, PSBB, SMALL_SHARES, essence, write_archives
 
 
@@ -136,10 +136,13 @@ def test_a_worker_that_joins_the_replay_deals_itself_articles(archives, alone, r
 
 def test_a_worker_killed_mid_replay_fails_the_run_of_the_one_that_ends_after_it(archives, alone, redis_url, tmp_path):
     """Worker b is killed (SIGKILL) as its first article is scraped: what it had taken is
-    missing, and worker a, ending after it, says so and does not end ok."""
-    a = start(tmp_path / "a", archives, redis_url, "a")
-    b = start(tmp_path / "b", archives, redis_url, "b", *chaos_settings("KillAtFirstItem"))
-    _, b_error = b.communicate(timeout=120)
+    missing, and worker a, ending after it, says so and does not end ok. (b starts first, so
+    it has an article to die on; a joins while b still counts as alive, for 10 s.)"""
+    ttl = ["-s", "NEWSCRAWL_WORKER_TTL=10"]
+    b = start(tmp_path / "b", archives, redis_url, "b", *ttl, *chaos_settings("KillAtFirstItem"))
+    wait_for_log(b, "Worker b seeds the crawl")
+    a = start(tmp_path / "a", archives, redis_url, "a", *ttl)
+    b_error = b.seen + b.communicate(timeout=120)[1]
     _, a_error = a.communicate(timeout=120)
     assert b.returncode == -signal.SIGKILL, b_error[-2000:]
     assert a.returncode == 4, a_error[-3000:]

@@ -116,10 +116,10 @@ class SharedFrontier(Findable):
             others = [w for w in self.live_workers() if w != self.worker]
             if not others and self.queue_length() == 0 and self.server.exists(self.key("seeded")):
                 self.clear("a previous crawl ended without clearing (a worker was killed)")
-            if not others:  # workers of an earlier run are history, not this run's lost ones
+            seeding = bool(self.server.set(self.key("seeded"), self.worker, nx=True))
+            if seeding:  # a new crawl: the workers of an earlier one are not its lost ones
                 self.server.delete(self.key("joined"), self.key("ended"))
             self._note("joined")
-            seeding = bool(self.server.set(self.key("seeded"), self.worker, nx=True))
         logger.info("Worker %s %s", self.worker, "seeds the crawl" if seeding else
                     "joins the crawl (already seeded by another worker)")
         self.crawler.stats.set_value("newscrawl/distributed/seeded", int(seeding))
