@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import shutil
 from pathlib import Path
 
 import brotli
@@ -315,15 +316,14 @@ def test_payloads_beyond_download_maxsize_are_refused_in_bounded_memory(tmp_path
     assert run.stats.get("newscrawl/articles/failed", 0) == 1  # the bomb, dropped by Scrapy's limit
 
 
-def test_a_wacz_with_a_compressed_warc_is_skipped_and_said(ours, tmp_path):
+def test_a_wacz_with_a_compressed_warc_alone_is_said_and_never_ok(ours, tmp_path):
     import zipfile
 
     archive, _ = ours
-    wacz = tmp_path / "deflated.wacz"
-    with zipfile.ZipFile(wacz, "w", compression=zipfile.ZIP_DEFLATED) as out:
-        out.write(archive, "archive/data.warc.gz")
+    wacz = _wacz(tmp_path / "deflated.wacz", archive, zipfile.ZIP_DEFLATED)
     run = run_crawl(tmp_path / "run", "-a", f"archive={wacz}", timeout=60)
-    assert "is compressed inside the zip, which WACZ does not allow: skipped" in run.stderr
+    assert run.returncode == 4, run.stderr
+    assert "is compressed inside the zip, which WACZ does not allow: not replayed" in run.stderr
 
 
 # ---- signals while the archives are read ----------------------------------------------------------
@@ -413,3 +413,36 @@ def test_an_archive_cut_anywhere_is_named_and_never_ok(multipage_archive, tmp_pa
     assert errors and all("byte" in line for line in errors)
     assert "problem: the archives lost records" in run.stderr
     assert run.items()  # the articles before the cut were replayed
+
+
+def _wacz(path: Path, warc: Path, compression: int) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=compression) as package:
+        package.write(warc, "archive/data.warc.gz")
+        package.writestr("datapackage.json", "{}")
+    return path
+
+
+def test_a_damaged_wacz_is_named_never_ok_and_the_archives_beside_it_replay(multipage_archive, tmp_path):
+    """A WACZ cut short (no zip directory: a traceback before) and one whose WARC is deflated
+    inside the zip (what `zip -r` makes; skipped with a mere warning before, `ok`): each named
+    in an ERROR line and a problem, and the intact WARC beside them is replayed whole."""
+    import zipfile
+
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    whole = _wacz(tmp_path / "whole.wacz", multipage_archive, zipfile.ZIP_STORED).read_bytes()
+    (folder / "cut.wacz").write_bytes(whole[: len(whole) * 6 // 10])
+    _wacz(folder / "zipped.wacz", multipage_archive, zipfile.ZIP_DEFLATED)
+    shutil.copy(multipage_archive, folder / "intact.warc.gz")
+    run = run_crawl(tmp_path / "replay", "-a", f"archive={folder}")
+    assert run.returncode == 4, run.stderr
+    assert "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert any(f"{folder / 'cut.wacz'}: not a readable WACZ" in line for line in errors), errors
+    assert any(f"{folder / 'zipped.wacz'}: archive/data.warc.gz is compressed inside the zip" in line
+               for line in errors), errors
+    assert "problem: the archives lost records: 2 part(s) of the archives could not be read" in run.stderr
+    items = run.items()
+    assert len(items) == 6 and all(item["complete"] and item["page_count"] == 4 for item in items)

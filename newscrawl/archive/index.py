@@ -91,7 +91,10 @@ class ArchiveIndex:
     def of(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0,
            stop: Callable[[], bool] | None = None) -> "ArchiveIndex":
         """An index of these archives, nothing read yet (read, or shared_index's readers)."""
-        return cls(sources_of(files), frozenset(h.lower() for h in hosts), max_size, stop)
+        lost: list[str] = []
+        index = cls(sources_of(files, lost), frozenset(h.lower() for h in hosts), max_size, stop)
+        index.counts.unreadable.extend(lost)
+        return index
 
     @classmethod
     def read(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0,

@@ -53,29 +53,37 @@ class Source:
             return wacz.getinfo(self.member).file_size
 
 
-def sources_of(files: list[Path]) -> list[Source]:
-    """The WARC streams of the given files (a WACZ's ``archive/*.warc[.gz]``)."""
+def sources_of(files: list[Path], lost: list[str] | None = None) -> list[Source]:
+    """The WARC streams of the given files (a WACZ's ``archive/*.warc[.gz]``). A WACZ that
+    cannot be opened as a zip (cut short) or holds a WARC compressed inside the zip is named
+    in one ERROR line and in ``lost``; the other files are read all the same."""
+    lost = lost if lost is not None else []
     sources = []
     for path in files:
-        if path.suffix == ".wacz":
+        if path.suffix != ".wacz":
+            sources.append(Source(path))
+            continue
+        try:
             with zipfile.ZipFile(path) as wacz:
                 members = [m for m in sorted(wacz.infolist(), key=lambda m: m.filename)
                            if m.filename.startswith("archive/") and m.filename.endswith((".warc.gz", ".warc"))]
-            inside = []
-            for member in members:
-                if member.compress_type != zipfile.ZIP_STORED:
-                    # WACZ stores its WARCs: a compressed one cannot be read at an offset
-                    # without decompressing it again from its start for every capture.
-                    logger.warning("%s: %s is compressed inside the zip, which WACZ does not allow: skipped "
-                                   "(unzip it and give the WARC)", path, member.filename)
-                    continue
-                inside.append(Source(path, member.filename))
-            if not inside:
-                logger.warning("%s: a WACZ with no WARC file inside (archive/*.warc[.gz]): nothing to replay from it",
-                               path)
-            sources += inside
-        else:
-            sources.append(Source(path))
+        except (OSError, zipfile.BadZipFile) as error:
+            logger.error("%s: not a readable WACZ (%s): cut short, an interrupted download? Nothing is "
+                         "replayed from it; the other archives are", path, error)
+            lost.append(f"{path} (not a readable zip: {error})")
+            continue
+        for member in members:
+            if member.compress_type != zipfile.ZIP_STORED:
+                # WACZ stores its WARCs: a compressed one cannot be read at an offset
+                # without decompressing it again from its start for every capture.
+                logger.error("%s: %s is compressed inside the zip, which WACZ does not allow: not replayed "
+                             "(unzip it and give the WARC)", path, member.filename)
+                lost.append(f"{path}!{member.filename} (compressed inside the zip)")
+                continue
+            sources.append(Source(path, member.filename))
+        if not members:
+            logger.warning("%s: a WACZ with no WARC file inside (archive/*.warc[.gz]): nothing to replay from it",
+                           path)
     return sources
 
 
