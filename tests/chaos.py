@@ -224,6 +224,29 @@ class KillAtFirstItem:
         return cls()
 
 
+class DamageArchivesOnce:
+    """At the first archived response (the index read, the replay begun), every archive
+    file of the run gets every 64th byte of its second half flipped, in place: a copy
+    changed or damaged after it was indexed."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls()
+        extension.done = False
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        return extension
+
+    def response_received(self, response, request, spider):
+        if self.done:
+            return
+        self.done = True
+        for path in spider.options.archives:
+            data = bytearray(path.read_bytes())
+            for at in range(len(data) // 2, len(data), 64):
+                data[at] ^= 0xFF
+            path.write_bytes(bytes(data))
+
+
 class FailingWacz:
     """Packaging the run's WACZ fails as on a full disk."""
 

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import shutil
+import zlib
 from pathlib import Path
 
 import brotli
@@ -14,7 +15,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import finalized_items, run_crawl
+from tests.conftest import REPO, finalized_items, run_crawl
 from tests.fixture_site import FIXTURE_ROOT
 
 EMAS = "www.tribunnews.com/bisnis/2020/05/04/harga-emas-antam-naik"
@@ -446,3 +447,56 @@ def test_a_damaged_wacz_is_named_never_ok_and_the_archives_beside_it_replay(mult
     assert "problem: the archives lost records: 2 part(s) of the archives could not be read" in run.stderr
     items = run.items()
     assert len(items) == 6 and all(item["complete"] and item["page_count"] == 4 for item in items)
+
+
+def test_a_flipped_byte_loses_one_record_and_never_the_scope_of_those_after_it(multipage_archive, tmp_path):
+    """Our archive of a local host (in scope by newscrawl's warcinfo, not by its host name): a
+    byte flipped in the middle costs the record it falls in; the records after the resync are
+    still ours, so they replay (they were counted as other hosts before, and skipped)."""
+    data = bytearray(multipage_archive.read_bytes())
+    starts, at = [], 0
+    while at < len(data):  # the gzip members: one record each
+        starts.append(at)
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        inflate.decompress(bytes(data[at:]))
+        at = len(data) - len(inflate.unused_data)
+    first, after = max((s, e) for s, e in zip(starts, starts[1:] + [len(data)]) if s <= len(data) // 2)
+    data[(first + after) // 2] ^= 0xFF  # inside its deflated data (never its header), which its CRC guards
+    damaged = tmp_path / "flipped.warc.gz"
+    damaged.write_bytes(bytes(data))
+    run = run_crawl(tmp_path / "replay", "-a", f"archive={damaged}")
+    assert run.returncode == 4, run.stderr
+    assert "problem: the archives lost records" in run.stderr
+    assert run.stats.get("newscrawl/replay/other_hosts", 0) == 0
+    assert len(run.items()) >= 5  # one record lost: at most one article
+
+
+def test_a_record_cut_inside_its_warc_header_is_named_and_never_ok(tmp_path):
+    """The sample archive plus the first 180 bytes of a record's header: the file is named at
+    the byte where that record starts, the verdict is failed, the whole records replay."""
+    sample = REPO / "samples" / "tribun-genuine-pages.warc.gz"
+    cut = tmp_path / "cut.warc.gz"
+    header = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://www.tribunnews.com/nasional/2024/05/01/"
+              b"x\r\nWARC-Date: 2024-05-01T00:00:00Z\r\nWARC-Record-ID: <urn:uuid:12345678-1234-1234-1234-12345")
+    cut.write_bytes(sample.read_bytes() + header[:180])
+    run = run_crawl(tmp_path / "replay", "-a", f"archive={cut}")
+    assert run.returncode == 4, run.stderr
+    start = sample.stat().st_size
+    assert any("ERROR" in line and f"{cut}: bytes {start}-" in line for line in run.stderr.splitlines()), run.stderr
+    assert len(run.items()) == 2  # the sample's two articles
+
+
+def test_captures_damaged_after_indexing_are_errors_and_never_ok(multipage_archive, tmp_path):
+    """A copy changed after it was indexed (another machine's copy of the same name and size,
+    bytes flipped): each capture that cannot be read back is an ERROR line naming the file and
+    the byte, and the verdict is failed (it was a count in the stats alone, `ok`)."""
+    from tests.chaos import chaos_settings
+
+    archive = tmp_path / "copy.warc.gz"
+    shutil.copy(multipage_archive, archive)
+    run = run_crawl(tmp_path / "replay", "-a", f"archive={archive}", *chaos_settings("DamageArchivesOnce"))
+    assert run.returncode == 4, run.stderr
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line and "cannot be read" in line]
+    assert errors and all(f"{archive}: the capture of " in line and "at byte" in line for line in errors)
+    assert run.stat("replay/unreadable") == len(errors)
+    assert "could not be read back (the files changed?)" in run.stderr

@@ -86,6 +86,7 @@ class ArchiveIndex:
         self._by_digest: dict[str, Capture] = {}
         self._by_time: dict[str, Capture] = {}  # "url-key date" -> response
         self._bad_offset = 0  # where the record being read starts
+        self._ours = False  # whether the last warcinfo read was newscrawl's (kept across a resync)
 
     @classmethod
     def of(cls, files: list[Path], hosts: frozenset[str] = frozenset(), max_size: int = 0,
@@ -143,7 +144,7 @@ class ArchiveIndex:
         found after it: every skipped range is named in the log and counted (``skipped``)."""
         from warcio.exceptions import ArchiveLoadFailed
 
-        ours = False
+        ours = self._ours = False
         try:
             with source.open() as stream:
                 position = start if start == 0 else next_record_start(stream, start)
@@ -154,11 +155,13 @@ class ArchiveIndex:
                         position = None
                         self._check_the_end(source, stream, end)
                     except CutShort:
+                        ours = self._ours  # the scope of the last warcinfo read goes on after a resync
                         position = next_record_start(stream, self._bad_offset + 1)
                     except IndexingStopped:
                         raise
                     except (ArchiveLoadFailed, EOFError, zlib.error, ValueError, KeyError, IndexError,
                             AttributeError, TypeError, UnicodeError) as error:  # warcio on hostile input
+                        ours = self._ours
                         bad = self._bad_offset
                         position = next_record_start(stream, bad + 1)
                         self._skipped(source, bad, position, error)
@@ -183,7 +186,7 @@ class ArchiveIndex:
             self._check_stop()
             self.counts.records += 1
             if record.rec_type == "warcinfo":
-                ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
+                ours = self._ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
             elif record.rec_type in ("response", "revisit") and record.http_headers is not None:
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
                 if ours or self._in_scope(url):

@@ -149,10 +149,15 @@ def archived_response(index: ArchiveIndex, request: Request) -> Response:
     capture = index.find(request.url, request.meta.get(CAPTURE_AT))
     if capture is None:
         raise NotInArchive(f"not in the archives: {request.url}")
+    from warcio.exceptions import ArchiveLoadFailed
+
     try:
         pairs, body, protocol = index.load(capture)
-    except (OSError, EOFError, ValueError, zlib.error) as error:  # the file vanished or changed
-        raise UnreadableCapture(f"the capture of {request.url} cannot be read: {error}") from None
+    except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed, KeyError, IndexError, AttributeError,
+            TypeError, UnicodeError) as error:  # the file vanished or changed since it was indexed
+        raise UnreadableCapture(f"{index.sources[capture.source]}: the capture of {request.url} at byte "
+                                f"{capture.offset} cannot be read ({type(error).__name__}: {error}); was the "
+                                "file changed or damaged since it was indexed?") from None
     headers = Headers(pairs)
     request.meta[CAPTURED] = capture.date
     cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
@@ -197,7 +202,7 @@ class ReplayMiddleware:
         try:
             response = archived_response(self.index, request)
         except UnreadableCapture as error:
-            logger.info("%s", error)
+            logger.error("%s", error)
             self.crawler.stats.inc_value("newscrawl/replay/unreadable")
             raise
         except NotInArchive:

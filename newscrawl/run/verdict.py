@@ -206,11 +206,13 @@ def _judge_archives(stats: dict[str, Any], judgement: Judgement) -> None:
     """A replay whose archives lost records is incomplete: never ok."""
     lost = list(stats.get("newscrawl/replay/lost") or [])
     truncated = int(stats.get("newscrawl/replay/truncated", 0) or 0)
-    if not lost and not truncated:
+    unreadable = int(stats.get("newscrawl/replay/unreadable", 0) or 0)
+    if not lost and not truncated and not unreadable:
         return
     parts = [f"{len(lost)} part(s) of the archives could not be read ({'; '.join(lost[:3])}"
              f"{'; …' if len(lost) > 3 else ''})"] if lost else []
     parts += [f"{truncated} capture(s) were cut short"] if truncated else []
+    parts += [f"{unreadable} capture(s) indexed could not be read back (the files changed?)"] if unreadable else []
     judgement.flag(FAILED, f"the archives lost records: {', and '.join(parts)}; what they held besides was "
                            "replayed (see the ERROR lines of the log)")
 
