@@ -43,11 +43,16 @@ class Archive:
         self.writer = WARCWriter(self.buffer, gzip=True, warc_version="WARC/1.1")
         self.writer.write_record(self.writer.create_warcinfo_record("other.warc.gz", info))
 
-    def response(self, url: str, body: bytes, headers: list[tuple[str, str]] | None = None) -> "Archive":
-        self.writer.write_record(self.writer.create_warc_record(
-            url, "response", payload=io.BytesIO(body), warc_headers_dict={"WARC-Date": "2026-07-24T05:00:00Z"},
+    def response(self, url: str, body: bytes, headers: list[tuple[str, str]] | None = None,
+                 date: str | None = "2026-07-24T05:00:00Z") -> "Archive":
+        """A response record captured at ``date`` (None: a record without WARC-Date)."""
+        record = self.writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), warc_headers_dict={"WARC-Date": date or "2026-01-01T00:00:00Z"},
             http_headers=StatusAndHeaders("200 OK", headers or [("Content-Type", "text/html; charset=UTF-8")],
-                                          protocol="HTTP/1.1")))
+                                          protocol="HTTP/1.1"))
+        if date is None:
+            record.rec_headers.remove_header("WARC-Date")
+        self.writer.write_record(record)
         return self
 
     def write(self, path: Path) -> Path:
@@ -500,3 +505,20 @@ def test_captures_damaged_after_indexing_are_errors_and_never_ok(multipage_archi
     assert errors and all(f"{archive}: the capture of " in line and "at byte" in line for line in errors)
     assert run.stat("replay/unreadable") == len(errors)
     assert "could not be read back (the files changed?)" in run.stderr
+
+
+def test_four_captures_with_four_bodies_are_four_versions_whatever_their_dates(tmp_path):
+    """Captures of one URL are told apart by their content and their order in the file, not
+    by their second: two share a WARC-Date, one has none (2 versions came out before, the
+    others counted as unchanged)."""
+    bodies = [page(EMAS).replace(b"<p>Harga pembelian kembali ", f"<p>Kabar ke-{n}. Harga pembelian kembali ".encode())
+              for n in range(4)]
+    archive = Archive({"software": "another crawler"})
+    for body, date in zip(bodies, [None, "2026-07-20T05:00:00Z", "2026-07-21T05:00:00Z", "2026-07-21T05:00:00Z"]):
+        archive.response(f"https://{EMAS}", body, date=date)
+    run = run_crawl(tmp_path / "replay", "-a", f"archive={archive.write(tmp_path / 'four.warc.gz')}")
+    assert run.returncode == 0, run.stderr
+    items = run.items()
+    assert [item["version"] for item in items] == [1, 2, 3, 4]
+    assert [next(w for w in item["body"].split() if w.startswith("ke-")) for item in items] == \
+        ["ke-0.", "ke-1.", "ke-2.", "ke-3."]

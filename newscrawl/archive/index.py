@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
@@ -273,9 +274,15 @@ class ArchiveIndex:
                 self.history[key] = served
         self._all = {}
 
-    def capture_dates(self, url: str) -> list[str]:
-        """The dates of the served captures of a URL, oldest first: its versions in the archives."""
-        return [c.date for c in self.history.get(url_key(url), [])]
+    def capture_moments(self, url: str) -> list[str]:
+        """The served captures of a URL, oldest first (its versions in the archives), each as
+        ``<WARC-Date>#<rank>``: the rank tells apart captures of one date (one second, or no
+        WARC-Date at all), in archive order."""
+        moments, seen = [], Counter()
+        for capture in self.history.get(url_key(url), []):
+            moments.append(f"{capture.date}#{seen[capture.date]}")
+            seen[capture.date] += 1
+        return moments
 
     def original(self, capture: Capture) -> Capture | None:
         """The capture holding a revisit's payload (itself for a response)."""
@@ -291,12 +298,16 @@ class ArchiveIndex:
                 yield capture.url
 
     def find(self, url: str, at: str | None = None) -> Capture | None:
-        """The best capture of a URL; with ``at`` (a WARC-Date), its served capture nearest
-        to that moment (the page 2 archived with a page 1 of that date)."""
+        """The best capture of a URL; with ``at`` (a WARC-Date, or a moment of
+        ``capture_moments``), its served capture nearest to that moment (the page 2 archived
+        with a page 1 of that date), the rank-th of those equally near."""
         key = url_key(url)
         if at and (served := self.history.get(key)):
-            moment = warc_moment(at)
-            return min(served, key=lambda c: abs(warc_moment(c.date) - moment))
+            date, _, rank = at.partition("#")
+            moment = warc_moment(date)
+            distance = {id(c): abs(warc_moment(c.date) - moment) for c in served}
+            nearest = [c for c in served if distance[id(c)] == min(distance.values())]
+            return nearest[min(int(rank or 0), len(nearest) - 1)]
         return self.captures.get(key)
 
     def load(self, capture: Capture) -> tuple[list[tuple[str, str]], bytes, str | None]:

@@ -31,9 +31,9 @@ class ArticleDraft:
     stopped: bool = False  # pagination proved bogus: follow no further pages
     # When page 1 was fetched (UTC, ISO 8601): in a replay, its capture's WARC-Date.
     captured_at: str | None = None
-    # A replay: the WARC-Date of page 1's capture (its later pages are asked at it), and the
-    # dates of the article's later captures in the archives (its next versions, replayed
-    # one after the other).
+    # A replay: the moment of page 1's capture (its later pages are asked at it), and the
+    # moments of the article's later captures in the archives (its next versions, replayed
+    # one after the other); moments as ArchiveIndex.capture_moments gives them.
     captured: str | None = None
     later: tuple[str, ...] = ()
 

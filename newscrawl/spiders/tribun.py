@@ -158,8 +158,8 @@ class TribunSpider(Discovery, scrapy.Spider):
         urls = self.options.urls or self.replay.article_urls(is_article_url)
         for url in self.deal.articles(urls) if self.deal is not None else urls:
             for request in self._route(url):
-                if request.callback == self.parse_article and len(dates := self.replay.capture_dates(request.url)) > 1:
-                    request.meta[CAPTURE_AT], request.meta[LATER_CAPTURES] = dates[0], tuple(dates[1:])
+                if request.callback == self.parse_article and len(moments := self.replay.capture_moments(request.url)) > 1:
+                    request.meta[CAPTURE_AT], request.meta[LATER_CAPTURES] = moments[0], tuple(moments[1:])
                 yield request
 
     def _route(self, url: str) -> Iterator[scrapy.Request]:
@@ -222,8 +222,11 @@ class TribunSpider(Discovery, scrapy.Spider):
                              first.url, first.ignored_canonical)
             self._count("articles/canonical_ignored")
         draft = ArticleDraft.start(first, self.max_pages)
-        draft.captured, draft.later = response.meta.get(CAPTURED), response.meta.get(LATER_CAPTURES, ())
-        draft.captured_at = (warc_iso(draft.captured) if draft.captured else None) or datetime.now(timezone.utc).isoformat()
+        # A replay: later pages are asked at page 1's capture (its moment, rank included).
+        draft.captured = response.meta.get(CAPTURE_AT) or response.meta.get(CAPTURED)
+        draft.later = response.meta.get(LATER_CAPTURES, ())
+        captured = response.meta.get(CAPTURED)
+        draft.captured_at = (warc_iso(captured) if captured else None) or datetime.now(timezone.utc).isoformat()
         if draft.capped:
             self.logger.info("%s announces %d pages; fetching the first %d",
                              draft.url, draft.page_count, self.max_pages)
