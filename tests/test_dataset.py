@@ -413,3 +413,12 @@ def test_undated_rows_are_read_by_pandas_and_duckdb_beside_dated_ones(tmp_path):
     assert sorted(duckdb.sql(f"SELECT month FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()) \
         == sorted((m,) for m in months.values())
     assert "| `month` | string | 100% |" in (tmp_path / "dataset" / "README.md").read_text()
+
+
+def test_a_rebuild_without_share_keeps_the_list_up_to_date_and_says_so(runs):
+    """The first build shared urls.csv; the rebuild (no --share) writes it again, with the new
+    version, and says so: it never deletes the list unsaid."""
+    assert "urls.csv written again, as the last build shared it" in runs.rebuilt.stderr
+    rows = list(csv.DictReader((runs.root / "dataset" / "urls.csv").open(encoding="utf-8")))
+    versions = {row["url"].rsplit("/", 1)[1]: row["version"] for row in rows}
+    assert versions[BEKASI.rsplit("/", 1)[1]] == "2" and len(rows) == len(latest(runs.lines))

@@ -106,3 +106,20 @@ def test_every_newscrawl_setting_is_in_the_one_table_and_the_docs_print_it():
     reference = (REPO / "docs" / "reference.md").read_text()
     table = reference.split("<!-- settings table -->\n", 1)[1].split("\n<!-- end of settings table -->", 1)[0]
     assert table == markdown_table()
+
+
+def test_the_first_screens_replay_and_dataset_commands_chain_as_written(tmp_path):
+    """The README's no-network first steps, word for word: the sample replay, then the
+    dataset of its runs (the dataset command used to name a folder the replay never writes)."""
+    import shutil
+
+    text = " ".join((REPO / "README.md").read_text().split())
+    replay = re.search(r"`(scrapy crawl tribun -a archive=samples/)`", text).group(1)
+    dataset = re.search(r"`(python -m newscrawl\.dataset [^`]+)`", text).group(1)
+    shutil.copytree(REPO / "samples", tmp_path / "samples")
+    for command in (replay, dataset):
+        argv = command.split()
+        argv = [sys.executable, "-m", "scrapy", *argv[1:]] if argv[0] == "scrapy" else [sys.executable, *argv[1:]]
+        done = subprocess.run(argv, cwd=tmp_path, env=crawl_env(), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{command}: {done.stderr[-2000:]}"
+    assert (tmp_path / "dataset" / "README.md").is_file() and list((tmp_path / "dataset" / "articles").rglob("*.parquet"))

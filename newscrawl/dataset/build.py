@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
-from newscrawl.dataset.card import write_card, write_share
+from newscrawl.dataset.card import SHARE_FILE, write_card, write_share
 from newscrawl.dataset.folder import ARTICLES, INDEX, MANIFEST, BuildFolder
 from newscrawl.dataset.inputs import DatasetError, Manifest, input_files, signature, what_changed
 from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, read_part, runs_of, scan
@@ -58,6 +58,7 @@ class Outcome:
     kept: int
     files_read: int
     full_reason: str | None
+    shared_again: bool = False  # urls.csv written again without --share: the last build had one
 
 
 def build(sources: list[str], dest: Path, options: Options) -> Outcome:
@@ -65,6 +66,10 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
     files = input_files(sources)
     with BuildFolder(dest) as folder:
         old = Manifest.read(dest / MANIFEST) if folder.previous is not None else None
+        # A dataset once shared keeps its list up to date (a rebuild never drops it unsaid).
+        shared_again = not options.share and (dest / SHARE_FILE).is_file()
+        if shared_again:
+            options = replace(options, share=True)
         new_files, why_full = what_changed(old, files, options.identity())
         if options.full and old is not None:
             new_files, why_full = files, "--full"
@@ -86,7 +91,7 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
         _finish(folder.building, manifest, winners, options)
         folder.commit()
     return Outcome(winners.num_rows, len(manifest.partitions), len(manifest.partitions) - len(kept), len(kept),
-                   len(new_files), why_full)
+                   len(new_files), why_full, shared_again)
 
 
 def choose(keys: pa.Table, options: Options) -> pa.Table:

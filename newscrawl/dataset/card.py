@@ -21,6 +21,7 @@ from newscrawl.network.identity import __version__
 from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
 from newscrawl.output.csvfeed import neutralise
 
+SHARE_FILE = "urls.csv"
 SHARE_FIELDS = ("url", "article_id", "published_at", "title", "version", "content_hash")
 FIELD_MEANINGS = {
     "url": "canonical URL of the article's first page",
@@ -158,7 +159,7 @@ def write_share(folder: Path) -> None:
     spreadsheet would take for a formula (a title ``=HYPERLINK(…)``) is neutralised as in
     the crawl's CSV."""
     dataset = ds.dataset(folder / ARTICLES, format="parquet", partitioning="hive")
-    with (folder / "urls.csv").open("w", encoding="utf-8", newline="") as out:
+    with (folder / SHARE_FILE).open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(SHARE_FIELDS)
         for batch in dataset.to_batches(columns=[*SHARE_FIELDS, "published_at_offset"]):
