@@ -99,3 +99,9 @@ def test_within_one_run_the_copy_points_at_the_original_whichever_came_first(sit
     assert run.stat("near_duplicates/original_after_copy") == 0
     report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
     assert report["counts"]["exported"] == len(items)
+    # The report's field coverage is the committed file's: the copy marked, or gone.
+    assert report["coverage"]["duplicate_of"] == (50.0 if mode == "mark" else 0.0)
+    never = next(line for line in run.stderr.splitlines() if "never found:" in line).split("never found:")[1]
+    assert report["coverage"]["title"] == 100.0 and ("duplicate_of" in never) == (mode == "drop")
+    [history] = [json.loads(line) for line in next(tmp_path.rglob("coverage.ndjson")).read_text().splitlines()]
+    assert sum(counts["articles"] for counts in history["sites"].values()) == len(items)

@@ -134,6 +134,9 @@ class RunLedger(Findable):
         """Copies this run exported before their originals: re-pointed or left out of its
         files; the articles left out are not recorded as exported."""
         dropped, uncorrected = corrections.apply(self._formats, self.files.part)
+        # What the committed files now say, for the run's report (its field coverage).
+        self.stats.set_value("newscrawl/near_duplicates/marked_in_files", sorted(corrections.point))
+        self.stats.set_value("newscrawl/near_duplicates/dropped_from_files", sorted(corrections.drop))
         if dropped:
             self.stats.inc_value("newscrawl/dropped/near_duplicate", dropped)
             uncount_items(self.stats, dropped)

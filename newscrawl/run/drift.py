@@ -148,11 +148,13 @@ def append_run(path: Path, run: Any, sites: Coverage) -> None:
         os.fsync(history.fileno())
 
 
-def count_fields(coverage: Coverage, site: str, filled: Iterable[str], pages: int = 1, words: int = 0) -> None:
-    """Count one exported article of ``site`` whose filled fields are ``filled``."""
+def count_fields(coverage: Coverage, site: str, filled: Iterable[str], pages: int = 1, words: int = 0,
+                 sign: int = 1) -> None:
+    """Count one exported article of ``site`` whose filled fields are ``filled`` (``sign``
+    -1: take back one counted before, an article the run's files no longer hold)."""
     counts = coverage.setdefault(site, {"articles": 0, "filled": {}, "multi_page": 0, "words": 0})
-    counts["articles"] += 1
-    counts["multi_page"] += (pages or 1) > 1
-    counts["words"] += words or 0
+    counts["articles"] += sign
+    counts["multi_page"] += sign * ((pages or 1) > 1)
+    counts["words"] += sign * (words or 0)
     for name in filled:
-        counts["filled"][name] = counts["filled"].get(name, 0) + 1
+        counts["filled"][name] = counts["filled"].get(name, 0) + sign

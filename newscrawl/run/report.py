@@ -53,6 +53,9 @@ class RunReport(Findable):
         self.limits = Thresholds.from_settings(crawler.settings)
         self.drift = DriftLimits.from_settings(crawler.settings)
         self.by_site: Coverage = {}  # per site: articles exported, and how many had each field
+        # What was counted of each exported article: a copy corrected in the files at the
+        # commit (newscrawl/output/corrections.py) is counted as the files hold it.
+        self.counted: dict[str, tuple[str, tuple[str, ...], int, int]] = {}
         self.warnings = [w for w in [lost_state_warning(crawler)] if w]
 
     @classmethod
@@ -66,8 +69,21 @@ class RunReport(Findable):
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if isinstance(item, Article):
-            filled = [name for name, value in ItemAdapter(item).items() if value not in (None, "", [])]
-            count_fields(self.by_site, item.site or "", filled, item.page_count or 1, item.word_count or 0)
+            filled = tuple(name for name, value in ItemAdapter(item).items() if value not in (None, "", []))
+            counted = (item.site or "", filled, item.page_count or 1, item.word_count or 0)
+            count_fields(self.by_site, *counted)
+            if item.url:
+                self.counted[item.url] = counted
+
+    def _count_corrections(self, stats: dict[str, Any]) -> None:
+        """Copies re-pointed (``duplicate_of`` set) or left out of the files at the commit."""
+        for url in stats.get("newscrawl/near_duplicates/marked_in_files") or ():
+            if (counted := self.counted.get(url)) is not None and "duplicate_of" not in counted[1]:
+                filled = self.by_site[counted[0]]["filled"]
+                filled["duplicate_of"] = filled.get("duplicate_of", 0) + 1
+        for url in stats.get("newscrawl/near_duplicates/dropped_from_files") or ():
+            if (counted := self.counted.pop(url, None)) is not None:
+                count_fields(self.by_site, *counted, sign=-1)
 
     def item_error(self, item: Any = None, response: Any = None, spider: Any = None, failure: Any = None) -> None:
         self.crawler.stats.inc_value("newscrawl/errors/item")
@@ -81,6 +97,7 @@ class RunReport(Findable):
         if spider is None:
             return  # the spider never opened
         stats = self.crawler.stats
+        self._count_corrections(stats.get_stats())
         judgement = judge({**stats.get_stats(), "finish_reason": reason}, self.limits)
         self._judge_drift(spider, judgement)
         stats.set_value("newscrawl/verdict", judgement.verdict)
