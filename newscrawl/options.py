@@ -145,9 +145,9 @@ OPTIONS = (
     Option("NEWSCRAWL_HEALTH_MAX_INCOMPLETE_SHARE", 0.5, _number(0, 1), "share of multi-page articles incomplete without failed pages that means `site_changed`"),
     Option("NEWSCRAWL_HEALTH_MIN_ARTICLES", 5, _whole(0), "articles a run needs before those shares count"),
     Option("NEWSCRAWL_DRIFT", True, _boolean, "the [template drift](operations.md#template-drift) alarm"),
-    Option("NEWSCRAWL_DRIFT_RUNS", 5, _whole(1), "earlier runs (with enough articles) that make the baseline"),
-    Option("NEWSCRAWL_DRIFT_MIN_RUNS", 2, _whole(1), "fewer such runs than this: no baseline yet"),
-    Option("NEWSCRAWL_DRIFT_MIN_ARTICLES", 20, _whole(1), "articles of a site a run needs for its rates to count"),
+    Option("NEWSCRAWL_DRIFT_RUNS", 5, _whole(1), "blocks of earlier runs (each with enough articles) that make the baseline"),
+    Option("NEWSCRAWL_DRIFT_MIN_RUNS", 2, _whole(1), "fewer such blocks than this: no baseline yet"),
+    Option("NEWSCRAWL_DRIFT_MIN_ARTICLES", 20, _whole(1), "articles of a site its rates are judged over (smaller runs are merged with the ones before)"),
     Option("NEWSCRAWL_DRIFT_BASELINE", 0.8, _number(0, 1), "a field filled at least this often before ..."),
     Option("NEWSCRAWL_DRIFT_MAX_DROP", 0.5, _number(0, 1), "... and now less than (1 - this) times as often is drift (also the multi-page share and words per article)"),
     # Distributed mode (REDIS_URL).

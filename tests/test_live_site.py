@@ -196,3 +196,27 @@ def test_an_output_file_written_with_the_shared_store_goes_on_with_it(site, tmp_
     assert run.returncode == 0, run.stderr
     assert run.stat("articles/known") == 3 and len((tmp_path / "all.jsonl").read_text().splitlines()) == 3
     assert not (tmp_path / ".newscrawl" / "outputs").exists()
+
+
+def test_cron_sized_runs_are_judged_in_a_rolling_window(tmp_path):
+    """Runs of 5 articles (a 15-minute cron run's) are too few to judge alone: after eight
+    healthy ones, runs that lose the credits raise the alarm by the fourth of them, which
+    names the runs of its window; the healthy small runs never did."""
+    build_site(tmp_path / "site", 5, pages_mix=(1,))
+    with FixtureSite(tmp_path / "site") as site:
+        crawl = ("-s", f"NEWSCRAWL_STATE_DIR={tmp_path / 'state'}", "-s", "NEWSCRAWL_INCREMENTAL=0",
+                 "-s", "NEWSCRAWL_ARCHIVE=0", "-a", f"urls={site.url(index_url())}")
+        healthy = run_crawl(tmp_path / "r0", *crawl)
+        history = tmp_path / "state" / "coverage.ndjson"
+        history.write_text(history.read_text() * 8)  # eight healthy runs of 5 articles, as cron made them
+        _drop_credits(tmp_path / "site")
+        runs = [run_crawl(tmp_path / f"r{n}", *crawl) for n in range(1, 5)]
+    assert healthy.returncode == 0 and report_of(healthy)["verdict"] == "ok", healthy.stderr
+    verdicts = [report_of(run)["verdict"] for run in runs]
+    # The third's window still holds a healthy run, and leaves one block of healthy runs
+    # (20 articles) for the baseline, which needs two: the fourth judges.
+    assert verdicts == ["ok", "ok", "ok", "site_changed"] and all(len(run.items()) == 5 for run in runs)
+    assert runs[3].returncode == 3
+    host = site.base("www.tribunnews.com").split("//")[1]
+    assert (f"authors found in 0% of 20 articles on {host} (this run and the 3 before it), against 100% in the 8 "
+            "runs before: has the page markup changed?") in report_of(runs[3])["problems"]

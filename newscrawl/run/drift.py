@@ -5,8 +5,9 @@ is otherwise ``ok`` and fills the dataset with nulls. Its pager changes too: an 
 whose later pages are no longer found is exported whole-looking (one page, complete), so
 the share of multi-page articles and the words per article are watched as well. Each run appends its field coverage
 per site to ``<state dir>/coverage.ndjson``; a field whose coverage over the last runs
-with enough articles was high and that falls sharply in this run is a problem
-(verdict ``site_changed``). Fields that were always sparse never count.
+was high and that falls sharply in this run is a problem (verdict ``site_changed``).
+Small runs are judged together (a rolling window of ``min_articles``), so cron-sized
+runs are watched too. Fields that were always sparse never count.
 """
 from __future__ import annotations
 
@@ -57,6 +58,10 @@ def drifted(history: list[Coverage], now: Coverage, limits: DriftLimits) -> list
     """What fell sharply in ``now`` on each site: a field's coverage, or the share of
     multi-page articles and the words per article (pages no longer found: "paging").
 
+    Runs too small to judge alone (a 15-minute cron run of 5 articles) are judged in a
+    rolling window: this run with the latest earlier ones, until the window holds
+    ``min_articles``; the baseline is made of the runs before, merged the same way.
+
     >>> good = {"a.com": {"articles": 30, "filled": {"title": 30, "editor": 29, "updated_at": 3}}}
     >>> bad = {"a.com": {"articles": 25, "filled": {"title": 25, "editor": 0, "updated_at": 0}}}
     >>> [d.problem for d in drifted([good, good], bad, DriftLimits())]
@@ -66,34 +71,83 @@ def drifted(history: list[Coverage], now: Coverage, limits: DriftLimits) -> list
     >>> alarmed = {"a.com": {**bad["a.com"], "drifted": ["editor"]}}
     >>> [len(drifted([good, good, *[alarmed] * n], bad, DriftLimits())) for n in (1, 2)]  # two runs, then quiet
     [1, 0]
+    >>> small = {"a.com": {"articles": 5, "filled": {"title": 5, "editor": 5}}}
+    >>> lost = {"a.com": {"articles": 5, "filled": {"title": 5}}}
+    >>> [len(drifted([small] * 8 + [lost] * n, lost, DriftLimits())) for n in range(4)]  # by the 4th small run
+    [0, 0, 0, 1]
+    >>> [len(drifted([small] * n, small, DriftLimits())) for n in (8, 30)]  # healthy small runs: never
+    [0, 0]
     """
     found = []
     for site, counts in sorted(now.items()):
-        if counts.get("articles", 0) < limits.min_articles:
+        runs = [run[site] for run in history if site in run]
+        window, merged = _window(counts, runs, limits.min_articles)
+        if window["articles"] < limits.min_articles:
             continue
-        runs = [run[site] for run in history if site in run and run[site].get("articles", 0) >= limits.min_articles]
-        for name in sorted({f for run in runs for f in run.get("filled", {})}):
-            if (earlier := _baseline(runs, name, limits)) is None:
+        earlier_runs = runs[:len(runs) - merged]
+        said = f" (this run and the {merged} before it)" if merged else ""
+        for name in sorted({f for run in earlier_runs for f in run.get("filled", {})}):
+            if (earlier := _baseline(runs, earlier_runs, name, limits)) is None:
                 continue
             before = _rate(earlier, lambda run: run.get("filled", {}).get(name, 0))
-            rate = counts.get("filled", {}).get(name, 0) / counts["articles"]
+            rate = window["filled"].get(name, 0) / window["articles"]
             if before >= limits.baseline and rate < before * (1 - limits.max_drop):
-                found.append(Drift(site, name, f"{name} found in {rate:.0%} of {counts['articles']} articles on "
-                                               f"{site}, against {before:.0%} in the {len(earlier)} runs before: "
-                                               "has the page markup changed?"))
-        if (paging := _paging(site, counts, runs, limits)) is not None:
+                found.append(Drift(site, name, f"{name} found in {rate:.0%} of {window['articles']} articles on "
+                                               f"{site}{said}, against {before:.0%} in the {_runs(earlier)} runs "
+                                               "before: has the page markup changed?"))
+        if (paging := _paging(site, window, runs, earlier_runs, said, limits)) is not None:
             found.append(paging)
     return found
+
+
+def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The counts of several runs as one (``runs``: how many)."""
+    merged: dict[str, Any] = {"articles": 0, "filled": {}, "words": 0, "runs": 0}
+    for run in runs:
+        merged["articles"] += run.get("articles", 0)
+        merged["words"] += run.get("words", 0)
+        merged["runs"] += run.get("runs", 1)
+        if "multi_page" in run:
+            merged["multi_page"] = merged.get("multi_page", 0) + run["multi_page"]
+        for name, n in run.get("filled", {}).items():
+            merged["filled"][name] = merged["filled"].get(name, 0) + n
+    return merged
+
+
+def _window(counts: dict[str, Any], runs: list[dict[str, Any]], min_articles: int) -> tuple[dict[str, Any], int]:
+    """This run, with as many of the latest earlier runs as it takes to hold ``min_articles``
+    (none for a run that holds them alone); and how many earlier runs were merged in."""
+    taken: list[dict[str, Any]] = []
+    while _merge([counts, *taken])["articles"] < min_articles and len(taken) < len(runs):
+        taken.append(runs[-1 - len(taken)])
+    return _merge([counts, *taken]), len(taken)
+
+
+def _blocks(runs: list[dict[str, Any]], min_articles: int) -> list[dict[str, Any]]:
+    """Consecutive runs merged, newest first backwards, into blocks of ``min_articles`` at
+    least (a run that has them is a block alone); oldest block first, a short rest dropped."""
+    blocks, pending = [], []
+    for run in reversed(runs):
+        pending.append(run)
+        if (block := _merge(pending))["articles"] >= min_articles:
+            blocks.append(block)
+            pending = []
+    return blocks[::-1]
+
+
+def _runs(blocks: list[dict[str, Any]]) -> int:
+    return sum(block.get("runs", 1) for block in blocks)
 
 
 def _rate(runs: list[dict[str, Any]], count) -> float:
     return sum(count(run) for run in runs) / sum(run["articles"] for run in runs)
 
 
-def _paging(site: str, counts: dict[str, Any], runs: list[dict[str, Any]], limits: DriftLimits) -> Drift | None:
+def _paging(site: str, counts: dict[str, Any], runs: list[dict[str, Any]], earlier_runs: list[dict[str, Any]],
+            said: str, limits: DriftLimits) -> Drift | None:
     """Later pages no longer found: the share of multi-page articles, or the words per
     article, fell sharply (when at least MIN_MULTI_PAGE_SHARE of the articles had pages)."""
-    earlier = _baseline([run for run in runs if "multi_page" in run], PAGING, limits)  # counted since 0.3
+    earlier = _baseline(runs, [run for run in earlier_runs if "multi_page" in run], PAGING, limits)  # since 0.3
     if earlier is None or "multi_page" not in counts:
         return None
     share_before, share = _rate(earlier, lambda run: run["multi_page"]), counts["multi_page"] / counts["articles"]
@@ -101,16 +155,17 @@ def _paging(site: str, counts: dict[str, Any], runs: list[dict[str, Any]], limit
     if share_before < MIN_MULTI_PAGE_SHARE or (share >= share_before * (1 - limits.max_drop)
                                                and words >= words_before * (1 - limits.max_drop)):
         return None
-    return Drift(site, PAGING, f"paging: {share:.0%} of {counts['articles']} articles on {site} had several pages, "
-                               f"{words:.0f} words on average, against {share_before:.0%} and {words_before:.0f} in "
-                               f"the {len(earlier)} runs before: are later pages no longer found? Has the paging "
-                               "markup changed?")
+    return Drift(site, PAGING, f"paging: {share:.0%} of {counts['articles']} articles on {site}{said} had several "
+                               f"pages, {words:.0f} words on average, against {share_before:.0%} and "
+                               f"{words_before:.0f} in the {_runs(earlier)} runs before: are later pages no longer "
+                               "found? Has the paging markup changed?")
 
 
-def _baseline(runs: list[dict[str, Any]], name: str, limits: DriftLimits) -> list[dict[str, Any]] | None:
-    """The earlier runs a measure is judged against, or None: too few of them, or the alarm
-    was raised for it in the last ALARM_RUNS runs already (the change is the new normal).
-    While the alarm lasts, the runs that raised it are left out of the baseline."""
+def _baseline(runs: list[dict[str, Any]], earlier_runs: list[dict[str, Any]], name: str,
+              limits: DriftLimits) -> list[dict[str, Any]] | None:
+    """The blocks of earlier runs (``_blocks``) a measure is judged against, or None: too few
+    of them, or the alarm was raised for it in the last ALARM_RUNS runs already (the change
+    is the new normal). While the alarm lasts, the runs that raised it are left out."""
     alarms = 0
     for run in reversed(runs):
         if name not in run.get("drifted", ()):
@@ -118,7 +173,8 @@ def _baseline(runs: list[dict[str, Any]], name: str, limits: DriftLimits) -> lis
         alarms += 1
     if alarms >= ALARM_RUNS:
         return None
-    earlier = [run for run in runs if not alarms or name not in run.get("drifted", ())][-limits.runs:]
+    kept = [run for run in earlier_runs if not alarms or name not in run.get("drifted", ())]
+    earlier = _blocks(kept, limits.min_articles)[-limits.runs:]
     return earlier if len(earlier) >= limits.min_runs else None
 
 
