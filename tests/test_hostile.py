@@ -161,6 +161,18 @@ def test_every_url_variant_of_an_article_is_one_canonical_url(variant):
     assert canonical_url(variant) == EMAS
 
 
+@pytest.mark.parametrize("variant", [  # the 2025-26 shapes of tribun-site.md section 8
+    "https://surabaya.tribunnews.com/surabaya-metro/1911899/warga-antre?page=2&s=paging_new",
+    "https://surabaya.tribunnews.com/surabaya-metro/1911899/warga-antre?s=paging_new",
+    "http://surabaya.tribunnews.com/amp/surabaya-metro/1911899/warga-antre/?utm_source=x",
+])
+def test_a_regional_id_shaped_url_is_an_article_with_its_id_whatever_its_paging_marks(variant):
+    from newscrawl.network.urls import article_id_from_url, is_article_url
+
+    assert is_article_url(variant) and article_id_from_url(variant) == "1911899"
+    assert canonical_url(variant) == "https://surabaya.tribunnews.com/surabaya-metro/1911899/warga-antre"
+
+
 def test_an_index_whose_pages_repeat_past_page_10_stops_there(tmp_path):
     build_site(tmp_path / "site", 100, per_index_page=10, pages_mix=(1,))
     folder = tmp_path / "site" / "www.tribunnews.com"

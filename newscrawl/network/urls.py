@@ -18,6 +18,13 @@ NON_ARTICLE_SEGMENTS = frozenset(
 _DATED = re.compile(r"^(?:[a-z0-9-]+/)?(\d{4})/(\d{2})/(\d{2})/[^/]+$")
 _NUMERIC_ID = re.compile(r"^[a-z0-9-]+/(\d{5,})/[^/]+$")
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|_ga|_gl|mc_cid|mc_eid|ref|src|page)$")
+# Parameters that are tracking only with this value: page links of 2025-26 carry
+# ``&s=paging_new`` (tribun-site.md section 8); another ``s`` may be a search.
+_TRACKING_PAIRS = {("s", "paging_new")}
+
+
+def _tracking(name: str, value: str) -> bool:
+    return bool(_TRACKING.match(name)) or (name, value) in _TRACKING_PAIRS
 
 
 def _article_path(path: str) -> str:
@@ -120,6 +127,8 @@ def canonical_url(url: str) -> str:
     'https://www.tribunnews.com/nasional/2020/05/04/a'
     >>> canonical_url("http://127.0.0.1:8080/2020/05/04/a?id=1&fbclid=z")
     'http://127.0.0.1:8080/2020/05/04/a?id=1'
+    >>> canonical_url("https://surabaya.tribunnews.com/surabaya-metro/1911899/a?page=2&s=paging_new")
+    'https://surabaya.tribunnews.com/surabaya-metro/1911899/a'
     """
     parts = urlsplit(url.strip())
     scheme, host = parts.scheme.lower(), parts.netloc.lower()
@@ -133,7 +142,7 @@ def canonical_url(url: str) -> str:
     if is_article_url(url):
         path = "/" + _article_path(path)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _TRACKING.match(k)])
+                       if not _tracking(k, v)])
     return urlunsplit((scheme, host, path, query, ""))
 
 
@@ -176,5 +185,5 @@ def listing_url(url: str) -> str:
     """
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not (k == "page" and v == "1") and (k == "page" or not _TRACKING.match(k))]
+             if not (k == "page" and v == "1") and (k == "page" or not _tracking(k, v))]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
