@@ -1,0 +1,37 @@
+// Open each article of a WACZ in ReplayWeb.page (its released files, served on 127.0.0.1) in
+// headless Chromium, and print what the replayed page shows: one JSON line per URL.
+// Usage: node check.js BASE_URL URL... (NODE_PATH: the folder holding puppeteer-core)
+const puppeteer = require('puppeteer-core');
+
+async function replayed(page, url, deadline) {
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (frame.url().endsWith('mp_/' + url)) {  // the page as ReplayWeb.page serves it from the archive
+        try {
+          const got = await frame.evaluate(() => ({title: document.title, text: document.body ? document.body.innerText : ''}));
+          if (got.text) return got;
+        } catch (e) { /* the frame is still loading */ }
+      }
+    }
+    await new Promise(resolve => setTimeout(resolve, 200));
+  }
+  return {error: 'no replayed page within the time', frames: page.frames().map(f => f.url())};
+}
+
+(async () => {
+  const [base, ...urls] = process.argv.slice(2);
+  const browser = await puppeteer.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync']});
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${base}/embed.html`);
+    for (const url of urls) {
+      await page.evaluate(u => document.getElementById('rwp').setAttribute('url', u), url);
+      console.log(JSON.stringify({url, ...(await replayed(page, url, Date.now() + 60000))}));
+    }
+  } finally {
+    await browser.close();
+  }
+})().catch(error => { console.error(error); process.exit(1); });
