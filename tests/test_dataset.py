@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from newscrawl.dataset.scan import scan
-from newscrawl.output.columns import iso_dates
+from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
 from tests.conftest import REPO, crawl_env, run_crawl
 from tests.fixture_site import FIXTURE_ROOT, FixtureSite
 from tests.rungen import write_runs
@@ -58,8 +58,8 @@ def latest(lines: list[dict]) -> dict[str, dict]:
 
 
 def read_back(dataset: Path) -> list[dict]:
-    """The dataset's rows through pyarrow, in the JSONL's form (site from the folder names)."""
-    table = ds.dataset(dataset / "articles", format="parquet", partitioning="hive").to_table()
+    """The dataset's rows through pyarrow, in the JSONL's form (month aside)."""
+    table = ds.dataset(dataset / "articles", format="parquet").to_table()
     return [{k: v for k, v in iso_dates(row).items() if k != "month"} for row in table.to_pylist()]
 
 
@@ -108,7 +108,7 @@ def test_the_dataset_holds_the_latest_version_of_each_article_equal_to_the_jsonl
 
 
 def test_columns_are_typed(runs):
-    [file] = (runs.root / "dataset" / "articles").glob("site=*/month=2025-11/*.parquet")
+    [file] = (runs.root / "dataset" / "articles").glob("*/2025-11/*.parquet")
     schema = pq.read_schema(file)
     assert schema.field("published_at").type == pa.timestamp("us", tz="UTC")
     assert schema.field("published_at_offset").type == pa.string()
@@ -117,7 +117,7 @@ def test_columns_are_typed(runs):
     for name in ("page_count", "word_count", "version"):
         assert schema.field(name).type == pa.int32()
     assert schema.field("complete").type == pa.bool_() and schema.field("free_access").type == pa.bool_()
-    assert "site" not in schema.names  # a partition key: in the folder names
+    assert schema.field("site").type == pa.string() and schema.field("month").type == pa.string()  # and folders
     assert pq.ParquetFile(file).metadata.row_group(0).column(0).compression == "ZSTD"
 
 
@@ -152,7 +152,7 @@ def test_pandas_and_duckdb_read_it_as_the_jsonl_says(runs):
         assert row == line  # every field
     glob = str(runs.root / "dataset" / "articles" / "*" / "*" / "*.parquet")
     rows = duckdb.sql(f"SELECT url, version, content_hash, site, epoch(published_at)::BIGINT, len(authors), "
-                      f"published_at_offset, complete, body FROM read_parquet('{glob}', hive_partitioning=true)"
+                      f"published_at_offset, complete, body FROM read_parquet('{glob}')"
                       ).fetchall()
     assert len(rows) == len(expected)
     for url, version, content_hash, site, epoch, authors, offset, complete, body in rows:
@@ -185,7 +185,7 @@ def test_a_rebuild_rewrites_only_the_partition_the_new_run_touched(runs):
     files_2 = files_of(runs.root / "dataset")
     assert files_2.keys() == runs.files_1.keys()
     touched = [name for name in files_2 if files_2[name] != runs.files_1[name]]
-    assert len(touched) == 1 and "site=127.0.0.1" in touched[0] and "month=2020-05" in touched[0]
+    assert len(touched) == 1 and "/127.0.0.1:" in touched[0] and "/2020-05/" in touched[0]
     untouched = [name for name in files_2 if name not in touched]
     assert len(untouched) == 2  # the same files (inode and time): hard links, not rewritten
     before = {row["url"]: row["version"] for row in read_back(runs.root / "dataset-1")}
@@ -324,7 +324,7 @@ def test_a_kill_during_a_build_leaves_the_old_dataset_intact(tmp_path):
 
 
 def read_back_counts(dataset: Path) -> tuple[int, int]:
-    table = ds.dataset(dataset / "articles", format="parquet", partitioning="hive").to_table(columns=["url", "version"])
+    table = ds.dataset(dataset / "articles", format="parquet").to_table(columns=["url", "version"])
     return table.num_rows, len(set(table.column("url").to_pylist()))
 
 
@@ -390,29 +390,50 @@ def test_a_site_naming_a_path_never_writes_outside_the_dataset_and_formulas_stay
     written = {p.resolve() for p in tmp_path.rglob("*.parquet")}
     assert written and all(dataset.resolve() in p.parents for p in written)
     assert not list(tmp_path.rglob("escaped2"))
-    sites = sorted(ds.dataset(dataset / "articles", partitioning="hive").to_table().column("site").to_pylist())
+    sites = sorted(ds.dataset(dataset / "articles").to_table().column("site").to_pylist())
     assert sites == sorted([rows[0]["site"], "../../../../escaped2"])
 
 
-def test_undated_rows_are_read_by_pandas_and_duckdb_beside_dated_ones(tmp_path):
-    """A record without ``published_at`` (older or foreign JSONL) is in ``month=undated``: pandas
-    reads the whole dataset (Hive's null folder made it raise ArrowInvalid), DuckDB too."""
+def test_every_reader_gets_the_same_rows_and_columns_undated_rows_included(tmp_path, monkeypatch):
+    """pandas, polars, DuckDB, pyarrow and Hugging Face datasets (by the files, and by the
+    card's own YAML header) read the same rows with the same columns, ``site`` and ``month``
+    included, from a dataset holding a row without ``published_at`` (older or foreign JSONL:
+    in ``undated``). Before: pandas raised ArrowInvalid on Hive's null folder, datasets lost
+    ``site`` and ``month``, and the card had no header."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import polars as pl
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+
     output = tmp_path / "output"
     write_runs(output, files=1, per_file=3)
     run = next(output.glob("*.jsonl"))
     rows = [json.loads(line) for line in run.read_text().splitlines()]
     rows[0]["published_at"] = None
     run.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    done = build(output, tmp_path / "dataset")
+    dataset = tmp_path / "dataset"
+    done = build(output, dataset)
     assert done.returncode == 0, done.stderr
-    frame = pd.read_parquet(tmp_path / "dataset" / "articles")
-    months = dict(zip(frame["url"], frame["month"].astype(str)))
-    assert months[rows[0]["url"]] == "undated"
-    assert all(months[row["url"]] == row["published_at"][:7] for row in rows[1:])
-    glob = tmp_path / "dataset" / "articles" / "**" / "*.parquet"
-    assert sorted(duckdb.sql(f"SELECT month FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()) \
-        == sorted((m,) for m in months.values())
-    assert "| `month` | string | 100% |" in (tmp_path / "dataset" / "README.md").read_text()
+    files = str(dataset / "articles" / "*" / "*" / "*.parquet")
+    expected = {row["url"]: (row["site"], row["published_at"][:7] if row["published_at"] else "undated") for row in rows}
+    read = {
+        "pandas": pd.read_parquet(dataset / "articles"),
+        "polars": pl.read_parquet(files).to_pandas(),
+        "duckdb": duckdb.sql(f"SELECT * FROM read_parquet('{files}')").df(),
+        "pyarrow": ds.dataset(dataset / "articles").to_table().to_pandas(),
+        "datasets (files)": load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path / "c1")).to_pandas(),
+        "datasets (card)": load_dataset(str(dataset), split="train", cache_dir=str(tmp_path / "c2")).to_pandas(),
+    }
+    columns = [*TYPED_SCHEMA.names, "month"]
+    for reader, frame in read.items():
+        assert sorted(frame.columns) == sorted(columns), reader
+        got = {url: (site, str(month)) for url, site, month in zip(frame["url"], frame["site"], frame["month"])}
+        assert got == expected, reader
+    card = DatasetCard.load(dataset / "README.md")
+    assert card.data.language == ["id"] and card.data.license == "other" and card.data.size_categories == ["n<1K"]
+    assert card.data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": "articles/*/*/*.parquet"}]}]
+    assert "| `month` | string | 100% |" in (dataset / "README.md").read_text()
 
 
 def test_a_rebuild_without_share_keeps_the_list_up_to_date_and_says_so(runs):
@@ -422,3 +443,24 @@ def test_a_rebuild_without_share_keeps_the_list_up_to_date_and_says_so(runs):
     rows = list(csv.DictReader((runs.root / "dataset" / "urls.csv").open(encoding="utf-8")))
     versions = {row["url"].rsplit("/", 1)[1]: row["version"] for row in rows}
     assert versions[BEKASI.rsplit("/", 1)[1]] == "2" and len(rows) == len(latest(runs.lines))
+
+
+def test_raw_run_files_load_in_polars_and_datasets_by_the_documented_lines(runs, tmp_path, monkeypatch):
+    """The runs' JSONL as it is: the first run's previous_hash is null on every line, the
+    second's is not (inferred from the first file, the column was null-typed and the second
+    file failed). With the project's JSON_SCHEMA, both load every line."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import polars as pl
+    from datasets import Features, load_dataset
+
+    from newscrawl.output.columns import JSON_SCHEMA
+
+    files = str(runs.output / "*.jsonl")
+    assert any(line["previous_hash"] for line in runs.lines) and not any(line["previous_hash"] for line in runs.first_lines)
+    frame = pl.read_ndjson(files, schema=pl.from_arrow(JSON_SCHEMA.empty_table()).schema)
+    hub = load_dataset("json", data_files=files, features=Features.from_arrow_schema(JSON_SCHEMA), split="train",
+                       cache_dir=str(tmp_path / "cache"))
+    assert frame.height == hub.num_rows == len(runs.lines)
+    assert sorted(filter(None, frame["previous_hash"].to_list())) == sorted(filter(None, hub["previous_hash"])) \
+        == sorted(line["previous_hash"] for line in runs.lines if line["previous_hash"])

@@ -29,11 +29,14 @@ from newscrawl.output.columns import LISTS, TYPED_SCHEMA
 logger = logging.getLogger(__name__)
 DATA_FILE = "part-0.parquet"
 ROW_GROUP = 10_000
-# A partition file's columns: every typed column but site, which its folder name gives.
-FILE_SCHEMA = pa.schema([f for f in TYPED_SCHEMA if f.name != "site"])
+# A partition file's columns: every typed column, and the month of its folder. Both site
+# and month are inside the files, the folders (``<site>/<month>``) being plain names, not
+# Hive's ``key=value``: Hugging Face datasets ignores folder keys, and pandas refuses a key
+# that is both a folder's and a column's. So every reader gets the same columns.
+FILE_SCHEMA = pa.schema([*TYPED_SCHEMA, pa.field("month", pa.string())])
 
 
-LAYOUT = 2  # of the dataset's folders; a dataset of another layout is built again in full
+LAYOUT = 3  # of the dataset's folders; a dataset of another layout is built again in full
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Options:
 
     def identity(self) -> dict[str, bool | int]:
         """The options a build's content depends on: changing one means a full build. So
-        does a new layout of the folders (2: undated rows in ``month=undated``)."""
+        does a new layout of the folders (3: ``<site>/<month>``, both columns in the files too)."""
         return {"all_versions": self.all_versions, "drop_copies": self.drop_copies, "layout": LAYOUT}
 
 
@@ -175,9 +178,11 @@ def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_p
         if old_file is not None and old_file.exists():
             for batch in pq.ParquetFile(old_file).iter_batches(batch_size=ROW_GROUP):
                 yield batch.filter(pc.is_in(_version_keys(batch), value_set=old_kept))
+        month = name.rsplit("/", 1)[1]
         for run in scanned.runs:
             if (table := read_part(run, name)) is not None:
-                yield table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs)).drop_columns([SEQ, "site"])
+                table = table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs)).drop_columns([SEQ])
+                yield table.append_column("month", pa.array([month] * table.num_rows, pa.string()))
 
     pending: list[pa.Table] = []
     for piece in pieces():

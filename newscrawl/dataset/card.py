@@ -26,7 +26,7 @@ SHARE_FIELDS = ("url", "article_id", "published_at", "title", "version", "conten
 FIELD_MEANINGS = {
     "url": "canonical URL of the article's first page",
     "article_id": "the site's own id of the article",
-    "site": "host name (a partition key: in the folder names, not inside the files)",
+    "site": "host name (also the first folder under `articles/`)",
     "title": "headline",
     "description": "summary shown under the headline",
     "authors": "list of author names",
@@ -54,7 +54,7 @@ FIELD_MEANINGS = {
     "duplicate_of": "for a syndicated copy, the URL of the original",
     "version": "1, then +1 each time the article was found changed",
     "previous_hash": "content_hash of the version before",
-    "month": "month of publication in the article's own time zone, `undated` without a date (a partition key)",
+    "month": "month of publication in the article's own time zone, `undated` without a date (also the second folder)",
 }
 
 
@@ -64,12 +64,14 @@ def write_card(folder: Path, manifest: Any, options: Any) -> None:
     by_site: Counter = Counter()
     by_month: dict[str, Counter] = defaultdict(Counter)
     for name, summary in parts.items():
-        site, month = (unquote(kv.split("=", 1)[1]) for kv in name.split("/"))
+        site_folder, month = name.rsplit("/", 1)
+        site = unquote(site_folder)
         by_site[site] += summary["rows"]
         by_month[site][month] += summary["rows"]
     firsts = [p["first"] for p in parts.values() if p.get("first")]
     lasts = [p["last"] for p in parts.values() if p.get("last")]
     lines = [
+        *_hub_header(rows),
         "# Tribun network articles",
         "",
         f"Built by newscrawl {__version__} on {manifest.built_at} from {len(manifest.inputs)} crawl run file(s).",
@@ -93,12 +95,17 @@ def write_card(folder: Path, manifest: Any, options: Any) -> None:
         "## Reading it",
         "",
         "Parquet (zstd) under `articles/`, one folder per site and month of publication "
-        "(`articles/site=<host>/month=<YYYY-MM>/part-0.parquet`):",
+        "(`articles/<host>/<YYYY-MM>/part-0.parquet`, `undated` for rows without a date); `site` and "
+        "`month` are columns inside the files too, so every reader gets the same columns:",
         "",
         "```python",
         "import pandas as pd; articles = pd.read_parquet('articles')",
-        "import duckdb; duckdb.sql(\"SELECT * FROM read_parquet('articles/*/*/*.parquet', hive_partitioning=true)\")",
+        "import polars as pl; articles = pl.read_parquet('articles/*/*/*.parquet')",
+        "import duckdb; duckdb.sql(\"SELECT * FROM read_parquet('articles/*/*/*.parquet')\")",
+        "from datasets import load_dataset; articles = load_dataset('parquet', data_files='articles/*/*/*.parquet')",
         "```",
+        "",
+        "On the Hugging Face Hub the header of this card names the files: `load_dataset('<user>/<name>')`.",
         "",
         "## Fields",
         "",
@@ -122,10 +129,22 @@ def _fields(parts: dict[str, dict], rows: int) -> list[str]:
         filled.update(summary["filled"])
     out = []
     for field in TYPED_SCHEMA:
-        share = "" if field.name == "site" else f"{100 * filled[field.name] / rows:.1f}%" if rows else "-"
-        out.append(f"| `{field.name}` | {field.type} | {share or '100%'} | {FIELD_MEANINGS[field.name]} |")
-    out.append(f"| `month` | string | 100% | {FIELD_MEANINGS['month']} |")
+        share = f"{100 * filled[field.name] / rows:.1f}%" if rows else "-"
+        out.append(f"| `{field.name}` | {field.type} | {share} | {FIELD_MEANINGS[field.name]} |")
+    out.append(f"| `month` | string | {'100%' if rows else '-'} | {FIELD_MEANINGS['month']} |")
     return out
+
+
+def _hub_header(rows: int) -> list[str]:
+    """The card's YAML header, as the Hugging Face Hub reads it (``DatasetCard``): language,
+    license (the publishers': other), size, and the files of the default configuration."""
+    size = next(f"{low}<n<{high}" for low, high, limit in
+                (("", "1K", 1_000), ("1K", "10K", 10_000), ("10K", "100K", 100_000), ("100K", "1M", 1_000_000),
+                 ("1M", "10M", 10_000_000), ("10M", "100M", float("inf"))) if rows < limit).lstrip("<")
+    return ["---", "language:", "- id", "license: other", "pretty_name: Tribun network articles",
+            "size_categories:", f"- {size}", "tags:", "- news", "- newscrawl", "configs:",
+            "- config_name: default", "  data_files:", "  - split: train", "    path: articles/*/*/*.parquet",
+            "---", ""]
 
 
 def _collection(inputs: dict[str, Any]) -> list[str]:
@@ -158,7 +177,7 @@ def write_share(folder: Path) -> None:
     """``urls.csv``: the articles without their texts, in partition order; a cell that a
     spreadsheet would take for a formula (a title ``=HYPERLINK(…)``) is neutralised as in
     the crawl's CSV."""
-    dataset = ds.dataset(folder / ARTICLES, format="parquet", partitioning="hive")
+    dataset = ds.dataset(folder / ARTICLES, format="parquet")
     with (folder / SHARE_FILE).open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(SHARE_FIELDS)

@@ -23,9 +23,9 @@ from newscrawl.dataset.inputs import DatasetError
 from newscrawl.output.columns import JSON_SCHEMA, TIMESTAMP, typed
 
 SEQ, PART = "_seq", "_part"
-NULL_PART = "__HIVE_DEFAULT_PARTITION__"  # how Hive, Spark and pyarrow name a null key
-# A row without a publication date: a value, not Hive's null folder, which pandas cannot
-# read beside dated months ("Cannot yet unify dictionaries with nulls").
+NULL_PART = "unknown-site"  # the folder of rows without a site (older or foreign JSONL)
+# A row without a publication date: a value every reader takes (Hive's null folder made
+# pandas refuse the whole dataset: "Cannot yet unify dictionaries with nulls").
 UNDATED = "undated"
 # Partition names dictionary-encoded: four bytes a row, not forty, in a table of 10^6 rows.
 KEY_SCHEMA = pa.schema([("url", pa.string()), ("version", pa.int32()), ("crawled_at", TIMESTAMP),
@@ -104,26 +104,32 @@ def _with_keys(table: pa.Table, first_seq: int) -> pa.Table:
 
 
 def partition_names(table: pa.Table) -> pa.Array:
-    """``site=<host>/month=<YYYY-MM>`` for each row; the month is local (a 23:30 WIB
-    article of 31 May is a May article), ``undated`` when the date is unknown."""
+    """``<host>/<YYYY-MM>`` for each row: the folders of its partition (site, then month
+    of publication; the month is local: a 23:30 WIB article of 31 May is a May article),
+    ``undated`` when the date is unknown."""
     local = pc.add(table.column("published_at"), _offset_seconds(table.column("published_at_offset")))
     month = pc.strftime(pc.cast(local, pa.timestamp("s")), format="%Y-%m")
     site = pc.fill_null(_folder_safe(table.column("site")), NULL_PART)
     month = pc.fill_null(month, UNDATED)
-    return pc.binary_join_element_wise("site=", site, "/month=", month, "")
+    return pc.binary_join_element_wise(site, month, "/")
 
 
 def _folder_safe(sites: pa.ChunkedArray) -> pa.Array:
-    """Each site as one folder name, never a path: URI-escaped as Hive partitions are (a
-    ``/`` becomes ``%2F``), which pyarrow, pandas, DuckDB and Spark decode back. A record's
-    ``site`` of ``../../x`` would otherwise put a file outside the dataset.
+    """Each site as one folder name, never a path: URI-escaped (a ``/`` becomes ``%2F``;
+    the site itself is a column of the files). A record's ``site`` of ``../../x`` would
+    otherwise put a file outside the dataset; a leading ``.`` or ``_`` is escaped too, or
+    pyarrow, pandas and polars would pass over the folder as hidden.
 
-    >>> _folder_safe(pa.chunked_array([["www.tribunnews.com", "127.0.0.1:8000", "../../x", None]])).to_pylist()
-    ['www.tribunnews.com', '127.0.0.1:8000', '..%2F..%2Fx', None]
+    >>> _folder_safe(pa.chunked_array([["www.tribunnews.com", "127.0.0.1:8000", "../../x", "_a", "", None]])).to_pylist()
+    ['www.tribunnews.com', '127.0.0.1:8000', '%2E.%2F..%2Fx', '%5Fa', None, None]
     """
     encoded = pc.dictionary_encode(sites).combine_chunks()
-    names = [None if v is None else quote(v, safe=".-_:~") for v in encoded.dictionary.to_pylist()]
+    names = [_unhidden(quote(v, safe=".-_:~")) if v else None for v in encoded.dictionary.to_pylist()]
     return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(names, pa.string())).cast(pa.string())
+
+
+def _unhidden(name: str) -> str:
+    return f"%{ord(name[0]):02X}{name[1:]}" if name[:1] in (".", "_") else name
 
 
 def _offset_seconds(offsets: pa.ChunkedArray) -> pa.Array:
