@@ -464,3 +464,23 @@ def test_raw_run_files_load_in_polars_and_datasets_by_the_documented_lines(runs,
     assert frame.height == hub.num_rows == len(runs.lines)
     assert sorted(filter(None, frame["previous_hash"].to_list())) == sorted(filter(None, hub["previous_hash"])) \
         == sorted(line["previous_hash"] for line in runs.lines if line["previous_hash"])
+
+
+def test_dates_of_year_1_or_9999_never_stop_a_build(tmp_path):
+    """Older or foreign JSONL with a CMS default date (0001-01-01) or a 9999 placeholder: the
+    build goes on (it raised OverflowError, a traceback), says how many dates it set to null,
+    and keeps the articles, undated."""
+    output = tmp_path / "output"
+    write_runs(output, files=1, per_file=3)
+    run = next(output.glob("*.jsonl"))
+    rows = [json.loads(line) for line in run.read_text().splitlines()]
+    rows[0]["published_at"], rows[1]["updated_at"] = "0001-01-01T00:00:00+07:00", "9999-12-31T23:59:59-12:00"
+    run.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = build(output, tmp_path / "dataset")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "2 date(s) of the inputs are not ISO 8601 with an offset in the years 1900-2100" in done.stderr
+    frame = pd.read_parquet(tmp_path / "dataset" / "articles")
+    got = frame.set_index("url")
+    assert len(frame) == 3 and got.loc[rows[0]["url"], "month"] == "undated"
+    assert pd.isna(got.loc[rows[0]["url"], "published_at"]) and pd.isna(got.loc[rows[0]["url"], "published_at_offset"])
+    assert pd.isna(got.loc[rows[1]["url"], "updated_at"]) and not pd.isna(got.loc[rows[1]["url"], "published_at"])

@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     full = f" (in full: {outcome.full_reason})" if outcome.full_reason else ""
     print(f"{dest}: {outcome.articles:,} rows in {outcome.partitions} partitions, {outcome.rewritten} written and "
           f"{outcome.kept} kept, from {outcome.files_read} new input file(s){full}", file=sys.stderr)
+    if outcome.unreadable_dates:
+        print(f"{dest}: {outcome.unreadable_dates} date(s) of the inputs are not ISO 8601 with an offset in the years "
+              "1900-2100 (a CMS default such as 0001-01-01?): set to null, their articles kept", file=sys.stderr)
     if outcome.shared_again:
         print(f"{dest}: urls.csv written again, as the last build shared it (delete it to stop sharing)",
               file=sys.stderr)

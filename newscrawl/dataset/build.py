@@ -62,6 +62,7 @@ class Outcome:
     files_read: int
     full_reason: str | None
     shared_again: bool = False  # urls.csv written again without --share: the last build had one
+    unreadable_dates: int = 0  # dates of the inputs read that are no instant of 1900-2100: null
 
 
 def build(sources: list[str], dest: Path, options: Options) -> Outcome:
@@ -94,7 +95,7 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
         _finish(folder.building, manifest, winners, options)
         folder.commit()
     return Outcome(winners.num_rows, len(manifest.partitions), len(manifest.partitions) - len(kept), len(kept),
-                   len(new_files), why_full, shared_again)
+                   len(new_files), why_full, shared_again, scanned.unreadable_dates)
 
 
 def choose(keys: pa.Table, options: Options) -> pa.Table:

@@ -20,7 +20,7 @@ import pyarrow.ipc as ipc
 import pyarrow.json as pj
 
 from newscrawl.dataset.inputs import DatasetError
-from newscrawl.output.columns import JSON_SCHEMA, TIMESTAMP, typed
+from newscrawl.output.columns import JSON_SCHEMA, TIMESTAMP, typed, unreadable_dates
 
 SEQ, PART = "_seq", "_part"
 NULL_PART = "unknown-site"  # the folder of rows without a site (older or foreign JSONL)
@@ -45,6 +45,7 @@ class Scan:
     runs: list[SpillRun] = field(default_factory=list)
     keys: list[pa.Table] = field(default_factory=list)
     rows: int = 0
+    unreadable_dates: int = 0  # dates given that are no instant of 1900-2100: set to null
 
     def key_table(self) -> pa.Table:
         return pa.concat_tables(self.keys) if self.keys else KEY_SCHEMA.empty_table()
@@ -56,7 +57,8 @@ def scan(files: list[Path], spill: Path, chunk_bytes: int = 32 << 20, block_byte
     spill.mkdir(parents=True, exist_ok=True)
     result, chunk, size = Scan(), [], 0
     for path in files:
-        for table in _typed_batches(path, block_bytes):
+        for table, unreadable in _typed_batches(path, block_bytes):
+            result.unreadable_dates += unreadable
             table = _with_keys(table, result.rows)
             result.rows += table.num_rows
             keys = table.select(["url", "version", "crawled_at", SEQ]).append_column(
@@ -72,13 +74,15 @@ def scan(files: list[Path], spill: Path, chunk_bytes: int = 32 << 20, block_byte
     return result
 
 
-def _typed_batches(path: Path, block_bytes: int) -> Iterator[pa.Table]:
+def _typed_batches(path: Path, block_bytes: int) -> Iterator[tuple[pa.Table, int]]:
+    """The file's articles in typed columns, a block at a time, each with how many of its
+    dates could not be read (columns.typed sets them to null)."""
     options = pj.ParseOptions(explicit_schema=JSON_SCHEMA, unexpected_field_behavior="ignore")
     try:
         block = _block_size(path, block_bytes)
         reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=block), parse_options=options)
         for batch in reader:
-            yield typed(batch)
+            yield typed(batch), unreadable_dates(batch)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise DatasetError(f"{path}: not JSON Lines of articles: {str(error).splitlines()[0]}") from None
     except OSError as error:

@@ -60,8 +60,10 @@ _OFFSET = r"(?P<offset>(?:[+-]\d\d:\d\d|Z))$"
 def typed(batch: pa.RecordBatch | pa.Table) -> pa.Table:
     """Articles read as JSON (JSON_SCHEMA) in typed columns (TYPED_SCHEMA).
 
-    A date that is not ISO 8601 with an offset cannot become an instant: it comes out
-    null (the JSON Schema of the output never lets one through).
+    A date that is not ISO 8601 with an offset, or whose year is outside 1900-2100 (a CMS
+    default of year 1, a 9999 placeholder: the range the crawl keeps), cannot become an
+    instant: it comes out null, its offset too (the crawl's output never holds one; older
+    or foreign JSONL may).
     """
     columns = []
     for field in TYPED_SCHEMA:
@@ -75,16 +77,28 @@ def typed(batch: pa.RecordBatch | pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=TYPED_SCHEMA)
 
 
+def _readable(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Whether each text is an ISO 8601 date with an offset, of a year from 1900 to 2100."""
+    return pc.match_substring_regex(
+        dates, r"^(19\d\d|20\d\d|2100)-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?([+-]\d\d:\d\d|Z)$")
+
+
 def instant_of(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """ISO 8601 texts with an offset as UTC timestamps; anything else null."""
-    zoned = pc.match_substring_regex(dates, r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?([+-]\d\d:\d\d|Z)$")
-    return pc.cast(pc.if_else(zoned, dates, pa.scalar(None, pa.string())), TIMESTAMP)
+    """ISO 8601 texts with an offset (years 1900-2100) as UTC timestamps; anything else null."""
+    return pc.cast(pc.if_else(_readable(dates), dates, pa.scalar(None, pa.string())), TIMESTAMP)
 
 
 def offset_of(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The offset a date was written with (``+07:00``; ``Z`` as ``+00:00``), else null."""
-    found = pc.struct_field(pc.extract_regex(dates, _OFFSET), [0])
+    found = pc.struct_field(pc.extract_regex(pc.if_else(_readable(dates), dates, pa.scalar(None, pa.string())),
+                                             _OFFSET), [0])
     return pc.replace_substring(found, "Z", "+00:00")
+
+
+def unreadable_dates(batch: pa.RecordBatch | pa.Table) -> int:
+    """Dates of the batch given but not readable (set to null by ``typed``)."""
+    return sum(pc.sum(pc.and_(pc.is_valid(batch.column(name)), pc.invert(_readable(batch.column(name))))).as_py() or 0
+               for name in (*ZONED, *UTC_TIMES))
 
 
 def table_of(items: Iterable[dict[str, Any]]) -> pa.Table:
