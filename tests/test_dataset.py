@@ -238,14 +238,20 @@ def test_the_shared_list_comes_back_through_urls_file_and_says_what_changed(runs
     assert list(listed[0]) == ["url", "article_id", "published_at", "title", "version", "content_hash"]
     assert len(listed) == 5 and "body" not in shared.read_text()[:200]
     gone = runs.site.url("https://www.tribunnews.com/nasional/2020/05/04/tidak-ada-lagi")
+    # The same gone article again under two variants of its URL: one article, gone once.
+    variants = [f"{gone}?utm_source=x&page=2", f"{gone}/"]
     with shared.open(encoding="utf-8") as source, (tmp_path / "urls.csv").open("w", encoding="utf-8") as out:
-        out.write(source.read() + f"{gone},1,2020-05-04T10:00:00+07:00,Tidak Ada,1,abc\n")
+        out.write(source.read() + "".join(f"{url},1,2020-05-04T10:00:00+07:00,Tidak Ada,1,abc\n"
+                                          for url in [gone, *variants]))
     # The state store knows every article: a list is fetched whole all the same.
     run = run_crawl(runs.root / "work", "-O", str(tmp_path / "again.jsonl"), "-a", f"urls_file={tmp_path / 'urls.csv'}")
     assert run.returncode == 0, run.stderr
     report = json.loads((tmp_path / "again.report.json").read_text())
     bekasi = [row["url"] for row in listed if row["url"].endswith(BEKASI.split("/", 1)[1])]
-    assert report["urls_file"] == {"listed": 6, "unchanged": 4, "changed": bekasi, "gone": [gone]}
+    lists = tmp_path / "again.listed.json"
+    assert report["urls_file"] == {"listed": 6, "unchanged": 4, "changed": 1, "gone": 1, "changed_urls": bekasi,
+                                   "gone_urls": [gone], "urls_shown": 100, "all_urls_in": str(lists)}
+    assert json.loads(lists.read_text()) == {"changed": bekasi, "gone": [gone]}
     assert report["verdict"] == "ok" and len(report["warnings"]) == 2
     assert f"1 of 6 listed article(s) changed since the list was made (another content_hash): {bekasi[0]}" in run.stderr
     again = {json.loads(line)["url"] for line in (tmp_path / "again.jsonl").read_text().splitlines()}

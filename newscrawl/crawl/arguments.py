@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newscrawl.network.sites import ALL_SITES, MAIN_SITE, REGIONAL_SITES, site_host
+from newscrawl.network.urls import canonical_url, is_article_url
 from newscrawl.options import MAX_WORKERS
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def _listed(raw: dict[str, str]) -> tuple[tuple[str, str | None], ...]:
             reader = csv.DictReader(file)
             if "url" not in (reader.fieldnames or []):
                 raise ArgumentError(f"-a urls_file: {name} has no 'url' column in its header line")
-            listed = {}
+            listed, variants = {}, 0
             for line, row in enumerate(reader, start=2):
                 if not (row.get("url") or "").strip():
                     continue
@@ -116,7 +117,14 @@ def _listed(raw: dict[str, str]) -> tuple[tuple[str, str | None], ...]:
                     url = _url(row["url"].strip())
                 except ArgumentError as error:
                     raise ArgumentError(f"-a urls_file: {name} line {line}: {str(error).split(': ', 1)[1]}") from None
-                listed[url] = (row.get("content_hash") or "").strip() or None
+                # An article listed again under a variant of its URL (tracking, ?page=2, a
+                # trailing slash, m., /amp/) is the same article: listed once, its first hash.
+                url = canonical_url(url) if is_article_url(url) else url
+                variants += url in listed
+                listed.setdefault(url, (row.get("content_hash") or "").strip() or None)
+            if variants:
+                logger.info("-a urls_file: %s: %d line(s) name an article listed before under another form of "
+                            "its URL: each article is listed once", name, variants)
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise ArgumentError(f"-a urls_file: {name}: {getattr(error, 'strerror', None) or error}") from None
     if not listed:

@@ -4,18 +4,27 @@ A shared list (a dataset's ``urls.csv``) gives each article's ``content_hash``. 
 of the run each listed URL is one of: ``unchanged`` (exported with the listed hash),
 ``changed`` (exported with another body), ``gone`` (not exported: removed from the site,
 refused, missing from the archive). The counts go to the stats under
-``newscrawl/urls_file/``, the URLs to the run report; changed and gone articles are
-warnings of the run (README "Sharing a dataset").
+``newscrawl/urls_file/``; the URLs to a file beside the run report
+(``<feed>.listed.json``, every one of them) and the first ``SHOWN`` of each kind to the
+report itself, so that a list of 10^6 rows never makes a log or a report of tens of MB.
+Changed and gone articles are warnings of the run (docs/datasets.md, sharing a dataset).
 """
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-# Stats keys; the report (newscrawl/run/report.py) reads the lists.
+from newscrawl.output.feeds import feed_path
+
+logger = logging.getLogger(__name__)
+# Stats keys: the first SHOWN URLs of each kind (the report reads them), and the file of all.
 CHANGED, GONE = "newscrawl/urls_file/changed_urls", "newscrawl/urls_file/gone_urls"
+LISTS_FILE = "newscrawl/urls_file/lists_file"
+SHOWN = 100
 
 
 class ListCheck:
@@ -50,8 +59,17 @@ class ListCheck:
         stats.set_value("newscrawl/urls_file/unchanged", len(self.listed) - len(changed) - len(gone))
         stats.set_value("newscrawl/urls_file/changed", len(changed))
         stats.set_value("newscrawl/urls_file/gone", len(gone))
-        stats.set_value(CHANGED, changed)
-        stats.set_value(GONE, gone)
+        stats.set_value(CHANGED, changed[:SHOWN])
+        stats.set_value(GONE, gone[:SHOWN])
+        if (changed or gone) and (first := feed_path(self.crawler, spider)) is not None:
+            path = first.with_name(first.name.rsplit(".", 1)[0] + ".listed.json")
+            try:
+                with path.open("w", encoding="utf-8") as out:
+                    json.dump({"changed": changed, "gone": gone}, out, indent=0)
+                stats.set_value(LISTS_FILE, str(path))
+            except OSError as error:
+                logger.warning("The listed articles that changed or are gone could not be written to %s (%s): "
+                               "the report holds the first %d of each", path, error.strerror, SHOWN)
 
 
 def list_warnings(stats: dict[str, Any]) -> list[str]:
@@ -60,11 +78,13 @@ def list_warnings(stats: dict[str, Any]) -> list[str]:
     if not listed:
         return []
     warnings = []
-    for key, what in ((CHANGED, "changed since the list was made (another content_hash)"),
-                      (GONE, "not exported (gone from the site or the archive, refused, or failed)")):
-        if urls := stats.get(key):
-            shown = ", ".join(urls[:3]) + (", …" if len(urls) > 3 else "")
-            warnings.append(f"{len(urls)} of {listed} listed article(s) {what}: {shown} (all in the run report)")
+    where = stats.get(LISTS_FILE) or "the run report"
+    for key, what in (("changed", "changed since the list was made (another content_hash)"),
+                      ("gone", "not exported (gone from the site or the archive, refused, or failed)")):
+        if count := stats.get(f"newscrawl/urls_file/{key}"):
+            urls = stats.get(CHANGED if key == "changed" else GONE) or []
+            shown = ", ".join(urls[:3]) + (", …" if count > 3 else "")
+            warnings.append(f"{count} of {listed} listed article(s) {what}: {shown} (all in {where})")
     return warnings
 
 
@@ -75,4 +95,7 @@ def list_report(stats: dict[str, Any]) -> dict[str, Any]:
         return {}
     return {"urls_file": {"listed": stats["newscrawl/urls_file/listed"],
                           "unchanged": stats["newscrawl/urls_file/unchanged"],
-                          "changed": stats.get(CHANGED, []), "gone": stats.get(GONE, [])}}
+                          "changed": stats.get("newscrawl/urls_file/changed", 0),
+                          "gone": stats.get("newscrawl/urls_file/gone", 0),
+                          "changed_urls": stats.get(CHANGED, []), "gone_urls": stats.get(GONE, []),
+                          "urls_shown": SHOWN, "all_urls_in": stats.get(LISTS_FILE)}}
