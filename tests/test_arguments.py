@@ -121,3 +121,20 @@ def test_a_run_from_a_subfolder_uses_the_output_and_state_beside_scrapy_cfg(site
     assert again.stat("articles/known") == 1  # the same state: nothing exported twice
     assert sorted(p.name for p in (tmp_path / "notebooks").iterdir()) == ["stats.json"]
     assert len(list((tmp_path / "output" / "tribun").glob("*.report.json"))) == 2
+
+
+def test_the_spider_takes_the_arguments_the_crawl_command_checked(tmp_path):
+    """`scrapy crawl` reads the arguments once (a urls file of 10^6 rows took 9 s each time):
+    the spider gets them checked, and does not read the file again (here gone meanwhile)."""
+    from datetime import date
+
+    from newscrawl.crawl.arguments import CHECKED_ARGUMENTS, parse_arguments
+    from newscrawl.spiders.tribun import TribunSpider
+
+    listing = tmp_path / "urls.csv"
+    listing.write_text("url\nhttps://www.tribunnews.com/nasional/7845771/judul\n")
+    raw = {"urls_file": str(listing)}
+    checked = parse_arguments(raw, today=date(2026, 12, 7))
+    listing.unlink()
+    spider = TribunSpider(**raw, **{CHECKED_ARGUMENTS: checked})
+    assert spider.options is checked and spider.options.urls == ("https://www.tribunnews.com/nasional/7845771/judul",)

@@ -26,7 +26,7 @@ from w3lib.url import file_uri_to_path
 from newscrawl.archive.replay import replay_settings
 from newscrawl.archive.workers import fork_workers, stop_worker, worker_settings
 from newscrawl.config import RUN_FEED, anchor_to_project, explicit_output_state, project_root, redis_url, worker_name
-from newscrawl.crawl.arguments import ArgumentError
+from newscrawl.crawl.arguments import CHECKED_ARGUMENTS, ArgumentError
 from newscrawl.dedup.redis_store import check_reachable
 from newscrawl.dedup.store import STORE_NAME, CorruptStore, create_store, holds_articles
 from newscrawl.output.feeds import check_writable, local_feed_folders
@@ -177,6 +177,8 @@ class Preflight:
             options = validate(opts.spargs) if validate is not None else None
         except ArgumentError as error:
             raise Refusal(error) from None
+        if options is not None:  # read once: the spider takes them as checked (a list of 10^6 rows: 9 s)
+            opts.spargs = {**opts.spargs, CHECKED_ARGUMENTS: options}
         if getattr(options, "listed", ()) \
                 and self.settings.getpriority("NEWSCRAWL_INCREMENTAL") < SETTINGS_PRIORITIES["cmdline"]:
             # A shared list is fetched whole, whatever this machine's store knows: it

@@ -21,7 +21,7 @@ from newscrawl.archive.records import warc_iso
 from newscrawl.archive.replay import ArchiveIndex, count_index, read_archives, replay_settings, replay_tickets
 from newscrawl.archive.shared_index import TicketsLost
 from newscrawl.archive.workers import Deal, Plan
-from newscrawl.crawl.arguments import CrawlArguments, parse_arguments
+from newscrawl.crawl.arguments import CHECKED_ARGUMENTS, CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
@@ -43,7 +43,8 @@ class TribunSpider(Discovery, scrapy.Spider):
     name = "tribun"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.options: CrawlArguments = self.validate_arguments(kwargs)
+        checked = kwargs.pop(CHECKED_ARGUMENTS, None)  # parsed by `scrapy crawl` already
+        self.options: CrawlArguments = checked if isinstance(checked, CrawlArguments) else self.validate_arguments(kwargs)
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
         self.given_hosts = frozenset(urlsplit(u).netloc.lower() for u in self.options.urls)
         self.max_pages = DEFAULTS["NEWSCRAWL_MAX_PAGES"]
