@@ -149,6 +149,15 @@ def test_a_worker_killed_mid_replay_fails_the_run_of_the_one_that_ends_after_it(
     assert "Worker(s) b of this crawl stopped answering before they ended (killed?)" in a_error
     assert "problem: worker(s) b of this crawl stopped answering before they ended (killed?)" in a_error
     assert json.loads((tmp_path / "a" / "stats.json").read_text())["newscrawl/distributed/lost_workers"] == ["b"]
+    # b's unfinished file stays where it was killed, until a replay into the same folder
+    # removes it and says so: nothing is left for ever.
+    [dead] = list((tmp_path / "b" / "output").rglob("*.jsonl.part"))
+    rerun = run_crawl(tmp_path / "b", "-a", f"archive={archives}")
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert f"{dead.name}: the unfinished file of a run that died, with no journal to settle it" in rerun.stderr
+    assert rerun.stat("output/dead_parts_removed") == [str(dead.relative_to(tmp_path / "b"))]
+    assert not list((tmp_path / "b" / "output").rglob("*.part*"))
+    assert essence(finalized_items(tmp_path / "b")) == essence(alone.items())
     # The next replay is a new crawl: b, lost in the last one, is not this one's.
     again = start(tmp_path / "again", archives, redis_url, "c")
     _, error = again.communicate(timeout=120)

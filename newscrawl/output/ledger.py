@@ -25,6 +25,7 @@ from newscrawl.items import Article
 from newscrawl.internals import uncount_items
 from newscrawl.output.corrections import RunCorrections
 from newscrawl.output.journal import RunFiles, recover, stop_for_output_error
+from newscrawl.output.partlock import PartLocks, remove_dead_parts
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class RunLedger(Findable):
                               lambda path, error: stop_for_output_error(crawler, path, error))
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._formats: dict[Path, str] = {}  # each feed's format, for corrections
+        self.locks = PartLocks()  # a run without a journal: its .part files, held while it lives
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RunLedger":
@@ -61,6 +63,11 @@ class RunLedger(Findable):
         """A feed file of this run is being written (called by AtomicFileFeedStorage)."""
         self.files.opened(final_path, append=append)
         self._formats[final_path] = format_ or ""
+        if self.state_dir is None:  # no journal settles it after a kill: a lock says it lives
+            if removed := remove_dead_parts(final_path.parent):
+                self.stats.set_value("newscrawl/output/dead_parts_removed",
+                                     [*(self.stats.get_value("newscrawl/output/dead_parts_removed") or []), *removed])
+            self.locks.hold(self.files.part(final_path))
 
     def file_opened(self, final_path: Path, finish: Callable[[], None]) -> None:
         """Another file of the run (the web archive): renamed with the feeds, all or none;
@@ -111,6 +118,7 @@ class RunLedger(Findable):
                 state.close()
                 return
         self.files.end()
+        self.locks.release()
         if state is not None:
             state.close()
 
@@ -158,6 +166,7 @@ class RunLedger(Findable):
             part.unlink(missing_ok=True)
             for scratch in final.parent.glob(f"{part.name}.*"):
                 scratch.unlink(missing_ok=True)
+        self.locks.release()
         return "its unfinished files were removed; run it again"
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:

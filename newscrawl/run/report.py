@@ -149,6 +149,8 @@ class RunReport(Findable):
             "exit_status": EXIT_STATUS[judgement.verdict], "problems": judgement.problems,
             "warnings": [*self.warnings, *(f"took over a run that died: {said}" for said in
                                           stats.get("newscrawl/state/took_over") or ()),
+                         *(f"removed {part}: the unfinished file of a run that died, with no journal to settle it"
+                           for part in stats.get("newscrawl/output/dead_parts_removed") or ()),
                          *judgement.warnings, *list_warnings(stats)],
             "counts": counts_of(stats),
             "coverage": self._coverage(),
