@@ -100,6 +100,7 @@ OPTIONS = (
     Option("NEWSCRAWL_MAX_PAGES", 50, _whole(1, 1000), "pages fetched per article at most (an article announcing more is capped and counted)"),
     Option("NEWSCRAWL_MAX_INDEX_PAGES", 200, _whole(1), "index pages followed per site, section and date (a busy day on www has about 40)"),
     Option("NEWSCRAWL_MAX_SITEMAPS", 2000, _whole(1), "sitemaps read per run (indexes may chain to new URLs forever)"),
+    Option("NEWSCRAWL_SEED_BACKLOG", 10_000, _whole(1), "seeds (`-a urls`, `-a urls_file`, index pages) waiting in the scheduler at most: a long list is read as the crawl takes it"),
     Option("NEWSCRAWL_MAX_LINKS_PER_PAGE", 2000, _whole(1), "links taken from one page: a listing's article links and pager, a sitemap's entries, an article's \"Baca juga\" links and pager"),
     Option("NEWSCRAWL_PROFILE", "polite", _choice("polite", "fast"), "`fast`: no AutoThrottle or delay, more concurrency (local mirrors, tests; never the real site)"),
     Option("NEWSCRAWL_CONTACT", None, _contact, "your contact (URL or `mailto:`), appended to the default User-Agent as `(+contact)`"),

@@ -212,3 +212,17 @@ def test_scrapy_components_off_by_their_own_setting_are_not_loaded_until_it_is_o
     extensions, middlewares = base(REMOTE_CONTROL_ENABLED=True, TELNETCONSOLE_ENABLED=True, COOKIES_ENABLED=False)
     assert OFF_EXTENSIONS <= set(extensions)
     assert "scrapy.downloadermiddlewares.cookies.CookiesMiddleware" not in middlewares
+
+
+def test_a_long_list_of_urls_is_queued_as_the_crawl_takes_it(tmp_path):
+    """Seeds wait in the scheduler NEWSCRAWL_SEED_BACKLOG at most (a list of 10^6 URLs was
+    queued whole: 2.3 GB, and its stop took minutes); every listed article is crawled."""
+    from tests.fixture_site import FixtureSite
+    from tests.sitegen import build_site
+
+    articles = build_site(tmp_path / "site", 40, pages_mix=(1,))
+    with FixtureSite(tmp_path / "site", delay=0.02) as site:  # one at a time: the seeds pile up
+        run = run_crawl(tmp_path / "run", "-s", "NEWSCRAWL_SEED_BACKLOG=5", "-s", "CONCURRENT_REQUESTS=1",
+                        "-a", "urls=" + ",".join(site.url(a.url) for a in articles))
+    assert run.returncode == 0, run.stderr
+    assert len(run.items()) == 40 and 1 <= run.stat("seeds/most_queued") <= 5

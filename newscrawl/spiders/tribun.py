@@ -7,6 +7,7 @@ stats under ``newscrawl/`` and never loses the pages already collected.
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterator
@@ -28,6 +29,7 @@ from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PA
 from newscrawl.crawl.waits import Parked
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
+from newscrawl.internals import engine_of, engine_running
 from newscrawl.network.sites import may_request, sitemap_urls
 from newscrawl.options import DEFAULTS
 from newscrawl.network.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
@@ -48,6 +50,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
         self.given_hosts = frozenset(urlsplit(u).netloc.lower() for u in self.options.urls)
         self.max_pages = DEFAULTS["NEWSCRAWL_MAX_PAGES"]
+        self.seed_backlog = DEFAULTS["NEWSCRAWL_SEED_BACKLOG"]
         self._start_discovery()
         self._requested: set[int] = set()
         self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
@@ -76,6 +79,7 @@ class TribunSpider(Discovery, scrapy.Spider):
                 spider.deal = Deal(crawler, tickets)
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
+        spider.seed_backlog = settings.getint("NEWSCRAWL_SEED_BACKLOG")
         spider.budget = ListingBudget(settings.getint("NEWSCRAWL_MAX_INDEX_PAGES", spider.budget.max_index_pages),
                                       settings.getint("NEWSCRAWL_MAX_SITEMAPS", spider.budget.max_sitemaps))
         return spider
@@ -128,6 +132,20 @@ class TribunSpider(Discovery, scrapy.Spider):
             yield request
             if self.deal is not None:  # replaying with others: the next article when this one can start
                 await self.deal.room()
+            else:
+                await self._backlog_room()
+
+    async def _backlog_room(self) -> None:
+        """Wait while NEWSCRAWL_SEED_BACKLOG requests wait in the scheduler: seeds are read
+        as the crawl takes them, in bounded memory, however long the list (10^6 URLs were
+        queued whole: 2.3 GB). The most that waited is a stat."""
+        engine = engine_of(self.crawler)
+        if engine is None or engine.scheduler is None:
+            return
+        stats = self.crawler.stats
+        stats.max_value("newscrawl/seeds/most_queued", len(engine.scheduler))
+        while engine_running(engine) and len(engine.scheduler) >= self.seed_backlog:
+            await asyncio.sleep(0.05)
 
     def _next_seed(self, seeds: Iterator[scrapy.Request]) -> scrapy.Request | None:
         """The next seed; a distributed replay whose Redis died stops here (one line, failed)."""
