@@ -1,7 +1,8 @@
 """The `tribun` spider: find articles, fetch every page of each, yield one merged item.
 
 Navigation only: what a page says comes from newscrawl.pages, how pages merge from
-newscrawl.crawl.draft, index pages and sitemaps are read by newscrawl/spiders/discovery.py.
+newscrawl.crawl.draft, index pages and sitemaps are read by newscrawl/spiders/discovery.py,
+a replay's archives by newscrawl/spiders/replaying.py.
 Expected trouble (a failed page, bogus pagination) is counted in
 stats under ``newscrawl/`` and never loses the pages already collected.
 """
@@ -14,14 +15,10 @@ from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newscrawl.archive.records import warc_iso
-from newscrawl.archive.replay import ArchiveIndex, count_index, read_archives, replay_settings, replay_tickets
-from newscrawl.archive.shared_index import TicketsLost
-from newscrawl.archive.workers import Deal, Plan
 from newscrawl.crawl.arguments import CHECKED_ARGUMENTS, CrawlArguments, parse_arguments
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
@@ -35,13 +32,14 @@ from newscrawl.options import DEFAULTS
 from newscrawl.network.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
 from newscrawl.pages import ArticlePage, extract_article
 from newscrawl.spiders.discovery import Discovery
+from newscrawl.spiders.replaying import Replaying
 from newscrawl.text.dates import WIB
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
 
 
-class TribunSpider(Discovery, scrapy.Spider):
+class TribunSpider(Replaying, Discovery, scrapy.Spider):
     name = "tribun"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -53,11 +51,7 @@ class TribunSpider(Discovery, scrapy.Spider):
         self.seed_backlog = DEFAULTS["NEWSCRAWL_SEED_BACKLOG"]
         self._start_discovery()
         self._requested: set[int] = set()
-        self.replay: ArchiveIndex | None = None  # a replay's archives (-a archive)
-        self.workers: Plan | None = None  # this process's place among a replay's -a workers
-        self.deal: Deal | None = None  # how it takes its articles when several replay together
-        self.not_indexed: str | None = None  # why the archives' shared index could not be built
-        self.stopped_early = False  # a signal came while the archives were read
+        self._start_replaying()
 
     def allows(self, url: str) -> bool:
         """Whether a request may go to this URL (AllowedHostsMiddleware asks)."""
@@ -72,31 +66,14 @@ class TribunSpider(Discovery, scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "TribunSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        if spider.options.archives:
-            replay_settings(settings)  # the crawl command did already; other runners too
-            spider.workers = Plan.from_settings(settings)
-            if (tickets := replay_tickets(settings, spider.name, spider.workers)) is not None:
-                spider.deal = Deal(crawler, tickets)
+        if spider.replays:
+            spider._set_up_replay(crawler)
         spider.max_pages = settings.getint("NEWSCRAWL_MAX_PAGES", spider.max_pages)
         spider.max_links = settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", spider.max_links)
         spider.seed_backlog = settings.getint("NEWSCRAWL_SEED_BACKLOG")
         spider.budget = ListingBudget(settings.getint("NEWSCRAWL_MAX_INDEX_PAGES", spider.budget.max_index_pages),
                                       settings.getint("NEWSCRAWL_MAX_SITEMAPS", spider.budget.max_sitemaps))
         return spider
-
-    @property
-    def replays(self) -> bool:
-        """Whether this run replays archives (``-a archive``) instead of asking the network."""
-        return bool(self.options.archives)
-
-    def _read_archives(self) -> None:
-        """A replay: index the archives, once the crawl has begun (not while Scrapy builds
-        its components), and allow the hosts of their articles (as a live run allows its
-        ``-a urls`` hosts: a local mirror's, in tests) besides the network."""
-        self.replay, self.stopped_early, self.not_indexed = read_archives(
-            list(self.options.archives), self.given_hosts, self.crawler.settings, self.workers, self.name)
-        self.given_hosts |= {urlsplit(u).netloc.lower() for u in self.replay.article_urls(is_article_url)}
-        count_index(self.crawler.stats, self.replay)
 
     @cached_property
     def article_state(self) -> ArticleState | None:
@@ -116,12 +93,7 @@ class TribunSpider(Discovery, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.replays:
-            self._read_archives()
-        if self.not_indexed:  # the archives' shared index could not be built: exit 4
-            self.crawler.stats.set_value("newscrawl/replay/not_indexed", self.not_indexed)
-            raise CloseSpider("not_indexed")
-        if self.stopped_early:
-            raise CloseSpider("shutdown")  # interrupted before the crawl began: exit 6
+            self._read_archives()  # closes the spider when nothing can be replayed
         frontier = SharedFrontier.of(self.crawler)
         if frontier is not None and not frontier.claim_seeding() and self.deal is None:
             return  # distributed mode: another worker seeded this crawl (a replay's workers deal)
@@ -147,16 +119,6 @@ class TribunSpider(Discovery, scrapy.Spider):
         while engine_running(engine) and len(engine.scheduler) >= self.seed_backlog:
             await asyncio.sleep(0.05)
 
-    def _next_seed(self, seeds: Iterator[scrapy.Request]) -> scrapy.Request | None:
-        """The next seed; a distributed replay whose Redis died stops here (one line, failed)."""
-        try:
-            return next(seeds, None)
-        except TicketsLost as error:
-            self.logger.error("%s: this worker takes no more articles and stops; its output is final, "
-                              "the replay is to be run again", error)
-            self.crawler.stats.set_value("newscrawl/distributed/redis_lost", 1)
-            raise CloseSpider("redis_lost") from None
-
     def _seeds(self) -> Iterator[scrapy.Request]:
         if self.options.urls:
             for url in self.options.urls:
@@ -169,17 +131,6 @@ class TribunSpider(Discovery, scrapy.Spider):
             for day in self.options.days or [datetime.now(WIB).date()]:
                 for section in self.options.sections or [None]:
                     yield from self._listing_request(self._index_url(site, day, section))
-
-    def _replay_seeds(self) -> Iterator[scrapy.Request]:
-        """A replay: the ``-a urls`` if given, else every article the archives hold. An
-        article captured several times is replayed once per capture, oldest first (the
-        next one when the last is done): every version the archives hold comes back."""
-        urls = self.options.urls or self.replay.article_urls(is_article_url)
-        for url in self.deal.articles(urls) if self.deal is not None else urls:
-            for request in self._route(url):
-                if request.callback == self.parse_article and len(moments := self.replay.capture_moments(request.url)) > 1:
-                    request.meta[CAPTURE_AT], request.meta[LATER_CAPTURES] = moments[0], tuple(moments[1:])
-                yield request
 
     def _route(self, url: str) -> Iterator[scrapy.Request]:
         """A request for a given URL, by what its path says it is."""
