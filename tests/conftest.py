@@ -28,7 +28,7 @@ def marked_processes() -> dict[int, str]:
     carrying the session's mark in their environment, and every descendant of this process
     (where another process's environment cannot be read, the mark alone would see none)."""
     mark = f"{SESSION_MARK}={os.environ[SESSION_MARK]}".encode()
-    me, parents, marked, commands = os.getpid(), {}, set(), {}
+    me, parents, found, commands = os.getpid(), {}, set(), {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             pid = int(entry.name)
@@ -41,10 +41,9 @@ def marked_processes() -> dict[int, str]:
             continue
         try:
             if mark in (entry / "environ").read_bytes().split(b"\0"):
-                marked.add(pid)
+                found.add(pid)
         except OSError:
             pass
-    found = set(marked)
     for pid in parents:
         ancestor, hops = parents[pid], 0
         while ancestor > 1 and ancestor != me and hops < 64:

@@ -29,6 +29,7 @@ from newscrawl.archive.records import (
     next_record_start,
     printable,
     read_record,
+    record_errors,
     sources_of,
     url_key,
     warc_moment,
@@ -143,26 +144,21 @@ class ArchiveIndex:
         replay worker's share, newscrawl/archive/workers.py). A record that cannot be read
         is skipped, and reading goes on at the next record (gzip member or ``WARC/1.`` line)
         found after it: every skipped range is named in the log and counted (``skipped``)."""
-        from warcio.exceptions import ArchiveLoadFailed
-
-        ours = self._ours = False
+        self._ours = False
         try:
             with source.open() as stream:
                 position = start if start == 0 else next_record_start(stream, start)
                 while position is not None and (end is None or position < end):
                     stream.seek(position)
                     try:
-                        ours = self._records(number, stream, ours, end)
+                        self._records(number, stream, end)
                         position = None
                         self._check_the_end(source, stream, end)
                     except CutShort:
-                        ours = self._ours  # the scope of the last warcinfo read goes on after a resync
                         position = next_record_start(stream, self._bad_offset + 1)
                     except IndexingStopped:
                         raise
-                    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError, KeyError, IndexError,
-                            AttributeError, TypeError, UnicodeError) as error:  # warcio on hostile input
-                        ours = self._ours
+                    except record_errors() as error:  # warcio on hostile input
                         bad = self._bad_offset
                         position = next_record_start(stream, bad + 1)
                         self._skipped(source, bad, position, error)
@@ -171,11 +167,11 @@ class ArchiveIndex:
                          source, self.counts.records, printable(str(error)))
             self.counts.unreadable.append(str(source))
 
-    def _records(self, number: int, stream: BinaryIO, ours: bool, end: int | None = None) -> bool:
-        """Index the records from the stream's position on (those starting before ``end``);
-        returns whether the last warcinfo was newscrawl's. Records after a newscrawl
-        warcinfo were scoped by that crawl (a local mirror's host included); decided again
-        at every warcinfo, since concatenated files mix crawlers."""
+    def _records(self, number: int, stream: BinaryIO, end: int | None = None) -> None:
+        """Index the records from the stream's position on (those starting before ``end``).
+        Records after a newscrawl warcinfo were scoped by that crawl (a local mirror's host
+        included): ``_ours``, decided again at every warcinfo (concatenated files mix
+        crawlers) and kept across a resync after damage."""
         from warcio.archiveiterator import ArchiveIterator
 
         records = ArchiveIterator(stream)
@@ -183,20 +179,19 @@ class ArchiveIndex:
         for record in records:
             self._last_start = self._bad_offset
             if end is not None and self._bad_offset >= end:  # where this record starts
-                return ours  # the next share's
+                return  # the next share's
             self._check_stop()
             self.counts.records += 1
             if record.rec_type == "warcinfo":
-                ours = self._ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
+                self._ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
             elif record.rec_type in ("response", "revisit") and record.http_headers is not None:
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                if ours or self._in_scope(url):
+                if self._ours or self._in_scope(url):
                     self._add(record, url, number, records)
                 else:
                     self.counts.other_hosts += 1
             records.read_to_end()
             self._bad_offset = records.offset  # where the next record starts
-        return ours
 
     def _check_the_end(self, source: Source, stream: BinaryIO, end: int | None) -> None:
         """A file cut inside its last record (an interrupted download, the commonest damage)
@@ -305,8 +300,9 @@ class ArchiveIndex:
         if at and (served := self.history.get(key)):
             date, _, rank = at.partition("#")
             moment = warc_moment(date)
-            distance = {id(c): abs(warc_moment(c.date) - moment) for c in served}
-            nearest = [c for c in served if distance[id(c)] == min(distance.values())]
+            distances = [abs(warc_moment(c.date) - moment) for c in served]
+            best = min(distances)
+            nearest = [c for c, distance in zip(served, distances) if distance == best]
             return nearest[min(int(rank or 0), len(nearest) - 1)]
         return self.captures.get(key)
 

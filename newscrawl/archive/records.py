@@ -114,6 +114,15 @@ def printable(text: str, limit: int = 200) -> str:
 TRANSFER_HEADERS = frozenset({"transfer-encoding", "content-length"})
 
 
+def record_errors() -> tuple[type[Exception], ...]:
+    """What warcio raises on a damaged or hostile record (read while indexing, or read back
+    at replay): a failure of that record, never of the run."""
+    from warcio.exceptions import ArchiveLoadFailed
+
+    return (ArchiveLoadFailed, EOFError, zlib.error, ValueError, KeyError, IndexError, AttributeError, TypeError,
+            UnicodeError)
+
+
 def read_record(source: Source, offset: int, payload: bool) -> tuple[list[tuple[str, str]], str | None, bytes]:
     """The HTTP headers (without the transfer ones), protocol and, if ``payload``, the
     de-chunked payload of the record at ``offset`` in ``source``."""

@@ -1,8 +1,9 @@
 """Replay: crawl from web archives instead of the network (``-a archive=PATH[,PATH...]``).
 
 ``ArchiveIndex`` (newscrawl/archive/index.py) reads the given WARC and WACZ files once,
-streaming, as the spider's crawl begins (its ``start()``, not while Scrapy builds it), and keeps where each URL's best capture lies (file and offset, not the page),
-for archives newscrawl wrote and other crawlers' alike. ``ReplayMiddleware`` answers every
+streaming, as the spider's crawl begins (its ``start()``, not while Scrapy builds it),
+and keeps where each URL's best capture lies (file and offset, not the page), for
+archives newscrawl wrote and other crawlers' alike. ``ReplayMiddleware`` answers every
 request from it, next to the downloader, so every other middleware, the spider and the
 pipelines work as in a live crawl: redirects are followed to their archived target,
 compressed payloads are decoded, multi-page articles are merged. A URL the archives
@@ -20,7 +21,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -33,6 +33,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.archive.index import ArchiveIndex, IndexingStopped
+from newscrawl.archive.records import record_errors
 from newscrawl.archive.shared_index import ArchivesDiffer, RedisTickets, WorkerLost, read_distributed, read_shared
 from newscrawl.archive.workers import Plan
 from newscrawl.config import frontier_key, redis_url, worker_name
@@ -149,12 +150,9 @@ def archived_response(index: ArchiveIndex, request: Request) -> Response:
     capture = index.find(request.url, request.meta.get(CAPTURE_AT))
     if capture is None:
         raise NotInArchive(f"not in the archives: {request.url}")
-    from warcio.exceptions import ArchiveLoadFailed
-
     try:
         pairs, body, protocol = index.load(capture)
-    except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed, KeyError, IndexError, AttributeError,
-            TypeError, UnicodeError) as error:  # the file vanished or changed since it was indexed
+    except (OSError, *record_errors()) as error:  # the file vanished or changed since it was indexed
         raise UnreadableCapture(f"{index.sources[capture.source]}: the capture of {request.url} at byte "
                                 f"{capture.offset} cannot be read ({type(error).__name__}: {error}); was the "
                                 "file changed or damaged since it was indexed?") from None

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from newscrawl.dataset.card import SHARE_FILE, write_card, write_share
 from newscrawl.dataset.folder import ARTICLES, INDEX, MANIFEST, BuildFolder
 from newscrawl.dataset.inputs import DatasetError, Manifest, input_files, signature, what_changed
-from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, read_part, runs_of, scan
+from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, partition_of, read_part, runs_of, scan
 from newscrawl.output.columns import LISTS, TYPED_SCHEMA
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_p
         if old_file is not None and old_file.exists():
             for batch in pq.ParquetFile(old_file).iter_batches(batch_size=ROW_GROUP):
                 yield batch.filter(pc.is_in(_version_keys(batch), value_set=old_kept))
-        month = name.rsplit("/", 1)[1]
+        month = partition_of(name)[1]
         for run in scanned.runs:
             if (table := read_part(run, name)) is not None:
                 table = table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs)).drop_columns([SEQ])

@@ -12,16 +12,19 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import pyarrow.dataset as ds
 
 from newscrawl.dataset.folder import ARTICLES
+from newscrawl.dataset.scan import partition_of
 from newscrawl.network.identity import __version__
 from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
 from newscrawl.output.csvfeed import neutralise
 
 SHARE_FILE = "urls.csv"
+# The Hub's size categories: (rows below, name).
+HUB_SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+             (10_000_000, "1M<n<10M"), (float("inf"), "10M<n<100M"))
 SHARE_FIELDS = ("url", "article_id", "published_at", "title", "version", "content_hash")
 FIELD_MEANINGS = {
     "url": "canonical URL of the article's first page",
@@ -64,8 +67,7 @@ def write_card(folder: Path, manifest: Any, options: Any) -> None:
     by_site: Counter = Counter()
     by_month: dict[str, Counter] = defaultdict(Counter)
     for name, summary in parts.items():
-        site_folder, month = name.rsplit("/", 1)
-        site = unquote(site_folder)
+        site, month = partition_of(name)
         by_site[site] += summary["rows"]
         by_month[site][month] += summary["rows"]
     firsts = [p["first"] for p in parts.values() if p.get("first")]
@@ -138,9 +140,7 @@ def _fields(parts: dict[str, dict], rows: int) -> list[str]:
 def _hub_header(rows: int) -> list[str]:
     """The card's YAML header, as the Hugging Face Hub reads it (``DatasetCard``): language,
     license (the publishers': other), size, and the files of the default configuration."""
-    size = next(f"{low}<n<{high}" for low, high, limit in
-                (("", "1K", 1_000), ("1K", "10K", 10_000), ("10K", "100K", 100_000), ("100K", "1M", 1_000_000),
-                 ("1M", "10M", 10_000_000), ("10M", "100M", float("inf"))) if rows < limit).lstrip("<")
+    size = next(name for limit, name in HUB_SIZES if rows < limit)
     return ["---", "language:", "- id", "license: other", "pretty_name: Tribun network articles",
             "size_categories:", f"- {size}", "tags:", "- news", "- newscrawl", "configs:",
             "- config_name: default", "  data_files:", "  - split: train", "    path: articles/*/*/*.parquet",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 from typing import Iterator
 
 import pyarrow as pa
@@ -82,7 +82,8 @@ def _typed_batches(path: Path, block_bytes: int) -> Iterator[tuple[pa.Table, int
         block = _block_size(path, block_bytes)
         reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=block), parse_options=options)
         for batch in reader:
-            yield typed(batch), unreadable_dates(batch)
+            table = typed(batch)
+            yield table, unreadable_dates(batch, table)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise DatasetError(f"{path}: not JSON Lines of articles: {str(error).splitlines()[0]}") from None
     except OSError as error:
@@ -116,6 +117,16 @@ def partition_names(table: pa.Table) -> pa.Array:
     site = pc.fill_null(_folder_safe(table.column("site")), NULL_PART)
     month = pc.fill_null(month, UNDATED)
     return pc.binary_join_element_wise(site, month, "/")
+
+
+def partition_of(name: str) -> tuple[str, str]:
+    """(site, month) of a partition ``partition_names`` named (its site folder decoded).
+
+    >>> partition_of("%2E.%2F..%2Fx/2026-01"), partition_of("www.tribunnews.com/undated")
+    (('../../x', '2026-01'), ('www.tribunnews.com', 'undated'))
+    """
+    folder, month = name.rsplit("/", 1)
+    return unquote(folder), month
 
 
 def _folder_safe(sites: pa.ChunkedArray) -> pa.Array:

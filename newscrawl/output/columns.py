@@ -65,40 +65,35 @@ def typed(batch: pa.RecordBatch | pa.Table) -> pa.Table:
     instant: it comes out null, its offset too (the crawl's output never holds one; older
     or foreign JSONL may).
     """
+    readable = {name: _readable(batch.column(name)) for name in (*ZONED, *UTC_TIMES)}  # once a column
     columns = []
     for field in TYPED_SCHEMA:
         name = field.name
         if name.endswith("_offset") and name[: -len("_offset")] in ZONED:
-            columns.append(offset_of(batch.column(name[: -len("_offset")])))
+            columns.append(_offset_of(readable[name[: -len("_offset")]]))
         elif field.type == TIMESTAMP:
-            columns.append(instant_of(batch.column(name)))
+            columns.append(pc.cast(readable[name], TIMESTAMP))
         else:
             columns.append(pc.cast(batch.column(name), field.type))
     return pa.Table.from_arrays(columns, schema=TYPED_SCHEMA)
 
 
 def _readable(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Whether each text is an ISO 8601 date with an offset, of a year from 1900 to 2100."""
-    return pc.match_substring_regex(
+    """The dates that are ISO 8601 with an offset, of a year from 1900 to 2100; the others null."""
+    valid = pc.match_substring_regex(
         dates, r"^(19\d\d|20\d\d|2100)-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?([+-]\d\d:\d\d|Z)$")
+    return pc.if_else(valid, dates, pa.scalar(None, pa.string()))
 
 
-def instant_of(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """ISO 8601 texts with an offset (years 1900-2100) as UTC timestamps; anything else null."""
-    return pc.cast(pc.if_else(_readable(dates), dates, pa.scalar(None, pa.string())), TIMESTAMP)
-
-
-def offset_of(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The offset a date was written with (``+07:00``; ``Z`` as ``+00:00``), else null."""
-    found = pc.struct_field(pc.extract_regex(pc.if_else(_readable(dates), dates, pa.scalar(None, pa.string())),
-                                             _OFFSET), [0])
+def _offset_of(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The offset each readable date was written with (``+07:00``; ``Z`` as ``+00:00``), else null."""
+    found = pc.struct_field(pc.extract_regex(dates, _OFFSET), [0])
     return pc.replace_substring(found, "Z", "+00:00")
 
 
-def unreadable_dates(batch: pa.RecordBatch | pa.Table) -> int:
-    """Dates of the batch given but not readable (set to null by ``typed``)."""
-    return sum(pc.sum(pc.and_(pc.is_valid(batch.column(name)), pc.invert(_readable(batch.column(name))))).as_py() or 0
-               for name in (*ZONED, *UTC_TIMES))
+def unreadable_dates(batch: pa.RecordBatch | pa.Table, table: pa.Table) -> int:
+    """Dates given in ``batch`` that ``typed`` made null in ``table`` (not readable)."""
+    return sum(table.column(name).null_count - batch.column(name).null_count for name in (*ZONED, *UTC_TIMES))
 
 
 def table_of(items: Iterable[dict[str, Any]]) -> pa.Table:

@@ -174,6 +174,14 @@ def feed_path(crawler: Crawler, spider: Any) -> Path | None:
     return None
 
 
+def beside_feed(crawler: Crawler, spider: Any, suffix: str) -> Path | None:
+    """The run's first local feed with its extension replaced by ``suffix`` (its report
+    ``.report.json``, its lists ``.listed.json``), so every file of a run shares its name; None
+    without a local feed."""
+    first = feed_path(crawler, spider)
+    return first.with_name(first.name.rsplit(".", 1)[0] + suffix) if first is not None else None
+
+
 def local_feed_folders(settings: Any, spider_name: str) -> list[Path]:
     """The folders the run's local feeds are written into."""
     folders = []

@@ -117,21 +117,26 @@ def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def _window(counts: dict[str, Any], runs: list[dict[str, Any]], min_articles: int) -> tuple[dict[str, Any], int]:
     """This run, with as many of the latest earlier runs as it takes to hold ``min_articles``
     (none for a run that holds them alone); and how many earlier runs were merged in."""
-    taken: list[dict[str, Any]] = []
-    while _merge([counts, *taken])["articles"] < min_articles and len(taken) < len(runs):
-        taken.append(runs[-1 - len(taken)])
-    return _merge([counts, *taken]), len(taken)
+    taken, articles = 0, counts.get("articles", 0)
+    while articles < min_articles and taken < len(runs):
+        taken += 1
+        articles += runs[-taken].get("articles", 0)
+    return _merge([counts, *runs[len(runs) - taken:]]), taken
 
 
-def _blocks(runs: list[dict[str, Any]], min_articles: int) -> list[dict[str, Any]]:
-    """Consecutive runs merged, newest first backwards, into blocks of ``min_articles`` at
-    least (a run that has them is a block alone); oldest block first, a short rest dropped."""
-    blocks, pending = [], []
+def _blocks(runs: list[dict[str, Any]], min_articles: int, wanted: int) -> list[dict[str, Any]]:
+    """The last ``wanted`` blocks of consecutive runs, merged newest first backwards into
+    blocks of ``min_articles`` at least (a run that has them is a block alone); oldest block
+    first. The history grows by a run every cron run: older runs are not read."""
+    blocks, pending, articles = [], [], 0
     for run in reversed(runs):
         pending.append(run)
-        if (block := _merge(pending))["articles"] >= min_articles:
-            blocks.append(block)
-            pending = []
+        articles += run.get("articles", 0)
+        if articles >= min_articles:
+            blocks.append(_merge(pending))
+            pending, articles = [], 0
+            if len(blocks) == wanted:
+                break
     return blocks[::-1]
 
 
@@ -173,8 +178,8 @@ def _baseline(runs: list[dict[str, Any]], earlier_runs: list[dict[str, Any]], na
         alarms += 1
     if alarms >= ALARM_RUNS:
         return None
-    kept = [run for run in earlier_runs if not alarms or name not in run.get("drifted", ())]
-    earlier = _blocks(kept, limits.min_articles)[-limits.runs:]
+    kept = [run for run in earlier_runs if name not in run.get("drifted", ())] if alarms else earlier_runs
+    earlier = _blocks(kept, limits.min_articles, limits.runs)
     return earlier if len(earlier) >= limits.min_runs else None
 
 

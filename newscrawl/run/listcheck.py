@@ -18,7 +18,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from newscrawl.output.feeds import feed_path
+from newscrawl.output.feeds import beside_feed
 
 logger = logging.getLogger(__name__)
 # Stats keys: the first SHOWN URLs of each kind (the report reads them), and the file of all.
@@ -61,8 +61,7 @@ class ListCheck:
         stats.set_value("newscrawl/urls_file/gone", len(gone))
         stats.set_value(CHANGED, changed[:SHOWN])
         stats.set_value(GONE, gone[:SHOWN])
-        if (changed or gone) and (first := feed_path(self.crawler, spider)) is not None:
-            path = first.with_name(first.name.rsplit(".", 1)[0] + ".listed.json")
+        if (changed or gone) and (path := beside_feed(self.crawler, spider, ".listed.json")) is not None:
             try:
                 with path.open("w", encoding="utf-8") as out:
                     json.dump({"changed": changed, "gone": gone}, out, indent=0)
@@ -79,10 +78,11 @@ def list_warnings(stats: dict[str, Any]) -> list[str]:
         return []
     warnings = []
     where = stats.get(LISTS_FILE) or "the run report"
-    for key, what in (("changed", "changed since the list was made (another content_hash)"),
-                      ("gone", "not exported (gone from the site or the archive, refused, or failed)")):
-        if count := stats.get(f"newscrawl/urls_file/{key}"):
-            urls = stats.get(CHANGED if key == "changed" else GONE) or []
+    for count_key, urls_key, what in (
+            ("newscrawl/urls_file/changed", CHANGED, "changed since the list was made (another content_hash)"),
+            ("newscrawl/urls_file/gone", GONE, "not exported (gone from the site or the archive, refused, or failed)")):
+        if count := stats.get(count_key):
+            urls = stats.get(urls_key) or []
             shown = ", ".join(urls[:3]) + (", …" if count > 3 else "")
             warnings.append(f"{count} of {listed} listed article(s) {what}: {shown} (all in {where})")
     return warnings

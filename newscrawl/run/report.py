@@ -23,7 +23,7 @@ from newscrawl.config import redis_url
 from newscrawl.crawl.findable import Findable
 from newscrawl.dedup.store import STORE_NAME, CorruptStore, holds_articles
 from newscrawl.items import ARTICLE_FIELDS, Article
-from newscrawl.output.feeds import feed_path, local_feed_folders
+from newscrawl.output.feeds import beside_feed, local_feed_folders
 from newscrawl.output.journal import disk_note
 from newscrawl.output.ledger import RunLedger
 from newscrawl.run.drift import HISTORY_NAME, Coverage, DriftLimits, append_run, count_fields, drifted, read_history
@@ -173,8 +173,7 @@ class RunReport(Findable):
 
     def _path(self, spider: Any) -> Path | None:
         """``<first local feed>.report.json``, with the same run name; None without a feed."""
-        first = feed_path(self.crawler, spider)
-        return first.with_name(first.name.rsplit(".", 1)[0] + ".report.json") if first else None
+        return beside_feed(self.crawler, spider, ".report.json")
 
 
 def exit_status(crawler: Crawler, engine_stopped: bool) -> int:

@@ -114,9 +114,11 @@ class TribunSpider(Replaying, Discovery, scrapy.Spider):
         engine = engine_of(self.crawler)
         if engine is None or engine.scheduler is None:
             return
-        stats = self.crawler.stats
-        stats.max_value("newscrawl/seeds/most_queued", len(engine.scheduler))
-        while engine_running(engine) and len(engine.scheduler) >= self.seed_backlog:
+        while True:
+            queued = len(engine.scheduler)  # one question a seed (a Redis call in distributed mode)
+            self.crawler.stats.max_value("newscrawl/seeds/most_queued", queued)
+            if queued < self.seed_backlog or not engine_running(engine):
+                return
             await asyncio.sleep(0.05)
 
     def _seeds(self) -> Iterator[scrapy.Request]:
