@@ -231,6 +231,10 @@ def test_replaywebpage_shows_every_article_of_the_package_in_a_browser(crawled, 
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             out, err = browser.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            os.killpg(browser.pid, signal.SIGKILL)
+            out, err = browser.communicate()
+            pytest.fail(f"the browser check did not end in 240 s; it said:\n{err[-3000:]}")
         finally:  # Chromium's processes go with node's group, whatever happened
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(browser.pid, signal.SIGKILL)

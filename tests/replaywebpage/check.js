@@ -7,8 +7,10 @@ async function replayed(page, url, deadline) {
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
       if (frame.url().endsWith('mp_/' + url)) {  // the page as ReplayWeb.page serves it from the archive
-        try {
-          const got = await frame.evaluate(() => ({title: document.title, text: document.body ? document.body.innerText : ''}));
+        try {  // a frame still loading or replaced can leave a call unanswered: never wait on one
+          const got = await Promise.race([
+            frame.evaluate(() => ({title: document.title, text: document.body ? document.body.innerText : ''})),
+            new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), 5000))]);
           if (got.text) return got;
         } catch (e) { /* the frame is still loading */ }
       }
@@ -20,18 +22,24 @@ async function replayed(page, url, deadline) {
 
 (async () => {
   const [base, ...urls] = process.argv.slice(2);
+  const say = what => console.error(`${new Date().toISOString()} ${what}`);
   const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, protocolTimeout: 30000,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
            '--disable-component-update', '--disable-sync']});
+  say('browser started');
   try {
     const page = await browser.newPage();
     await page.goto(`${base}/embed.html`);
+    say('page loaded');
     for (const url of urls) {
       await page.evaluate(u => document.getElementById('rwp').setAttribute('url', u), url);
       console.log(JSON.stringify({url, ...(await replayed(page, url, Date.now() + 60000))}));
+      say(`replayed ${url}`);
     }
   } finally {
+    say('closing');
     await browser.close();
+    say('closed');
   }
 })().catch(error => { console.error(error); process.exit(1); });
