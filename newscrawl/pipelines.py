@@ -5,20 +5,18 @@ normalize (100) -> validate (200) -> deduplicate (300) -> near-duplicates (400).
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from newscrawl.archive.workers import Plan
+from newscrawl.dedup.copies import CopyCheck
 from newscrawl.dedup.state import UNCHANGED, ArticleState, SharedStateUnavailable
 from newscrawl.items import Article
-from newscrawl.network.sites import is_network_host
 from newscrawl.network.urls import canonical_url
-from newscrawl.text.dates import epoch_seconds
 from newscrawl.text.normalize import clean_text, content_hash, normalize_body, slug, split_authors, unique, word_count
-from newscrawl.text.simhash import simhash
 
 logger = logging.getLogger(__name__)
 REQUIRED = ("url", "title", "body", "published_at")
@@ -62,24 +60,6 @@ class NormalizePipeline(_CountingPipeline):
         item.content_hash = content_hash(item.body)
         item.crawled_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         return item
-
-
-def names_another_site(source: str | None, site: str | None) -> bool:
-    """True when an article's source ("Artikel ini telah tayang di X", "Sumber: X") is
-    another site than its own: it is a republished copy by its own account.
-
-    >>> names_another_site("TribunSolo.com", "jateng.tribunnews.com")
-    True
-    >>> [names_another_site(s, h) for s, h in (("TribunSolo.com", "solo.tribunnews.com"),
-    ...  ("Tribunnews.com", "www.tribunnews.com"), (None, "solo.tribunnews.com"))]
-    [False, False, False]
-    """
-    if not source or not site or not is_network_host(site):
-        return False  # a mirror's host (a test server) says nothing of the brand
-    brand = re.sub(r"[^a-z]", "", source.lower())
-    names = [part for part in site.lower().split(":")[0].split(".")
-             if part not in ("www", "m", "com", "co", "id", "tribunnews")] or ["tribunnews"]
-    return not any(name.replace("-", "") in brand for name in names)
 
 
 def _text(value) -> str | None:
@@ -147,46 +127,28 @@ class DeduplicatePipeline:
 
 
 class NearDuplicatePipeline:
-    """Syndicated copies: a body within a few SimHash bits of an earlier one.
+    """Syndicated copies (``NEWSCRAWL_NEAR_DUPLICATES``): ``mark`` sets ``duplicate_of`` to
+    the original's URL, ``drop`` drops the copy, ``off`` does nothing; the decision is
+    ``CopyCheck``'s (newscrawl/dedup/copies.py). In a replay on every core only worker 0
+    decides, for every worker's articles (newscrawl/archive/worker_merge.py), so one index
+    sees them all, as in one process."""
 
-    ``NEWSCRAWL_NEAR_DUPLICATES``: ``mark`` sets ``duplicate_of`` to the original's URL
-    (the earliest-published copy seen: ArticleState.near_duplicate_of), ``drop`` drops
-    the copy, ``off`` does nothing. The original itself is never marked or dropped.
-    """
-
-    MODES = ("mark", "drop", "off")
-
-    def __init__(self, state: ArticleState, stats, mode: str, distance: int, min_words: int) -> None:
-        self.state, self.stats = state, stats
-        self.mode, self.distance, self.min_words = mode, distance, min_words
+    def __init__(self, copies: CopyCheck, stats) -> None:
+        self.copies, self.stats = copies, stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "NearDuplicatePipeline":
-        settings = crawler.settings
-        mode = settings.get("NEWSCRAWL_NEAR_DUPLICATES")
-        if mode not in cls.MODES:
-            raise ValueError(f"NEWSCRAWL_NEAR_DUPLICATES={mode!r}: use one of {', '.join(cls.MODES)}")
-        state = ArticleState.of(crawler)
-        if mode == "off" or state is None:
+        copies = CopyCheck.from_crawler(crawler)
+        plan = Plan.from_settings(crawler.settings)
+        if copies is None or (plan is not None and plan.index > 0):
             raise NotConfigured
-        return cls(state, crawler.stats, mode, settings.getint("NEWSCRAWL_NEAR_DUPLICATE_DISTANCE"),
-                   settings.getint("NEWSCRAWL_NEAR_DUPLICATE_MIN_WORDS"))
+        return cls(copies, crawler.stats)
 
     def process_item(self, item: Article) -> Article:
-        if not item.body or (item.word_count or 0) < self.min_words:
-            return item  # too short to tell a copy from a similar brief
         try:
-            first = self.state.near_duplicate_of(item.url, simhash(item.body), self.distance,
-                                                 published=epoch_seconds(item.published_at),
-                                                 attributed=names_another_site(item.source, item.site),
-                                                 mode=self.mode)
+            first = self.copies.original_of(item)
         except SharedStateUnavailable as error:
             raise left_for_next_run(self.stats, item, error) from None
-        if first is None or first == item.url:
-            return item
-        self.stats.inc_value("newscrawl/near_duplicates")
-        if self.mode == "drop":
-            self.stats.inc_value("newscrawl/dropped/near_duplicate")
+        if first is not None and self.copies.mode == "drop":
             raise DropItem(f"{item.url}: near duplicate of {first}", log_level="INFO")
-        item.duplicate_of = first
         return item

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixture_site import FixtureSite
+from tests.zygote import Zygote
 
 REPO = Path(__file__).resolve().parent.parent
 # Every process a test starts inherits this mark (crawls, forked replay workers, writer
@@ -54,6 +55,29 @@ def marked_processes() -> dict[int, str]:
             if pid in parents and "sys.stdin.readline()" not in commands.get(pid, "")}  # not xdist's workers
 
 
+def kill_tree(root: int) -> None:
+    """SIGKILL a process and all its descendants, whatever their process group (found
+    first: once the root is dead they belong to init)."""
+    parents = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, ppid in parents.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 # The tiers: a test that starts processes (a crawl through the real engine, a dataset
 # build, a server) is end-to-end, marked ``e2e``; the rest is unit logic in-process, run
 # alone by ``pytest -m "not e2e"`` in seconds.
@@ -89,10 +113,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
+ZYGOTE = Zygote()  # this test process's (tests/zygote.py)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     """No test leaves a process behind: one still running a few seconds after the last test
     fails the run (and is killed, so that it does not run on for minutes)."""
+    ZYGOTE.close()  # this process's own, in every test process
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the controller looks once every worker is gone
     deadline = time.monotonic() + 5
@@ -144,8 +172,11 @@ def run_crawl(workdir: Path, *args: str, fast: bool = True, timeout: int = 120) 
     stats_file = workdir / "stats.json"
     stats_file.unlink(missing_ok=True)
     command = crawl_command("-s", f"NEWSCRAWL_STATS_FILE={stats_file}", *args, fast=fast)
-    done = subprocess.run(command, cwd=workdir, env=crawl_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    if os.environ.get("NEWSCRAWL_TEST_ZYGOTE", "1") != "0":
+        done = ZYGOTE.run(command, workdir, crawl_env(), timeout)  # forked: the imports done once
+    else:
+        done = subprocess.run(command, cwd=workdir, env=crawl_env(), capture_output=True, text=True,
+                              timeout=timeout)
     run = CrawlRun(done.returncode, done.stdout, done.stderr, workdir)
     if stats_file.exists():
         run.stats = json.loads(stats_file.read_text())

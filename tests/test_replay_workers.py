@@ -4,7 +4,9 @@ in capture order; a worker that dies makes the run fail, and says so.
 
 The archive: three Common Crawl-shaped files (warcio) of fixture pages and records of other
 hosts; the pages of one article sit in all three files, another's in two, and a third
-article was captured twice (a draft in the third file, the final text in the first).
+article was captured twice (a draft in the third file, the final text in the first), and
+a syndicated copy of the first (surabaya, published later) sits in the third file, ahead of
+its original's first page.
 Shares of 4 KB make the workers split each file into many ranges.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl,
 from tests.test_foreign_archives import BERAS, KPK, PSBB, CommonCrawlLike, page
 
 BEKASI = "www.tribunnews.com/nasional/2020/05/04/kasus-covid-19-di-bekasi-bertambah"
+COPY = "surabaya.tribunnews.com/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"  # of PSBB
 SMALL_SHARES = ["-s", "NEWSCRAWL_REPLAY_SHARE=4096"]
 
 
@@ -52,6 +55,7 @@ def write_archives(folder: Path) -> Path:
     files[2].response(f"https://{KPK}", page(KPK).replace(b"Sidang perdana", b"DRAF Sidang"), "2015-06-19T06:00:00Z")
     files[0].response(f"https://{KPK}", page(KPK), "2016-02-05T10:01:00Z")
     files[2].response(f"https://{BEKASI}", page(BEKASI), "2020-05-04T09:20:00Z")
+    files[2].response(f"https://{COPY}", page(COPY), "2020-05-04T03:00:00Z")
     for number, warc in enumerate(files):
         filler(warc, number + 10)
         (folder / f"CC-MAIN-{number}.warc.gz").write_bytes(warc.bytes())
@@ -70,6 +74,10 @@ def essence(items: list[dict]) -> list[tuple]:
                    i["body"]) for i in items)
 
 
+def copies(items: list[dict]) -> dict[str, str]:
+    return {i["url"]: i["duplicate_of"] for i in items if i["duplicate_of"]}
+
+
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_export_what_one_process_does_each_article_once(archives, alone, tmp_path, workers):
     marker = f"mailto:workers-{workers}-{os.getpid()}@example.org"  # in every worker's command line
@@ -77,8 +85,10 @@ def test_workers_export_what_one_process_does_each_article_once(archives, alone,
                     "-s", f"NEWSCRAWL_CONTACT={marker}")
     assert run.returncode == 0, run.stderr
     items, expected = run.items(), alone.items()
-    assert len(expected) == 5  # PSBB, BERAS, BEKASI, and KPK twice (draft, then final)
+    assert len(expected) == 6  # PSBB, its copy, BERAS, BEKASI, and KPK twice (draft, then final)
     assert essence(items) == essence(expected)
+    # Copies decided by one index over every worker's articles, as in one process.
+    assert copies(items) == copies(expected) == {f"https://{COPY}": f"https://{PSBB}"}
     psbb = [i for i in items if i["url"].endswith(PSBB)]
     assert len(psbb) == 1 and psbb[0]["page_count"] == 3 and psbb[0]["complete"]  # pages from three files
     kpk = [i["body"] for i in items if i["url"].endswith(KPK)]
@@ -88,10 +98,11 @@ def test_workers_export_what_one_process_does_each_article_once(archives, alone,
                 "newscrawl/replay/responses", "newscrawl/articles/fetched"):
         assert run.stats.get(key) == alone.stats.get(key), key
     assert run.stats["newscrawl/workers"] == workers and run.stats["newscrawl/verdict"] == "ok"
+    assert run.stats.get("newscrawl/near_duplicates") == alone.stats.get("newscrawl/near_duplicates") == 1
     dealt = run.stats["newscrawl/workers/exported"]
-    assert len(dealt) == workers and sum(dealt) == 5
+    assert len(dealt) == workers and sum(dealt) == 6
     report = json.loads(next((tmp_path / "output").rglob("*.report.json")).read_text())
-    assert report["verdict"] == "ok" and report["counts"]["exported"] == 5
+    assert report["verdict"] == "ok" and report["counts"]["exported"] == 6
     assert marker not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout  # none left
 
 
@@ -257,7 +268,7 @@ def wait_for(condition, timeout: float = 60) -> None:
 def test_captured_at_is_the_warc_date_of_each_captures_page_1(alone):
     """A replay keeps when each version was captured, not when it was replayed."""
     captured = sorted((i["url"].split("/")[-1], i["version"], i["captured_at"]) for i in alone.items()
-                      if i["url"].endswith((KPK.split("/")[-1], PSBB.split("/")[-1])))
+                      if i["url"].endswith((KPK, PSBB)))
     assert captured == [(KPK.split("/")[-1], 1, "2015-06-19T06:00:00+00:00"),
                         (KPK.split("/")[-1], 2, "2016-02-05T10:01:00+00:00"),
                         (PSBB.split("/")[-1], 1, "2020-05-04T05:00:00+00:00")]

@@ -5,12 +5,10 @@ cannot be written fails the run and leaves no file of it final.
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -24,7 +22,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.chaos import chaos_settings
-from tests.conftest import run_crawl
+from tests.conftest import kill_tree, run_crawl
 
 INDEX_2020 = "https://www.tribunnews.com/index-news?date=2020-5-4"
 WACZ = ["-s", "NEWSCRAWL_ARCHIVE_FORMAT=wacz"]
@@ -230,14 +228,13 @@ def test_replaywebpage_shows_every_article_of_the_package_in_a_browser(crawled, 
                                    env={**os.environ, "NODE_PATH": str(rwp / "node_modules")}, start_new_session=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            out, err = browser.communicate(timeout=240)
+            out, err = browser.communicate(timeout=400)
         except subprocess.TimeoutExpired:
-            os.killpg(browser.pid, signal.SIGKILL)
+            kill_tree(browser.pid)
             out, err = browser.communicate()
-            pytest.fail(f"the browser check did not end in 240 s; it said:\n{err[-3000:]}")
-        finally:  # Chromium's processes go with node's group, whatever happened
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(browser.pid, signal.SIGKILL)
+            pytest.fail(f"the browser check did not end in 400 s; it said:\n{err[-3000:]}")
+        finally:  # Chromium (puppeteer starts it in a group of its own) goes with node, whatever happened
+            kill_tree(browser.pid)
             browser.wait()
     assert browser.returncode == 0, err[-3000:]
     shown = {line["url"]: line for line in map(json.loads, out.splitlines())}

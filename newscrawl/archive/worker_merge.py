@@ -1,6 +1,8 @@
 """Worker 0 of a replay on every core (``-a workers``, newscrawl/archive/workers.py): when
 its own share is done, the other workers' articles pass through its feeds and their counts
-into its stats, which its verdict judges."""
+into its stats, which its verdict judges. Copies are decided here, for every worker's
+articles, by worker 0's one index (the others do not look for them): ``duplicate_of`` is
+what one process gives."""
 from __future__ import annotations
 
 import json
@@ -12,9 +14,10 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.archive.workers import INDEX_STATS, OWN_STATS, Plan
+from newscrawl.dedup.copies import CopyCheck
 from newscrawl.items import Article
 
 
@@ -49,6 +52,7 @@ class WorkerMerge:
         self.merged = True
         statuses = self._wait()
         stats = self.crawler.stats
+        copies = CopyCheck.from_crawler(self.crawler)
         failed, exported = [], [stats.get_value("item_scraped_count", 0)]
         for index, status in enumerate(statuses, start=1):
             exported.append(0)
@@ -57,6 +61,10 @@ class WorkerMerge:
                 continue
             self._merge_stats(index)
             for item in self._items(index):  # counted in item_scraped_count by Scrapy's CoreStats
+                if (dropped := self._copy_dropped(copies, item)) is not None:
+                    self.crawler.signals.send_catch_log(signal=signals.item_dropped, item=item, response=None,
+                                                        spider=spider, exception=dropped)
+                    continue
                 self.crawler.signals.send_catch_log(signal=signals.item_scraped, item=item, response=None,
                                                     spider=spider)
                 exported[index] += 1
@@ -64,6 +72,13 @@ class WorkerMerge:
             stats.set_value("newscrawl/workers/failed", failed)
         stats.set_value("newscrawl/workers", self.plan.workers)
         stats.set_value("newscrawl/workers/exported", exported)  # how the articles were dealt
+
+    @staticmethod
+    def _copy_dropped(copies: CopyCheck | None, item: Article) -> DropItem | None:
+        """The drop of a copy left out (``drop`` mode), else None (a copy marked in ``mark``)."""
+        if copies is None or (first := copies.original_of(item)) is None or copies.mode != "drop":
+            return None
+        return DropItem(f"{item.url}: near duplicate of {first}", log_level="INFO")
 
     def _wait(self) -> list[int]:
         """Each worker's exit status. The reactor waits with this process: a SIGINT or

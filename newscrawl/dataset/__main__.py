@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     if outcome.unreadable_dates:
         print(f"{dest}: {outcome.unreadable_dates} date(s) of the inputs are not ISO 8601 with an offset in the years "
               "1900-2100 (a CMS default such as 0001-01-01?): set to null, their articles kept", file=sys.stderr)
+    if outcome.renumbered:
+        print(f"{dest}: {outcome.renumbered} row(s) of the inputs carried another version number than their capture "
+              "order gives (a replay with a fresh state numbers from 1): numbered by content and capture time",
+              file=sys.stderr)
     if outcome.shared_again:
         print(f"{dest}: urls.csv written again, as the last build shared it (delete it to stop sharing)",
               file=sys.stderr)

@@ -1,11 +1,15 @@
-"""Build (or bring up to date) a dataset: the winners, the partitions they touch, the swap.
+"""Build (or bring up to date) a dataset: the versions, the winners, the partitions they touch, the swap.
 
-An article's rows are its versions, in any number of runs' files. The latest version wins
-(the highest ``version``, then the latest ``crawled_at``); with ``all_versions`` every
-version is kept, once each. A rebuild after more runs reads only the new files: its winners
-are decided among the new rows and the last build's winners (its index), and only the
-partitions where a row comes or goes are written again; the others are hard links to the
-last build's files, untouched.
+An article's rows are its versions, in any number of runs' files: live runs, replays, the
+runs of other workers and machines. The build numbers the versions itself, from the data:
+a version of a URL is a change of its ``content_hash`` in capture order (``captured_at``,
+else ``crawled_at``), so ``version`` and ``previous_hash`` are the same however the rows
+were crawled (a replay with a fresh state numbers from 1: its rows are renumbered, and the
+build says how many). The latest version wins; with ``all_versions`` every version is
+kept, once each (its first capture). A rebuild after more runs reads only the new files:
+the versions are derived again from the new rows and the last build's history of versions
+(its index), and only the partitions where a row comes, goes or is renumbered are written
+again; the others are hard links to the last build's files, untouched.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ ROW_GROUP = 10_000
 FILE_SCHEMA = pa.schema([*TYPED_SCHEMA, pa.field("month", pa.string())])
 
 
-LAYOUT = 3  # of the dataset's folders; a dataset of another layout is built again in full
+LAYOUT = 4  # of the dataset's folders and index; a dataset of another layout is built again in full
 
 
 @dataclass
@@ -49,7 +53,8 @@ class Options:
 
     def identity(self) -> dict[str, bool | int]:
         """The options a build's content depends on: changing one means a full build. So
-        does a new layout of the folders (3: ``<site>/<month>``, both columns in the files too)."""
+        does a new layout (3: ``<site>/<month>``, both columns in the files too; 4: an index
+        of every version, the versions derived by the build)."""
         return {"all_versions": self.all_versions, "drop_copies": self.drop_copies, "layout": LAYOUT}
 
 
@@ -63,6 +68,7 @@ class Outcome:
     full_reason: str | None
     shared_again: bool = False  # urls.csv written again without --share: the last build had one
     unreadable_dates: int = 0  # dates of the inputs read that are no instant of 1900-2100: null
+    renumbered: int = 0  # rows read whose version number was not their capture order's
 
 
 def build(sources: list[str], dest: Path, options: Options) -> Outcome:
@@ -80,11 +86,14 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
         if why_full:
             old = None
         scanned = scan(new_files, folder.work / "spill")
-        old_keys = _old_keys(dest) if old is not None else KEY_SCHEMA.empty_table()
-        winners = choose(pa.concat_tables([old_keys, scanned.key_table()]).unify_dictionaries(), options)
+        old_keys = _old_keys(dest) if old is not None else INDEX_SCHEMA.empty_table()
+        choice = choose(pa.concat_tables([old_keys.select(KEY_SCHEMA.names), scanned.key_table()])
+                        .unify_dictionaries(), options)
         scanned.keys.clear()
+        winners = choice.winners
         touched = _touched(winners, old_keys)
-        manifest = Manifest(options.identity(), {str(f): signature(f) for f in files}, {})
+        manifest = Manifest(options.identity(), {str(f): signature(f) for f in files}, {},
+                            renumbered=(old.renumbered if old else 0) + choice.renumbered)
         kept = sorted(set(old.partitions) - touched) if old else []
         for name in kept:
             _keep(dest, folder.building, name)
@@ -92,27 +101,70 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
         for name, rows in _by_partition(winners, touched):
             if summary := _write_partition(name, dest if old else None, folder.building, scanned, rows):
                 manifest.partitions[name] = summary
-        _finish(folder.building, manifest, winners, options)
+        _finish(folder.building, manifest, choice.history, options)
         folder.commit()
     return Outcome(winners.num_rows, len(manifest.partitions), len(manifest.partitions) - len(kept), len(kept),
-                   len(new_files), why_full, shared_again, scanned.unreadable_dates)
+                   len(new_files), why_full, shared_again, scanned.unreadable_dates, choice.renumbered)
 
 
-def choose(keys: pa.Table, options: Options) -> pa.Table:
-    """The winning rows: per url the latest version (or per url and version the latest
-    crawl), without copies if asked. Rows without a url are left out."""
+WON = "_won"  # in the index: the version is a row of the dataset (else an earlier one, for the numbering)
+STORED = "_stored"  # the version number a winner's row carries where the build reads it
+INDEX_SCHEMA = pa.schema([*KEY_SCHEMA, pa.field(WON, pa.bool_())])
+
+
+@dataclass
+class Choice:
+    """What a build decides: every version once (the index), the rows of the dataset, and
+    how many input rows carried another version number than their capture order gives."""
+
+    history: pa.Table
+    winners: pa.Table
+    renumbered: int = 0
+
+
+def choose(keys: pa.Table, options: Options) -> Choice:
+    """Versions from content and capture time, and the winning rows: per url its latest
+    version (or every version), without copies if asked. Rows without a url are left out.
+
+    A url's rows in capture order (ties: the older input first); each change of
+    ``content_hash`` starts a version, numbered from 1, whose row is its first capture and
+    whose ``previous_hash`` is the version before's hash. A url any row calls a copy is a copy.
+    """
     if keys.column("url").null_count:
         keys = keys.filter(pc.is_valid(keys.column("url")))
-    order = pc.sort_indices(keys, [("url", "ascending"), ("version", "descending"),
-                                   ("crawled_at", "descending"), (SEQ, "descending")])
-    first = _starts(keys.column("url").take(order))
-    if options.all_versions:
-        first = pc.or_(first, _starts(keys.column("version").take(order)))
-    # Only the winning rows are taken: one copy of the key table's width, not two.
-    winners = keys.take(order.filter(first))
+    moment = pc.coalesce(keys.column("captured_at"), keys.column("crawled_at"))
+    order = pc.sort_indices(keys.append_column("_moment", moment),
+                            [("url", "ascending"), ("_moment", "ascending"), (SEQ, "ascending")])
+    url_start = _starts(keys.column("url").take(order))
+    version_start = pc.or_(url_start, _starts(keys.column("content_hash").take(order)))
+    group = pc.cumulative_sum(pc.cast(version_start, pa.int64()))
+    first_group = pc.fill_null_forward(pc.if_else(url_start, pc.subtract(group, 1), pa.scalar(None, pa.int64())))
+    derived = pc.cast(pc.subtract(group, first_group), pa.int32())
+    given = keys.column("version").take(order)
+    new_row = pc.greater_equal(keys.column(SEQ).take(order), 0)
+    renumbered = pc.sum(pc.and_(new_row, pc.not_equal(given, derived))).as_py() or 0
+
+    history = keys.take(order.filter(version_start))
+    history = history.set_column(history.schema.get_field_index("version"), "version", derived.filter(version_start))
+    history = _copies_by_url(history)
+    starts = url_start.filter(version_start)
+    hashes = history.column("content_hash").combine_chunks()
+    previous = pc.if_else(starts, pa.scalar(None, pa.string()),
+                          pa.concat_arrays([pa.array([None], pa.string()), hashes[:-1]]) if len(hashes) else hashes)
+    won = pa.array([True] * history.num_rows, pa.bool_()) if options.all_versions else \
+        pa.concat_arrays([starts[1:], pa.array([True], pa.bool_())]) if len(starts) else starts
     if options.drop_copies:
-        winners = winners.filter(pc.invert(winners.column("copy")))
-    return winners
+        won = pc.and_(won, pc.invert(history.column("copy")))
+    winners = history.append_column("previous_hash", previous).append_column(STORED, given.filter(version_start))
+    winners = winners.filter(won)
+    return Choice(history.append_column(WON, won), winners, renumbered)
+
+
+def _copies_by_url(history: pa.Table) -> pa.Table:
+    """Every version of a url that any of its rows calls a copy is a copy."""
+    copies = history.filter(history.column("copy")).column("url")
+    return history.set_column(history.schema.get_field_index("copy"), "copy",
+                              pc.is_in(history.column("url"), value_set=pc.unique(copies)))
 
 
 def _starts(column: pa.ChunkedArray) -> pa.Array:
@@ -125,18 +177,24 @@ def _starts(column: pa.ChunkedArray) -> pa.Array:
 
 
 def _old_keys(dest: Path) -> pa.Table:
-    """The last build's winners, with negative sequence numbers (older than any new row)."""
+    """The last build's history of versions, with negative sequence numbers (older than any
+    new row); ``version`` is the number its rows carry in the dataset's files."""
     table = feather.read_table(dest / INDEX)
     seq = pa.array(range(-table.num_rows, 0), pa.int64())
-    return table.set_column(table.schema.get_field_index(SEQ), SEQ, seq).select(KEY_SCHEMA.names).cast(KEY_SCHEMA)
+    return table.set_column(table.schema.get_field_index(SEQ), SEQ, seq).select(INDEX_SCHEMA.names).cast(INDEX_SCHEMA)
 
 
 def _touched(winners: pa.Table, old_keys: pa.Table) -> set[str]:
-    """Partitions where a row comes (a new winner) or goes (an old winner that lost)."""
+    """Partitions where a row comes (a new winner), goes (an old winner that lost) or is
+    renumbered (an old winner whose version is not the number in its file any more)."""
     new = winners.filter(pc.greater_equal(winners.column(SEQ), 0))
     touched = set(pc.unique(new.column(PART)).to_pylist())
-    lost = old_keys.filter(pc.invert(pc.is_in(old_keys.column(SEQ), value_set=winners.column(SEQ).combine_chunks())))
+    old_won = old_keys.filter(old_keys.column(WON))
+    lost = old_won.filter(pc.invert(pc.is_in(old_won.column(SEQ), value_set=winners.column(SEQ).combine_chunks())))
     touched |= set(pc.unique(lost.column(PART)).to_pylist())
+    moved = winners.filter(pc.and_(pc.less(winners.column(SEQ), 0),
+                                   pc.not_equal(winners.column("version"), winners.column(STORED))))
+    touched |= set(pc.unique(moved.column(PART)).to_pylist())
     return touched
 
 
@@ -167,10 +225,11 @@ def _keep(dest: Path, building: Path, name: str) -> None:
 
 def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_part: pa.Table) -> dict | None:
     """One partition's file from the last build's rows that still win and the new winners
-    (``in_part``, the partition's winners); its summary for the manifest, or None when no
-    row is left."""
-    new_seqs = in_part.filter(pc.greater_equal(in_part.column(SEQ), 0)).column(SEQ).combine_chunks()
-    old_kept = _version_keys(in_part.filter(pc.less(in_part.column(SEQ), 0)))
+    (``in_part``, the partition's winners), each with the version and previous hash the
+    build derived; its summary for the manifest, or None when no row is left."""
+    new = in_part.filter(pc.greater_equal(in_part.column(SEQ), 0))
+    old = in_part.filter(pc.less(in_part.column(SEQ), 0))
+    old_kept = _version_keys(old, "url", STORED)
     writer, summary = None, _Summary()
     target = building / ARTICLES / name / DATA_FILE
     old_file = dest / ARTICLES / name / DATA_FILE if dest is not None else None
@@ -178,11 +237,15 @@ def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_p
     def pieces():
         if old_file is not None and old_file.exists():
             for batch in pq.ParquetFile(old_file).iter_batches(batch_size=ROW_GROUP):
-                yield batch.filter(pc.is_in(_version_keys(batch), value_set=old_kept))
+                keys = _version_keys(batch)
+                batch = pa.Table.from_batches([batch]).filter(pc.is_in(keys, value_set=old_kept))
+                yield _numbered(batch, pc.index_in(_version_keys(batch), value_set=old_kept), old)
         month = partition_of(name)[1]
+        new_seqs = new.column(SEQ).combine_chunks()
         for run in scanned.runs:
             if (table := read_part(run, name)) is not None:
-                table = table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs)).drop_columns([SEQ])
+                table = table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs))
+                table = _numbered(table, pc.index_in(table.column(SEQ), value_set=new_seqs), new).drop_columns([SEQ])
                 yield table.append_column("month", pa.array([month] * table.num_rows, pa.string()))
 
     pending: list[pa.Table] = []
@@ -200,9 +263,18 @@ def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_p
     return summary.as_dict()
 
 
-def _version_keys(table: pa.Table | pa.RecordBatch) -> pa.Array:
-    """url + version, one string a row (the identity of a version in the dataset)."""
-    return pc.binary_join_element_wise(table.column("url"), pc.cast(table.column("version"), pa.string()), "\x1f")
+def _numbered(rows: pa.Table, at: pa.Array, winners: pa.Table) -> pa.Table:
+    """``rows`` with the version and previous hash of their winner (``at``: its index)."""
+    for column in ("version", "previous_hash"):
+        rows = rows.set_column(rows.schema.get_field_index(column), column,
+                               winners.column(column).take(at).cast(rows.schema.field(column).type))
+    return rows
+
+
+def _version_keys(table: pa.Table | pa.RecordBatch, url: str = "url", version: str = "version") -> pa.Array:
+    """url + version, one string a row (the identity of a row in the dataset's files)."""
+    keys = pc.binary_join_element_wise(table.column(url), pc.cast(table.column(version), pa.string()), "\x1f")
+    return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
 
 
 def _flush(writer, target: Path, pending: list[pa.Table], summary: "_Summary"):
@@ -240,10 +312,10 @@ class _Summary:
         return {"rows": self.rows, "filled": self.filled, "first": self.first, "last": self.last}
 
 
-def _finish(building: Path, manifest: Manifest, winners: pa.Table, options: Options) -> None:
-    """The index, the manifest, the card and (with --share) the URL list."""
+def _finish(building: Path, manifest: Manifest, history: pa.Table, options: Options) -> None:
+    """The index (every version), the manifest, the card and (with --share) the URL list."""
     (building / INDEX).parent.mkdir(parents=True, exist_ok=True)
-    feather.write_feather(winners.select(KEY_SCHEMA.names), building / INDEX, compression="zstd")
+    feather.write_feather(history.select(INDEX_SCHEMA.names), building / INDEX, compression="zstd")
     manifest.built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     manifest.write(building / MANIFEST)
     write_card(building, manifest, options)

@@ -81,6 +81,10 @@ def write_card(folder: Path, manifest: Any, options: Any) -> None:
         f"{', syndicated copies left out' if options.drop_copies else ', syndicated copies marked in duplicate_of'}.",
         f"Sites: {len(by_site)}. Published (UTC) from {min(firsts) if firsts else 'unknown'} to "
         f"{max(lasts) if lasts else 'unknown'}.",
+        "Versions are numbered by the build, from the data: an article's next version is a change of its "
+        "`content_hash`, in capture order (`captured_at`), and `previous_hash` is the version before's "
+        f"hash; {manifest.renumbered:,} row(s) of the runs read carried another number (a replay with a fresh "
+        "state numbers from 1, a second machine from its own store) and were renumbered.",
         "",
         "## Terms",
         "",

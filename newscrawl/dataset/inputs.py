@@ -38,18 +38,21 @@ class Manifest:
     inputs: dict[str, dict[str, int]] = field(default_factory=dict)
     partitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     built_at: str | None = None
+    renumbered: int = 0  # rows of the inputs read so far whose version the build numbered anew
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(data["options"], data["inputs"], data["partitions"], data.get("built_at"))
+            return cls(data["options"], data["inputs"], data["partitions"], data.get("built_at"),
+                       data.get("renumbered", 0))
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise DatasetError(f"{path}: cannot be read ({error}): rebuild in full with --full") from None
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps({"format": 1, "options": self.options, "inputs": self.inputs,
-                                    "partitions": self.partitions, "built_at": self.built_at},
+                                    "partitions": self.partitions, "built_at": self.built_at,
+                                    "renumbered": self.renumbered},
                                    indent=1, sort_keys=True), encoding="utf-8")
 
 

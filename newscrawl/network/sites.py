@@ -4,6 +4,7 @@ The regional list is docs/field-reference.md section 6, kept here and nowhere el
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 NETWORK_DOMAIN = "tribunnews.com"
@@ -68,3 +69,21 @@ def sitemap_urls(name: str) -> list[str]:
     if name == MAIN_SITE:
         return [f"{base}/sitemap.xml"]
     return [f"{base}/sitemap_news.xml"]
+
+
+def names_another_site(source: str | None, site: str | None) -> bool:
+    """True when an article's source ("Artikel ini telah tayang di X", "Sumber: X") is
+    another site than its own: it is a republished copy by its own account.
+
+    >>> names_another_site("TribunSolo.com", "jateng.tribunnews.com")
+    True
+    >>> [names_another_site(s, h) for s, h in (("TribunSolo.com", "solo.tribunnews.com"),
+    ...  ("Tribunnews.com", "www.tribunnews.com"), (None, "solo.tribunnews.com"))]
+    [False, False, False]
+    """
+    if not source or not site or not is_network_host(site):
+        return False  # a mirror's host (a test server) says nothing of the brand
+    brand = re.sub(r"[^a-z]", "", source.lower())
+    names = [part for part in site.lower().split(":")[0].split(".")
+             if part not in ("www", "m", "com", "co", "id", "tribunnews")] or ["tribunnews"]
+    return not any(name.replace("-", "") in brand for name in names)

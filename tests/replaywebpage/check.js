@@ -25,16 +25,29 @@ async function replayed(page, url, deadline) {
   const say = what => console.error(`${new Date().toISOString()} ${what}`);
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, protocolTimeout: 30000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-breakpad', '--disable-crash-reporter', '--disable-quic', '--no-first-run', '--disable-background-networking',
            '--disable-component-update', '--disable-sync']});
   say('browser started');
   try {
     const page = await browser.newPage();
+    page.on('pageerror', error => say(`page error: ${error.message}`));
+    page.on('console', message => message.type() === 'error' && say(`console: ${message.text()}`));
     await page.goto(`${base}/embed.html`);
     say('page loaded');
     for (const url of urls) {
-      await page.evaluate(u => document.getElementById('rwp').setAttribute('url', u), url);
-      console.log(JSON.stringify({url, ...(await replayed(page, url, Date.now() + 60000))}));
+      let shown;
+      // A loaded machine can leave the viewer's service worker without the archive: the
+      // page is loaded again (up to three tries of 30 s), as a reader would.
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        if (attempt > 1) {
+          say(`try ${attempt} for ${url}: ${shown.error}`);
+          await page.reload();
+        }
+        await page.evaluate(u => document.getElementById('rwp').setAttribute('url', u), url);
+        shown = await replayed(page, url, Date.now() + 30000);
+        if (!shown.error) break;
+      }
+      console.log(JSON.stringify({url, ...shown}));
       say(`replayed ${url}`);
     }
   } finally {
