@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from scrapy.settings import BaseSettings
+if TYPE_CHECKING:  # the dataset tool reads these options' neighbours without Scrapy's import cost
+    from scrapy.settings import BaseSettings
 
 
 class SettingError(ValueError):

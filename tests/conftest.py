@@ -81,7 +81,7 @@ def kill_tree(root: int) -> None:
 # The tiers: a test that starts processes (a crawl through the real engine, a dataset
 # build, a server) is end-to-end, marked ``e2e``; the rest is unit logic in-process, run
 # alone by ``pytest -m "not e2e"`` in seconds.
-E2E_WORDS = re.compile(r"\b(run_crawl|start_crawl|crawl_command|subprocess|Popen|FixtureSite|RedisServer)\b")
+E2E_WORDS = re.compile(r"\b(run_crawl|start_crawl|crawl_command|forked|subprocess|Popen|FixtureSite|RedisServer)\b")
 
 
 def starts_processes(function, depth: int = 2, seen: set | None = None) -> bool:
@@ -172,11 +172,7 @@ def run_crawl(workdir: Path, *args: str, fast: bool = True, timeout: int = 120) 
     stats_file = workdir / "stats.json"
     stats_file.unlink(missing_ok=True)
     command = crawl_command("-s", f"NEWSCRAWL_STATS_FILE={stats_file}", *args, fast=fast)
-    if os.environ.get("NEWSCRAWL_TEST_ZYGOTE", "1") != "0":
-        done = ZYGOTE.run(command, workdir, crawl_env(), timeout)  # forked: the imports done once
-    else:
-        done = subprocess.run(command, cwd=workdir, env=crawl_env(), capture_output=True, text=True,
-                              timeout=timeout)
+    done = forked(command, workdir, timeout)
     run = CrawlRun(done.returncode, done.stdout, done.stderr, workdir)
     if stats_file.exists():
         run.stats = json.loads(stats_file.read_text())
@@ -239,6 +235,15 @@ def wait_for_log(process: subprocess.Popen, text: str, timeout: float = 60) -> N
             raise AssertionError(f"{text!r} never logged; got:\n{seen}")
         seen += line
     process.seen = seen
+
+
+def forked(command: list[str], cwd: Path | None, timeout: float) -> subprocess.CompletedProcess:
+    """``subprocess.run`` of ``[python, -m, module, ...]`` (capturing its text output) in
+    the crawl environment, forked from this test process's zygote (tests/zygote.py: the
+    imports done once) unless NEWSCRAWL_TEST_ZYGOTE=0."""
+    if os.environ.get("NEWSCRAWL_TEST_ZYGOTE", "1") != "0":
+        return ZYGOTE.run(command, cwd or Path.cwd(), crawl_env(), timeout)
+    return subprocess.run(command, cwd=cwd, env=crawl_env(), capture_output=True, text=True, timeout=timeout)
 
 
 def crawl_command(*args: str, fast: bool = True) -> list[str]:

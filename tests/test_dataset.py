@@ -29,7 +29,7 @@ import pytest
 
 from newscrawl.dataset.scan import scan
 from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
-from tests.conftest import REPO, crawl_env, run_crawl
+from tests.conftest import REPO, crawl_env, forked, run_crawl
 from tests.fixture_site import FIXTURE_ROOT, FixtureSite
 from tests.rungen import write_runs
 
@@ -40,8 +40,7 @@ REVISIT = ["-s", "NEWSCRAWL_REVISIT_WITHIN=10000000", "-s", "NEWSCRAWL_REVISIT_E
 
 
 def build(*args: str, cwd: Path | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newscrawl.dataset", *map(str, args)], cwd=cwd,
-                          env=crawl_env(), capture_output=True, text=True, timeout=timeout)
+    return forked([sys.executable, "-m", "newscrawl.dataset", *map(str, args)], cwd, timeout)
 
 
 def jsonl_lines(folder: Path) -> list[dict]:

@@ -18,15 +18,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import REPO, crawl_command, crawl_env, finalized_items, run_crawl
+from tests.conftest import REPO, crawl_command, crawl_env, finalized_items, forked, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import write_article
 from tests.test_revisit import ChangingSite, words
 
 
 def build(dataset: Path, *sources: Path, options: tuple[str, ...] = ("--all-versions",)) -> str:
-    done = subprocess.run([sys.executable, "-m", "newscrawl.dataset", *map(str, sources), str(dataset), *options],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = forked([sys.executable, "-m", "newscrawl.dataset", *map(str, sources), str(dataset), *options], REPO, 120)
     assert done.returncode == 0, done.stderr
     return done.stderr
 

@@ -1,16 +1,17 @@
 """Crawls forked from a process that has imported Scrapy and newscrawl already (tests only).
 
 A ``scrapy crawl`` spends about 0.8 of its 1.1 s of CPU importing, and some 450 tests start
-one. Each test process (an xdist worker) keeps one zygote: for every ``run_crawl`` it forks
-a child that sets its own working folder, environment, ``sys.argv``, stdin, stdout and
-stderr, and runs ``scrapy.cmdline.execute()``, as ``python -m scrapy`` does: its own
-process, the real engine, the real reactor (installed by the child: the zygote imports no
-reactor). Measured: 0.28 s a crawl of the sample archive instead of 1.09 s.
+one. Each test process (an xdist worker) keeps one zygote: for every ``run_crawl`` (and
+``run_module``: a dataset build, the fixture tool) it forks a child that sets its own working
+folder, environment, ``sys.argv``, stdin, stdout and stderr, and runs the module as
+``python -m`` does (``scrapy``: ``scrapy.cmdline.execute()``): its own process, the real
+engine, the real reactor (installed by the child: the zygote imports no reactor). Measured:
+0.28 s a crawl of the sample archive instead of 1.09 s.
 
 ``NEWSCRAWL_TEST_ZYGOTE=0`` runs every crawl as a fresh ``python -m scrapy`` instead.
 
 The protocol, one JSON line each way on the zygote's own pipes: a request
-``{"argv", "cwd", "env", "stdout", "stderr"}``, then ``{"pid"}`` once the child is forked
+``{"module", "argv", "cwd", "env", "stdout", "stderr"}``, then ``{"pid"}`` once the child is forked
 and ``{"status"}`` once it has exited.
 """
 from __future__ import annotations
@@ -63,12 +64,12 @@ def _child(request: dict) -> None:
             os.dup2(out, fd)
             os.close(out)
         sys.path[0] = request["cwd"]  # as `python -m` puts the working folder first
-        sys.argv = ["scrapy", *request["argv"]]
+        sys.argv = ["-m", *request["argv"]]  # run_module puts the module's file first, as python -m does
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        from scrapy.cmdline import execute
+        import runpy
 
         try:
-            execute()
+            runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
             code = 0
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
@@ -98,14 +99,15 @@ class Zygote:
 
     def run(self, command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
         """``subprocess.run(command, cwd, env, capture_output, text, timeout)`` for a command
-        ``[python, -m, scrapy, ...]``, forked from the zygote."""
+        ``[python, -m, module, ...]``, forked from the zygote."""
+        assert command[:2] == [sys.executable, "-m"], command
         if self.process is None or self.process.poll() is not None:
             self._start(env)
         out = tempfile.NamedTemporaryFile(prefix="crawl-out-", delete=False)
         err = tempfile.NamedTemporaryFile(prefix="crawl-err-", delete=False)
         out.close(), err.close()
         try:
-            request = {"argv": command[3:], "cwd": str(cwd), "env": env, "stdout": out.name, "stderr": err.name}
+            request = {"module": command[2], "argv": command[3:], "cwd": str(cwd), "env": env, "stdout": out.name, "stderr": err.name}
             os.write(self.to_zygote, (json.dumps(request) + "\n").encode())
             pid = self._reply(60)["pid"]
             try:

@@ -13,13 +13,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import pyarrow.dataset as ds
-
 from newscrawl.dataset.folder import ARTICLES
 from newscrawl.dataset.scan import partition_of
 from newscrawl.network.identity import __version__
 from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
-from newscrawl.output.csvfeed import neutralise
+from newscrawl.text.normalize import neutralise
 
 SHARE_FILE = "urls.csv"
 # The Hub's size categories: (rows below, name).
@@ -181,6 +179,8 @@ def write_share(folder: Path) -> None:
     """``urls.csv``: the articles without their texts, in partition order; a cell that a
     spreadsheet would take for a formula (a title ``=HYPERLINK(…)``) is neutralised as in
     the crawl's CSV."""
+    import pyarrow.dataset as ds  # here: it costs a third of a second, and only --share needs it
+
     dataset = ds.dataset(folder / ARTICLES, format="parquet")
     with (folder / SHARE_FILE).open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)

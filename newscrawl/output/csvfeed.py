@@ -7,9 +7,9 @@ from scrapy.crawler import Crawler
 from scrapy.exporters import CsvItemExporter
 
 from newscrawl.items import ARTICLE_FIELDS
+from newscrawl.text.normalize import neutralise
 
 # Characters that make a spreadsheet treat a cell as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class SafeCsvItemExporter(CsvItemExporter):
@@ -44,14 +44,3 @@ class SafeCsvItemExporter(CsvItemExporter):
         return neutralise(super().serialize_field(field, name, value))
 
 
-def neutralise(value: Any) -> Any:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a ``'``.
-
-    >>> neutralise("=HYPERLINK(1)"), neutralise("-5 derajat"), neutralise("Jakarta"), neutralise(True)
-    ("'=HYPERLINK(1)", "'-5 derajat", 'Jakarta', 'true')
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from typing import Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -195,3 +195,20 @@ def _has_chrome_line(paragraph: str) -> bool:
     """True when a single line of a multi-line paragraph is chrome (a careless dump)."""
     lines = [clean_text(line) for line in paragraph.split("\n")]
     return len(lines) > 1 and any(classify_paragraph(line)[0] != TEXT for line in lines if line)
+
+
+# What a spreadsheet takes for the start of a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a ``'``.
+
+    >>> neutralise("=HYPERLINK(1)"), neutralise("-5 derajat"), neutralise("Jakarta"), neutralise(True)
+    ("'=HYPERLINK(1)", "'-5 derajat", 'Jakarta', 'true')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
