@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 
+import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import run_crawl
+from tests.conftest import forked, run_crawl
 
 INDEX = "https://www.tribunnews.com/index-news?date=2020-5-4"
 PSBB = "https://www.tribunnews.com/nasional/2020/05/04/pemerintah-perpanjang-psbb-jakarta-hingga-akhir-mei"
@@ -68,6 +70,18 @@ def test_the_original_is_never_called_a_copy_of_its_earlier_crawled_republicatio
     [original] = map(json.loads, later.feed_files()[-1].read_text().splitlines())
     assert original["url"] == site.url(PSBB) and original["duplicate_of"] is None  # not dropped
     assert later.stat("near_duplicates/original_after_copy") == 1 and later.stat("dropped/near_duplicate") == 0
+    # The first run's file is final; the later run's report says what it found, and a dataset
+    # built from both runs marks the copy (docs/datasets.md), or leaves it out.
+    report = json.loads((tmp_path / later.stats["newscrawl/report_file"]).read_text())
+    assert report["copies_of_earlier_runs"] == {site.url(COPY): site.url(PSBB)}
+    output = tmp_path / "output" / "tribun"
+    for options, expected in (((), {site.url(COPY): site.url(PSBB), site.url(PSBB): None}),
+                              (("--drop-copies",), {site.url(PSBB): None})):
+        dataset = tmp_path / f"dataset{len(options)}"
+        done = forked([sys.executable, "-m", "newscrawl.dataset", str(output), str(dataset), *options], tmp_path, 120)
+        assert done.returncode == 0, done.stderr
+        rows = pq.read_table(sorted((dataset / "articles").rglob("*.parquet"))).to_pylist()
+        assert {r["url"]: r["duplicate_of"] for r in rows} == expected
 
 
 @pytest.mark.parametrize("mode", ["mark", "drop"])

@@ -37,6 +37,7 @@ def serve(requests: int, replies: int) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    _preload_components()
     assert "twisted.internet.reactor" not in sys.modules  # each child installs its own
     incoming = os.fdopen(requests, encoding="utf-8")
     for line in incoming:
@@ -49,6 +50,27 @@ def serve(requests: int, replies: int) -> None:
         os.write(replies, (json.dumps({"pid": pid}) + "\n").encode())
         _, status = os.waitpid(pid, 0)
         os.write(replies, (json.dumps({"status": os.waitstatus_to_exitcode(status)}) + "\n").encode())
+
+
+def _preload_components() -> None:
+    """Every command module and every component the project's settings name (middlewares,
+    extensions, handlers, scheduler...): what Scrapy would import in each crawl."""
+    from scrapy.settings import Settings
+    from scrapy.utils.misc import load_object, walk_modules_iter
+
+    for package in ("scrapy.commands", "newscrawl.commands"):
+        list(walk_modules_iter(package))
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    paths = set()
+    for name, value in settings.items():
+        values = value.keys() if hasattr(value, "keys") else [value]
+        paths.update(v for v in values if isinstance(v, str) and v.startswith(("scrapy.", "newscrawl.")) and "." in v)
+    for path in paths:
+        try:
+            load_object(path)
+        except Exception:  # noqa: BLE001 - a path that is not an object: nothing to preload
+            pass
 
 
 def _child(request: dict) -> None:

@@ -26,7 +26,9 @@ import pyarrow.parquet as pq
 
 from newscrawl.dataset.card import SHARE_FILE, write_card, write_share
 from newscrawl.dataset.folder import ARTICLES, INDEX, MANIFEST, BuildFolder
-from newscrawl.dataset.inputs import DatasetError, Manifest, input_files, signature, what_changed
+from newscrawl.dataset.inputs import (DatasetError, Manifest, copies_said, input_files, resolved, signature,
+                                      what_changed)
+from newscrawl.dataset.history import INDEX_SCHEMA, STORED, WON, choose
 from newscrawl.dataset.scan import KEY_SCHEMA, PART, SEQ, partition_of, read_part, runs_of, scan
 from newscrawl.output.columns import LISTS, TYPED_SCHEMA
 
@@ -87,93 +89,26 @@ def build(sources: list[str], dest: Path, options: Options) -> Outcome:
             old = None
         scanned = scan(new_files, folder.work / "spill")
         old_keys = _old_keys(dest) if old is not None else INDEX_SCHEMA.empty_table()
+        said = copies_said(new_files)
+        copies = resolved({**(old.copies if old else {}), **said})
         choice = choose(pa.concat_tables([old_keys.select(KEY_SCHEMA.names), scanned.key_table()])
-                        .unify_dictionaries(), options)
+                        .unify_dictionaries(), options, copies)
         scanned.keys.clear()
         winners = choice.winners
-        touched = _touched(winners, old_keys)
+        touched = _touched(winners, old_keys, said)
         manifest = Manifest(options.identity(), {str(f): signature(f) for f in files}, {},
-                            renumbered=(old.renumbered if old else 0) + choice.renumbered)
+                            renumbered=(old.renumbered if old else 0) + choice.renumbered, copies=copies)
         kept = sorted(set(old.partitions) - touched) if old else []
         for name in kept:
             _keep(dest, folder.building, name)
             manifest.partitions[name] = old.partitions[name]
         for name, rows in _by_partition(winners, touched):
-            if summary := _write_partition(name, dest if old else None, folder.building, scanned, rows):
+            if summary := _write_partition(name, dest if old else None, folder.building, scanned, rows, copies):
                 manifest.partitions[name] = summary
         _finish(folder.building, manifest, choice.history, options)
         folder.commit()
     return Outcome(winners.num_rows, len(manifest.partitions), len(manifest.partitions) - len(kept), len(kept),
                    len(new_files), why_full, shared_again, scanned.unreadable_dates, choice.renumbered)
-
-
-WON = "_won"  # in the index: the version is a row of the dataset (else an earlier one, for the numbering)
-STORED = "_stored"  # the version number a winner's row carries where the build reads it
-INDEX_SCHEMA = pa.schema([*KEY_SCHEMA, pa.field(WON, pa.bool_())])
-
-
-@dataclass
-class Choice:
-    """What a build decides: every version once (the index), the rows of the dataset, and
-    how many input rows carried another version number than their capture order gives."""
-
-    history: pa.Table
-    winners: pa.Table
-    renumbered: int = 0
-
-
-def choose(keys: pa.Table, options: Options) -> Choice:
-    """Versions from content and capture time, and the winning rows: per url its latest
-    version (or every version), without copies if asked. Rows without a url are left out.
-
-    A url's rows in capture order (ties: the older input first); each change of
-    ``content_hash`` starts a version, numbered from 1, whose row is its first capture and
-    whose ``previous_hash`` is the version before's hash. A url any row calls a copy is a copy.
-    """
-    if keys.column("url").null_count:
-        keys = keys.filter(pc.is_valid(keys.column("url")))
-    moment = pc.coalesce(keys.column("captured_at"), keys.column("crawled_at"))
-    order = pc.sort_indices(keys.append_column("_moment", moment),
-                            [("url", "ascending"), ("_moment", "ascending"), (SEQ, "ascending")])
-    url_start = _starts(keys.column("url").take(order))
-    version_start = pc.or_(url_start, _starts(keys.column("content_hash").take(order)))
-    group = pc.cumulative_sum(pc.cast(version_start, pa.int64()))
-    first_group = pc.fill_null_forward(pc.if_else(url_start, pc.subtract(group, 1), pa.scalar(None, pa.int64())))
-    derived = pc.cast(pc.subtract(group, first_group), pa.int32())
-    given = keys.column("version").take(order)
-    new_row = pc.greater_equal(keys.column(SEQ).take(order), 0)
-    renumbered = pc.sum(pc.and_(new_row, pc.not_equal(given, derived))).as_py() or 0
-
-    history = keys.take(order.filter(version_start))
-    history = history.set_column(history.schema.get_field_index("version"), "version", derived.filter(version_start))
-    history = _copies_by_url(history)
-    starts = url_start.filter(version_start)
-    hashes = history.column("content_hash").combine_chunks()
-    previous = pc.if_else(starts, pa.scalar(None, pa.string()),
-                          pa.concat_arrays([pa.array([None], pa.string()), hashes[:-1]]) if len(hashes) else hashes)
-    won = pa.array([True] * history.num_rows, pa.bool_()) if options.all_versions else \
-        pa.concat_arrays([starts[1:], pa.array([True], pa.bool_())]) if len(starts) else starts
-    if options.drop_copies:
-        won = pc.and_(won, pc.invert(history.column("copy")))
-    winners = history.append_column("previous_hash", previous).append_column(STORED, given.filter(version_start))
-    winners = winners.filter(won)
-    return Choice(history.append_column(WON, won), winners, renumbered)
-
-
-def _copies_by_url(history: pa.Table) -> pa.Table:
-    """Every version of a url that any of its rows calls a copy is a copy."""
-    copies = history.filter(history.column("copy")).column("url")
-    return history.set_column(history.schema.get_field_index("copy"), "copy",
-                              pc.is_in(history.column("url"), value_set=pc.unique(copies)))
-
-
-def _starts(column: pa.ChunkedArray) -> pa.Array:
-    """True where a sorted column's value differs from the row before (and for row 0)."""
-    values = column.combine_chunks()
-    if len(values) == 0:
-        return pa.array([], pa.bool_())
-    changed = pc.fill_null(pc.not_equal(values[1:], values[:-1]), True)
-    return pa.concat_arrays([pa.array([True]), changed])
 
 
 def _old_keys(dest: Path) -> pa.Table:
@@ -184,9 +119,9 @@ def _old_keys(dest: Path) -> pa.Table:
     return table.set_column(table.schema.get_field_index(SEQ), SEQ, seq).select(INDEX_SCHEMA.names).cast(INDEX_SCHEMA)
 
 
-def _touched(winners: pa.Table, old_keys: pa.Table) -> set[str]:
-    """Partitions where a row comes (a new winner), goes (an old winner that lost) or is
-    renumbered (an old winner whose version is not the number in its file any more)."""
+def _touched(winners: pa.Table, old_keys: pa.Table, said: dict[str, str]) -> set[str]:
+    """Partitions where a row comes (a new winner), goes (an old winner that lost) or
+    changes (an old winner renumbered, or that a new run's report calls a copy)."""
     new = winners.filter(pc.greater_equal(winners.column(SEQ), 0))
     touched = set(pc.unique(new.column(PART)).to_pylist())
     old_won = old_keys.filter(old_keys.column(WON))
@@ -195,6 +130,8 @@ def _touched(winners: pa.Table, old_keys: pa.Table) -> set[str]:
     moved = winners.filter(pc.and_(pc.less(winners.column(SEQ), 0),
                                    pc.not_equal(winners.column("version"), winners.column(STORED))))
     touched |= set(pc.unique(moved.column(PART)).to_pylist())
+    marked = winners.filter(pc.is_in(winners.column("url"), value_set=pa.array(list(said), pa.string())))
+    touched |= set(pc.unique(marked.column(PART)).to_pylist())
     return touched
 
 
@@ -223,10 +160,12 @@ def _keep(dest: Path, building: Path, name: str) -> None:
         raise DatasetError(f"{source}: cannot be kept ({error.strerror}): rebuild in full with --full") from None
 
 
-def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_part: pa.Table) -> dict | None:
+def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_part: pa.Table,
+                     copies: dict[str, str]) -> dict | None:
     """One partition's file from the last build's rows that still win and the new winners
     (``in_part``, the partition's winners), each with the version and previous hash the
-    build derived; its summary for the manifest, or None when no row is left."""
+    build derived and, for a copy a later run found, ``duplicate_of``; its summary for the
+    manifest, or None when no row is left."""
     new = in_part.filter(pc.greater_equal(in_part.column(SEQ), 0))
     old = in_part.filter(pc.less(in_part.column(SEQ), 0))
     old_kept = _version_keys(old, "url", STORED)
@@ -239,13 +178,14 @@ def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_p
             for batch in pq.ParquetFile(old_file).iter_batches(batch_size=ROW_GROUP):
                 keys = _version_keys(batch)
                 batch = pa.Table.from_batches([batch]).filter(pc.is_in(keys, value_set=old_kept))
-                yield _numbered(batch, pc.index_in(_version_keys(batch), value_set=old_kept), old)
+                yield _marked(_numbered(batch, pc.index_in(_version_keys(batch), value_set=old_kept), old), copies)
         month = partition_of(name)[1]
         new_seqs = new.column(SEQ).combine_chunks()
         for run in scanned.runs:
             if (table := read_part(run, name)) is not None:
                 table = table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs))
                 table = _numbered(table, pc.index_in(table.column(SEQ), value_set=new_seqs), new).drop_columns([SEQ])
+                table = _marked(table, copies)
                 yield table.append_column("month", pa.array([month] * table.num_rows, pa.string()))
 
     pending: list[pa.Table] = []
@@ -269,6 +209,16 @@ def _numbered(rows: pa.Table, at: pa.Array, winners: pa.Table) -> pa.Table:
         rows = rows.set_column(rows.schema.get_field_index(column), column,
                                winners.column(column).take(at).cast(rows.schema.field(column).type))
     return rows
+
+
+def _marked(rows: pa.Table, copies: dict[str, str]) -> pa.Table:
+    """``rows`` with ``duplicate_of`` set where a later run found the copy's original."""
+    if not copies or not rows.num_rows:
+        return rows
+    at = pc.index_in(rows.column("url"), value_set=pa.array(list(copies), pa.string()))
+    found = pa.array(list(copies.values()), pa.string()).take(at)
+    column = rows.schema.get_field_index("duplicate_of")
+    return rows.set_column(column, "duplicate_of", pc.coalesce(rows.column(column), found))
 
 
 def _version_keys(table: pa.Table | pa.RecordBatch, url: str = "url", version: str = "version") -> pa.Array:

@@ -8,12 +8,12 @@ the field meanings (FIELD_MEANINGS) and the terms.
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from newscrawl.dataset.folder import ARTICLES
+from newscrawl.dataset.inputs import run_report
 from newscrawl.dataset.scan import partition_of
 from newscrawl.network.identity import __version__
 from newscrawl.output.columns import TYPED_SCHEMA, iso_dates
@@ -154,10 +154,9 @@ def _collection(inputs: dict[str, Any]) -> list[str]:
     agents: Counter = Counter()
     robots, replays, unknown = Counter(), 0, 0
     for name in inputs:
-        report = Path(name).with_name(Path(name).name.rsplit(".", 1)[0] + ".report.json")
         try:
-            collected = json.loads(report.read_text(encoding="utf-8"))["collected"]
-        except (OSError, ValueError, KeyError, TypeError):
+            collected = dict((run_report(Path(name)) or {})["collected"])
+        except (KeyError, TypeError, ValueError):
             unknown += 1
             continue
         if collected.get("from_archives"):

@@ -23,6 +23,43 @@ def input_files(paths: list[str]) -> list[Path]:
         raise DatasetError(str(error)) from None
 
 
+def run_report(path: Path) -> dict[str, Any] | None:
+    """The report of the run that wrote ``path`` (``<run>.report.json`` beside it), or None."""
+    report = path.with_name(path.name.rsplit(".", 1)[0] + ".report.json")
+    try:
+        found = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def copies_said(files: list[Path]) -> dict[str, str]:
+    """Copies that later runs found among earlier runs' articles (copy URL -> its original),
+    from the reports of ``files``' runs: a copy exported before its original was met."""
+    said: dict[str, str] = {}
+    for path in files:
+        copies = (run_report(path) or {}).get("copies_of_earlier_runs")
+        if isinstance(copies, dict):
+            said.update({k: v for k, v in copies.items() if isinstance(k, str) and isinstance(v, str)})
+    return said
+
+
+def resolved(copies: dict[str, str]) -> dict[str, str]:
+    """Each copy pointed at the end of its chain (A -> B and B -> C: A -> C); a loop is cut.
+
+    >>> resolved({"a": "b", "b": "c", "x": "y", "y": "x"})
+    {'a': 'c', 'b': 'c', 'x': 'y', 'y': 'x'}
+    """
+    ends = {}
+    for copy, original in copies.items():
+        seen = {copy}
+        while original in copies and original not in seen:
+            seen.add(original)
+            original = copies[original]
+        ends[copy] = original if original != copy else copies[copy]
+    return ends
+
+
 def signature(path: Path) -> dict[str, int]:
     """What tells a file changed: its size and modification time."""
     info = path.stat()
@@ -39,20 +76,21 @@ class Manifest:
     partitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     built_at: str | None = None
     renumbered: int = 0  # rows of the inputs read so far whose version the build numbered anew
+    copies: dict[str, str] = field(default_factory=dict)  # said by later runs' reports: copy -> original
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(data["options"], data["inputs"], data["partitions"], data.get("built_at"),
-                       data.get("renumbered", 0))
+                       data.get("renumbered", 0), data.get("copies", {}))
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise DatasetError(f"{path}: cannot be read ({error}): rebuild in full with --full") from None
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps({"format": 1, "options": self.options, "inputs": self.inputs,
                                     "partitions": self.partitions, "built_at": self.built_at,
-                                    "renumbered": self.renumbered},
+                                    "renumbered": self.renumbered, "copies": self.copies},
                                    indent=1, sort_keys=True), encoding="utf-8")
 
 

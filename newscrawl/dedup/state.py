@@ -67,6 +67,7 @@ class ArticleState(Findable):
         # Copies this run exported before their originals: (copies, original, mode), which
         # the run's ledger corrects in its files before the commit.
         self.superseded: list[tuple[list[str], str, str]] = []
+        self._earlier_copies: dict[str, str] = {}  # a copy exported by an earlier run -> this run's original
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArticleState":
@@ -208,7 +209,12 @@ class ArticleState(Findable):
             self._copies_of.setdefault(url, []).extend(copies)
             self.stats.inc_value("newscrawl/near_duplicates", len(copies) if mode != "drop" else 1)
         if first is not None and first is not in_run:
+            # An earlier run exported a copy of this one as an original: its file cannot be
+            # changed, so the run says so (its report: copies_of_earlier_runs) and a dataset
+            # built from both marks the copy (newscrawl/dataset/build.py).
             self.stats.inc_value("newscrawl/near_duplicates/original_after_copy")
+            self._earlier_copies[first.url] = url
+            self.stats.set_value("newscrawl/near_duplicates/copies_of_earlier_runs", self._earlier_copies)
         self._run_hashes.add(simhash, url, published)
         self._simhash_of[url] = (simhash, published)
         if getattr(self.store, "shared", False):

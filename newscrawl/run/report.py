@@ -155,6 +155,9 @@ class RunReport(Findable):
             "counts": counts_of(stats),
             "coverage": self._coverage(),
             "collected": self._collected(),
+            # Articles of earlier runs found to copy an original this run met (their files are
+            # final): a dataset built from both runs marks them (newscrawl/dataset/build.py).
+            "copies_of_earlier_runs": stats.get("newscrawl/near_duplicates/copies_of_earlier_runs") or {},
             **list_report(stats),
         }
 
