@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.archive.workers import Plan
-from newscrawl.dedup.copies import CopyCheck
+from newscrawl.dedup.copies import Copies
 from newscrawl.dedup.state import UNCHANGED, ArticleState, SharedStateUnavailable
 from newscrawl.items import Article
 from newscrawl.network.urls import canonical_url
@@ -128,17 +128,17 @@ class DeduplicatePipeline:
 
 class NearDuplicatePipeline:
     """Syndicated copies (``NEWSCRAWL_NEAR_DUPLICATES``): ``mark`` sets ``duplicate_of`` to
-    the original's URL, ``drop`` drops the copy, ``off`` does nothing; the decision is
-    ``CopyCheck``'s (newscrawl/dedup/copies.py). In a replay on every core only worker 0
-    decides, for every worker's articles (newscrawl/archive/worker_merge.py), so one index
+    the original's URL, ``drop`` drops the copy, ``off`` does nothing; the decision is the
+    ``Copies`` extension's (newscrawl/dedup/copies.py). In a replay on every core only worker
+    0 decides, for every worker's articles (newscrawl/archive/worker_merge.py), so one index
     sees them all, as in one process."""
 
-    def __init__(self, copies: CopyCheck, stats) -> None:
+    def __init__(self, copies: Copies, stats) -> None:
         self.copies, self.stats = copies, stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "NearDuplicatePipeline":
-        copies = CopyCheck.from_crawler(crawler)
+        copies = Copies.of(crawler)
         plan = Plan.from_settings(crawler.settings)
         if copies is None or (plan is not None and plan.index > 0):
             raise NotConfigured

@@ -117,6 +117,7 @@ ITEM_PIPELINES = {
 # Default: none.
 EXTENSIONS = {
     "newscrawl.dedup.state.ArticleState": 100,
+    "newscrawl.dedup.copies.Copies": 101,  # syndicated copies: asks ArticleState's store
     # After ArticleState: the run's files, their commit, and the record of its exports.
     "newscrawl.output.ledger.RunLedger": 110,
     "newscrawl.run.report.RunReport": 200,

@@ -28,6 +28,34 @@ def test_redis_store_knows_recorded_articles_and_near_duplicates(redis_url):
     assert store.near_duplicate_of(0xABCDEF ^ 0b1111, 3) is None
 
 
+def test_a_fleet_without_a_state_store_tells_copies_apart_over_every_worker(redis_url, tmp_path):
+    """Two workers of a distributed replay (no state store): one index of bodies in Redis.
+    Worker A exports a republication first; worker B meets its original (published earlier)
+    and says so for the dataset; a later copy on A points at the original."""
+    from newscrawl.dedup.copies import Copies
+    from tests.conftest import project_crawler
+    from tests.test_pipelines import LONG, normalize
+
+    def worker(name: str):
+        crawler = project_crawler(tmp_path / name, REDIS_URL=redis_url, NEWSCRAWL_INCREMENTAL=False)
+        return crawler, Copies.of(crawler)
+
+    (a, copies_a), (b, copies_b) = worker("a"), worker("b")
+    assert copies_a.fleet is not None and copies_a.elsewhere is copies_a.fleet
+    copy = normalize(a, url="https://jateng.tribunnews.com/2020/05/04/judul", body=LONG,
+                     published_at="2020-05-04T09:00:00+07:00")
+    original = normalize(b, url="https://solo.tribunnews.com/2020/05/04/judul", body=LONG,
+                         published_at="2020-05-04T08:00:00+07:00")
+    later = normalize(a, url="https://jogja.tribunnews.com/2020/05/04/judul", body=LONG,
+                      published_at="2020-05-04T10:00:00+07:00")
+    assert copies_a.original_of(copy) is None  # nothing seen yet: an original so far
+    assert copies_b.original_of(original) is None  # the earlier one: the original
+    assert b.stats.get_value("newscrawl/near_duplicates/copies_of_earlier_runs") == {copy.url: original.url}
+    assert copies_a.original_of(later) == original.url and later.duplicate_of == original.url
+    server = redis.Redis.from_url(redis_url)
+    assert all(key.startswith(b"newscrawl:tribun:replay:copies:") for key in server.keys("*"))  # cleared with the crawl
+
+
 def workers_site(tmp_path: Path, articles: int = 240):
     generated = build_site(tmp_path / "site", articles, per_index_page=40)
     return generated, FixtureSite(tmp_path / "site", delay=0.01)

@@ -12,17 +12,20 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import redis
 
 from tests.chaos import chaos_settings
-from tests.conftest import crawl_command, crawl_env, finalized_items, run_crawl, wait_for_log
-from tests.test_replay_workers import KPK, PSBB, SMALL_SHARES, essence, write_archives
+from tests.conftest import crawl_command, crawl_env, finalized_items, forked, run_crawl, wait_for_log
+from tests.test_replay_workers import COPY, KPK, PSBB, SMALL_SHARES, essence, write_archives
+from tests.test_replay_workers import copies as copy_marks
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +61,13 @@ def test_three_workers_replay_a_multi_file_archive_each_article_once(archives, a
     items = [item for d in dirs for item in finalized_items(d)]
     assert essence(items) == essence(alone.items())  # each article (and version) exactly once
     assert Counter(i["url"].split("/")[-1] for i in items)[KPK.split("/")[-1]] == 2
+    # Copies are told apart over every worker (one index of bodies in Redis): a dataset of the
+    # fleet's files marks what one process marks, whichever worker met the copy first.
+    runs = [f for d in dirs for f in sorted((d / "output").rglob("*.jsonl"))]
+    done = forked([sys.executable, "-m", "newscrawl.dataset", *map(str, runs), str(tmp_path / "dataset")], tmp_path, 120)
+    assert done.returncode == 0, done.stderr
+    rows = pq.read_table(sorted((tmp_path / "dataset" / "articles").rglob("*.parquet"))).to_pylist()
+    assert copy_marks(rows) == copy_marks(alone.items()) == {f"https://{COPY}": f"https://{PSBB}"}
     psbb = [i for i in items if i["url"].endswith(PSBB)]
     assert len(psbb) == 1 and psbb[0]["page_count"] == 3 and psbb[0]["complete"]
     kpk = sorted((i for i in items if i["url"].endswith(KPK)), key=lambda i: datetime.fromisoformat(i["crawled_at"]))

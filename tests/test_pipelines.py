@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from scrapy.exceptions import DropItem
 
+from newscrawl.dedup.copies import Copies
 from newscrawl.dedup.state import ArticleState
 from newscrawl.items import Article
 from newscrawl.output.ledger import RunLedger
@@ -254,10 +255,8 @@ def test_the_earliest_published_copy_is_the_original_whatever_the_crawl_met_firs
     with pytest.raises(DropItem, match="near duplicate of https://solo"):
         pipeline.process_item(later)  # a later copy points to the original
     # Jateng, exported before its original came, is left out of this run's files at the commit.
-    from newscrawl.dedup.state import ArticleState
-
-    assert ArticleState.of(crawler).superseded == [(["https://jateng.tribunnews.com/2020/05/04/judul"],
-                                                    "https://solo.tribunnews.com/2020/05/04/judul", "drop")]
+    assert Copies.of(crawler).superseded == [(["https://jateng.tribunnews.com/2020/05/04/judul"],
+                                              "https://solo.tribunnews.com/2020/05/04/judul", "drop")]
     assert crawler.stats.get_value("newscrawl/near_duplicates/original_after_copy") is None  # within a run
 
 

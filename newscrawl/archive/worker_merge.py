@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.archive.workers import INDEX_STATS, OWN_STATS, Plan
-from newscrawl.dedup.copies import CopyCheck
+from newscrawl.dedup.copies import Copies
 from newscrawl.items import Article
 
 
@@ -52,7 +52,7 @@ class WorkerMerge:
         self.merged = True
         statuses = self._wait()
         stats = self.crawler.stats
-        copies = CopyCheck.from_crawler(self.crawler)
+        copies = Copies.of(self.crawler)
         failed, exported = [], [stats.get_value("item_scraped_count", 0)]
         for index, status in enumerate(statuses, start=1):
             exported.append(0)
@@ -74,7 +74,7 @@ class WorkerMerge:
         stats.set_value("newscrawl/workers/exported", exported)  # how the articles were dealt
 
     @staticmethod
-    def _copy_dropped(copies: CopyCheck | None, item: Article) -> DropItem | None:
+    def _copy_dropped(copies: Copies | None, item: Article) -> DropItem | None:
         """The drop of a copy left out (``drop`` mode), else None (a copy marked in ``mark``)."""
         if copies is None or (first := copies.original_of(item)) is None or copies.mode != "drop":
             return None

@@ -1,8 +1,8 @@
 """What articles this run and earlier runs have: the one place dedup asks.
 
 ``ArticleState`` is an extension that answers questions: is this article known, due for a
-revisit, a duplicate, a new version, a copy of another? It keeps this run's keys and
-SimHashes in memory and, when incremental runs are on, the store of earlier runs
+revisit, a duplicate, a new version? (A copy of another: newscrawl/dedup/copies.py.) It
+keeps this run's keys in memory and, when incremental runs are on, the store of earlier runs
 (newscrawl/dedup/store.py), which learns a run's exports only once the files holding them
 are final: the run's ledger (newscrawl/output/ledger.py) records them at its commit,
 exactly once, even through ``kill -9``. Redis errors become SharedStateUnavailable here.
@@ -26,7 +26,6 @@ from newscrawl.dedup.store import STORE_NAME, ExportedArticle, SqliteArticleStor
 from newscrawl.items import Article
 from newscrawl.network.urls import article_id_from_url
 from newscrawl.text.dates import WIB, epoch_seconds, parse_date
-from newscrawl.text.simhash import NearDuplicateIndex, earliest
 
 logger = logging.getLogger(__name__)
 IN_RUN, EARLIER_RUN, UNCHANGED, OLDER = "in_run", "earlier_run", "unchanged", "older_capture"
@@ -37,7 +36,7 @@ class SharedStateUnavailable(RuntimeError):
     """The shared store in Redis did not answer: the article is left for the next run."""
 
 
-def _redis_error() -> type[Exception]:
+def redis_error() -> type[Exception]:
     """The Redis client's error type (imported only when one happens)."""
     import redis
 
@@ -61,13 +60,6 @@ class ArticleState(Findable):
         self.claimer: Callable[[list[int]], bool] | None = None
         self._run_keys: set[int] = set()
         self._run_versions: dict[int, Version] = {}  # a replay's last version of each article
-        self._run_hashes = NearDuplicateIndex()
-        self._simhash_of: dict[str, tuple[int, int | None]] = {}  # until the item is exported
-        self._copies_of: dict[str, list[str]] = {}  # an original of this run -> its copies exported
-        # Copies this run exported before their originals: (copies, original, mode), which
-        # the run's ledger corrects in its files before the commit.
-        self.superseded: list[tuple[list[str], str, str]] = []
-        self._earlier_copies: dict[str, str] = {}  # a copy exported by an earlier run -> this run's original
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArticleState":
@@ -102,7 +94,7 @@ class ArticleState(Findable):
             if not self.store.knows(keys):
                 return NEW
             stored = self.store.latest_version(keys[0]) if self.revisit.enabled else None
-        except _redis_error() as error:
+        except redis_error() as error:
             raise SharedStateUnavailable(str(error)) from None
         why = self.revisit.due(stored, seen, time.time())
         if why is None:
@@ -126,7 +118,7 @@ class ArticleState(Findable):
                     return earlier
             if self.claimer is not None and not self.claimer(keys):
                 return IN_RUN  # another worker of this crawl has it
-        except _redis_error() as error:
+        except redis_error() as error:
             raise SharedStateUnavailable(str(error)) from None
         self._run_keys.update(keys)
         self._remember_version(item, keys)
@@ -177,58 +169,13 @@ class ArticleState(Findable):
         item.version, item.previous_hash = stored.version + 1, stored.content_hash
         return None
 
-    def near_duplicate_of(self, url: str, simhash: int, max_distance: int, published: int | None = None,
-                          attributed: bool = False, mode: str = "mark") -> str | None:
-        """The URL of the original this body copies, or None when it is (so far) the original.
-
-        The original is the earliest-published of the near-identical bodies (within
-        ``max_distance`` bits) seen in this run or earlier ones; a body published strictly
-        earlier than every one of them is itself the original, unless it names another
-        site as its source (``attributed``: "Artikel ini telah tayang di ..."). An original
-        is indexed under ``url`` so later copies point to it. Copies of it that this run
-        exported already are corrected in the run's files before the commit (``mode``:
-        "mark" points them at it, "drop" leaves them out).
-        """
-        in_run = self._run_hashes.find(simhash, max_distance)
-        candidates = [in_run]
-        try:
-            if self.store is not None:
-                candidates.append(self.store.near_duplicate_of(simhash, max_distance))
-        except _redis_error() as error:
-            raise SharedStateUnavailable(str(error)) from None
-        first = earliest(c for c in candidates if c is not None)
-        if first is not None and (attributed or published is None or published >= first.published):
-            if first is in_run:
-                self._copies_of.setdefault(first.url, []).append(url)
-            return first.url
-        if in_run is not None:
-            # This run exported a copy before its original: corrected in the run's files
-            # before they are committed (newscrawl/output/corrections.py).
-            copies = [in_run.url, *self._copies_of.pop(in_run.url, [])]
-            self.superseded.append((copies, url, mode))
-            self._copies_of.setdefault(url, []).extend(copies)
-            self.stats.inc_value("newscrawl/near_duplicates", len(copies) if mode != "drop" else 1)
-        if first is not None and first is not in_run:
-            # An earlier run exported a copy of this one as an original: its file cannot be
-            # changed, so the run says so (its report: copies_of_earlier_runs) and a dataset
-            # built from both marks the copy (newscrawl/dataset/build.py).
-            self.stats.inc_value("newscrawl/near_duplicates/original_after_copy")
-            self._earlier_copies[first.url] = url
-            self.stats.set_value("newscrawl/near_duplicates/copies_of_earlier_runs", self._earlier_copies)
-        self._run_hashes.add(simhash, url, published)
-        self._simhash_of[url] = (simhash, published)
-        if getattr(self.store, "shared", False):
-            try:
-                self.store.add_fingerprint(simhash, url, published)  # other workers see it now
-            except _redis_error():
-                pass  # indexed in this run; other workers miss it (the copy is kept, unmarked)
-        return None
-
     # ---- what the run's ledger records (newscrawl/output/ledger.py) ----------------------
 
-    def exported_record(self, item: Article) -> dict | None:
-        """The journal record of an exported article (None outside incremental runs)."""
-        simhash, published = self._simhash_of.pop(item.url, (None, None))
+    def exported_record(self, item: Article, fingerprint: tuple[int | None, int | None]) -> dict | None:
+        """The journal record of an exported article, with its body's ``fingerprint``
+        (SimHash and publication time, from newscrawl/dedup/copies.py); None outside
+        incremental runs."""
+        simhash, published = fingerprint
         if self.store is None:
             return None
         keys = article_keys(item.url, item.site, item.article_id)

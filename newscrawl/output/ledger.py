@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from newscrawl.crawl.findable import Findable
+from newscrawl.dedup.copies import Copies
 from newscrawl.dedup.state import ArticleState
 from newscrawl.dedup.store import ExportedArticle
 from newscrawl.items import Article
@@ -90,7 +91,9 @@ class RunLedger(Findable):
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         state = self.state
         if isinstance(item, Article) and item.url and state is not None:
-            if (record := state.exported_record(item)) is not None:  # the journal holds the run's exports
+            copies = Copies.of(self.crawler)
+            fingerprint = copies.fingerprint_of(item.url) if copies is not None else (None, None)
+            if (record := state.exported_record(item, fingerprint)) is not None:  # the journal holds the run's exports
                 self.files.write(record)
 
     def feed_exporter_closed(self) -> None:
@@ -100,7 +103,7 @@ class RunLedger(Findable):
         failed += self.files.finish() + (self.files.error is not None)
         exported = self.files.exported()
         state = self.state
-        corrections = self._corrections(state)
+        corrections = self._corrections(Copies.of(self.crawler))
         if corrections and not failed:
             exported = self._correct(corrections, exported)
         if failed:
@@ -132,10 +135,10 @@ class RunLedger(Findable):
         self.files.set_aside()
 
     @staticmethod
-    def _corrections(state: ArticleState | None) -> RunCorrections:
+    def _corrections(copies: Copies | None) -> RunCorrections:
         corrections = RunCorrections()
-        for copies, original, mode in state.superseded if state is not None else ():
-            corrections.superseded(copies, original, mode)
+        for copied, original, mode in copies.superseded if copies is not None else ():
+            corrections.superseded(copied, original, mode)
         return corrections
 
     def _correct(self, corrections: RunCorrections, exported: list[ExportedArticle]) -> list[ExportedArticle]:
