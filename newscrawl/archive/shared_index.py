@@ -25,7 +25,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from newscrawl.archive.index import ArchiveIndex, IndexingStopped
+from newscrawl.archive.index import ArchiveIndex
+from newscrawl.archive.scanner import IndexingStopped, Scanner
 from newscrawl.archive.records import is_newscrawl_warcinfo
 from newscrawl.archive.workers import Plan
 from newscrawl.config import REPLAY_KEYS
@@ -49,12 +50,13 @@ def index_together(index: ArchiveIndex, share_bytes: int, board: Any) -> Archive
     while not board.all_done(len(plan)):
         took = False
         for number, (source, start, end) in enumerate(plan):
-            if index.stop is not None and index.stop():
+            scanner = index.scanner
+            if scanner.stop is not None and scanner.stop():
                 raise IndexingStopped()
             if board.done(number) or not board.claim(number):
                 continue
-            part = ArchiveIndex(index.sources, index.hosts, index.max_size, index.stop)
-            part.scan_range(source, start, end)
+            part = Scanner(index.sources, scanner.hosts, scanner.max_size, scanner.stop)
+            part.scan(source, start, end)
             board.publish(number, part.partial())
             took = True
         if not took:
