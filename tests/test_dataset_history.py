@@ -5,14 +5,16 @@ a fleet replaying on Redis), the dataset numbers its versions from the data, and
 ``previous_hash`` chain.
 
 The site: an article that changes twice, over three live runs (each archives what it read),
-beside one that never changes. The replays read the archives of runs 2 and 3 only: on their
-own they call run 2's text version 1.
+beside one that never changes, and a story with its republication an hour later. The replays
+read the archives of runs 2 and 3 only: on their own they call run 2's text version 1. Each
+way of crawling gives the same ``duplicate_of``, and ``--drop-copies`` leaves no copy.
 """
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -21,7 +23,7 @@ import pytest
 from tests.conftest import REPO, crawl_command, crawl_env, finalized_items, forked, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import write_article
-from tests.test_revisit import ChangingSite, words
+from tests.test_revisit import WIB, ChangingSite, iso, words
 
 
 def build(dataset: Path, *sources: Path, options: tuple[str, ...] = ("--all-versions",)) -> str:
@@ -30,10 +32,10 @@ def build(dataset: Path, *sources: Path, options: tuple[str, ...] = ("--all-vers
     return done.stderr
 
 
-def rows(dataset: Path) -> list[dict]:
+def rows(dataset: Path, columns: tuple[str, ...] = ("url", "version", "content_hash", "previous_hash",
+                                                   "captured_at")) -> list[dict]:
     table = pq.read_table(sorted((dataset / "articles").rglob("*.parquet")))
-    return sorted(table.select(["url", "version", "content_hash", "previous_hash", "captured_at"]).to_pylist(),
-                  key=lambda r: (r["url"], r["version"]))
+    return sorted(table.select(list(columns)).to_pylist(), key=lambda r: (r["url"], r["version"]))
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,14 @@ def crawled(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("history")
     changing = ChangingSite(root / "site")
+    # A story and its republication an hour later (same text, another dateline): both young,
+    # so every run fetches them again (unchanged) and every archive holds both.
+    hours_ago = [iso(datetime.now(WIB) - timedelta(hours=h)) for h in (3, 2)]
+    for index, (dateline, published) in enumerate(zip(("TRIBUNNEWS.COM", "SURYA.CO.ID"), hours_ago), start=3):
+        story = write_article(root / "site", index, [[f"{dateline}, JAKARTA - {words('C1')}", words("C2")]],
+                              title="Harga Beras Turun", published=published)
+        changing.lastmod[story.url] = published
+    changing.sitemap = changing.write_sitemap()
     live = root / "live"
     with FixtureSite(root / "site") as site:
         for run in range(3):
@@ -101,7 +111,7 @@ def test_every_way_of_crawling_gives_one_history(crawled, tmp_path):
     [young] = [url for url, numbers in versions(finalized_items(live)).items() if numbers == [1, 2, 3]]
     for replay in [*replays[:2], replays[2:]]:  # on its own, a replay of the later archives starts again at 1
         items = finalized_items(replay) if isinstance(replay, Path) else [i for r in replay for i in finalized_items(r)]
-        assert versions(items) == {young: [1, 2]}
+        assert versions(items)[young] == [1, 2]
 
     for sources in ([live], [live, *replays], [*replays, live], [replays[0], live]):
         dataset = tmp_path / f"dataset-{len(sources)}-{sources[0].name}"
@@ -115,13 +125,30 @@ def test_every_way_of_crawling_gives_one_history(crawled, tmp_path):
             assert "were renumbered" in (dataset / "README.md").read_text()
 
 
+def test_every_way_of_crawling_gives_the_same_copies(crawled, tmp_path):
+    """The republication is a copy of the story (``duplicate_of``) in a dataset of each way
+    of crawling alone and of all of them; --drop-copies leaves out every version of it."""
+    root, live, replays = crawled
+    ways = {"live": [live], "fresh": replays[:1], "cores": replays[1:2], "fleet": replays[2:]}
+    marks = {}
+    for name, sources in ways.items():
+        build(tmp_path / name, *feeds(*sources))
+        marks[name] = {r["url"]: r["duplicate_of"] for r in rows(tmp_path / name, ("url", "version", "duplicate_of"))
+                       if r["url"].endswith(("nomor-3", "nomor-4"))}
+    story, copy = sorted(marks["live"])
+    assert marks == {name: {story: None, copy: story} for name in ways}
+    build(tmp_path / "all", *feeds(live, *replays), options=("--all-versions", "--drop-copies"))
+    kept = {r["url"] for r in rows(tmp_path / "all")}
+    assert story in kept and copy not in kept
+
+
 def test_an_incremental_build_renumbers_what_an_earlier_capture_moves(crawled, tmp_path):
     """The replay first (its versions 1 and 2), the live runs after: the first build's rows
     are renumbered in place, and equal a full build's."""
     root, live, replays = crawled
     dataset, full, latest = tmp_path / "dataset", tmp_path / "full", tmp_path / "latest"
     build(dataset, *feeds(replays[0]))
-    assert sorted(r["version"] for r in rows(dataset)) == [1, 2]
+    assert [r["version"] for r in rows(dataset) if r["url"].endswith("nomor-1")] == [1, 2]
     said = build(dataset, *feeds(replays[0], live))
     assert "in full" not in said
     build(full, *feeds(replays[0], live))
