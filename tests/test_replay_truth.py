@@ -390,6 +390,25 @@ def test_a_header_line_without_end_is_read_in_linear_time(tmp_path):
     assert [item["url"] for item in finalized_items(tmp_path / "run")] == [f"https://{EMAS}"], run.stderr
 
 
+@pytest.mark.parametrize("header", [b"X-Long: " + b"a" * (8 << 20), b"X-Many: a\r\n" * (1 << 18)],
+                         ids=["one line without end", "lines without a blank one"])
+def test_a_header_that_never_ends_is_skipped_in_bounded_memory_and_never_ok(tmp_path, header):
+    """A record whose headers never end (8 MB in one line, or 2.5 MB of lines without the
+    blank one), between two copies of the sample archive: read at most 1 MB of it (a 1 GiB
+    header took 3.2 GB before; bench/header_bench.py), named at its byte, failed, and the
+    sample's articles replayed."""
+    sample = (REPO / "samples" / "tribun-genuine-pages.warc.gz").read_bytes()
+    endless = gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: https://www.tribunnews.com/"
+                            b"nasional/2020/05/04/x\r\n" + header)
+    archive = tmp_path / "endless.warc.gz"
+    archive.write_bytes(sample + endless + sample)
+    run = run_crawl(tmp_path / "run", "-a", f"archive={archive}")
+    assert run.returncode == 4, run.stderr
+    assert any("ERROR" in line and f"{archive}: bytes {len(sample)}-{len(sample) + len(endless) - 1} skipped: "
+               "HeaderTooLong" in line for line in run.stderr.splitlines()), run.stderr
+    assert len(run.items()) == 2  # the sample's two articles (its second copy: the same captures)
+
+
 @pytest.fixture(scope="module")
 def multipage_archive(tmp_path_factory) -> Path:
     """The web archive of a crawl of 6 articles of 4 pages each."""

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from w3lib.url import canonicalize_url
 
@@ -121,6 +121,36 @@ def record_errors() -> tuple[type[Exception], ...]:
 
     return (ArchiveLoadFailed, EOFError, zlib.error, ValueError, KeyError, IndexError, AttributeError, TypeError,
             UnicodeError)
+
+
+HEADER_LIMIT = 1 << 20  # bytes of one record's WARC and HTTP headers: real ones are a few KB
+
+
+class HeaderTooLong(ValueError):
+    """A record's headers go on past HEADER_LIMIT (a header that never ends): damage."""
+
+
+class HeaderGuard:
+    """Bounds what warcio reads of each record's headers. warcio reads headers line by line,
+    each line whole: a header that never ends was read whole into memory (a 1 MiB archive
+    holding a 1 GiB header took 3.2 GB). Lines now stop at HEADER_LIMIT bytes, the record's
+    headers too, and such a record is a record error (skipped and named, reading goes on
+    at the next record). ``reset()`` once a record has been read."""
+
+    def __init__(self, reader: Any, limit: int = HEADER_LIMIT) -> None:
+        self._readline, self.limit, self.used = reader.readline, limit, 0
+        reader.readline = self._bounded
+
+    def _bounded(self, length: int | None = None) -> bytes:
+        allowed = self.limit - self.used + 1
+        line = self._readline(min(length, allowed) if length else allowed)
+        self.used += len(line)
+        if self.used > self.limit:
+            raise HeaderTooLong(f"headers longer than {self.limit} bytes (a header that never ends?)")
+        return line
+
+    def reset(self) -> None:
+        self.used = 0
 
 
 def read_record(source: Source, offset: int, payload: bool) -> tuple[list[tuple[str, str]], str | None, bytes]:

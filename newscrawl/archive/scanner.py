@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Callable
 from urllib.parse import urlsplit
 
 from newscrawl.archive.records import (
+    HeaderGuard,
     Source,
     is_newscrawl_warcinfo,
     next_record_start,
@@ -139,6 +140,7 @@ class Scanner:
         from warcio.archiveiterator import ArchiveIterator
 
         records = ArchiveIterator(stream)
+        headers = HeaderGuard(records.reader)
         self._bad_offset = self._last_start = stream.tell()
         for record in records:
             self._last_start = self._bad_offset
@@ -155,6 +157,7 @@ class Scanner:
                 else:
                     self.counts.other_hosts += 1
             records.read_to_end()
+            headers.reset()
             self._bad_offset = records.offset  # where the next record starts
 
     def _check_the_end(self, source: Source, stream: BinaryIO, end: int | None) -> None:
