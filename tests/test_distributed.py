@@ -34,7 +34,7 @@ def test_a_fleet_without_a_state_store_tells_copies_apart_over_every_worker(redi
     and says so for the dataset; a later copy on A points at the original."""
     from newscrawl.dedup.copies import Copies
     from tests.conftest import project_crawler
-    from tests.test_pipelines import LONG, normalize
+    from tests.test_pipelines import republications
 
     def worker(name: str):
         crawler = project_crawler(tmp_path / name, REDIS_URL=redis_url, NEWSCRAWL_INCREMENTAL=False)
@@ -42,12 +42,7 @@ def test_a_fleet_without_a_state_store_tells_copies_apart_over_every_worker(redi
 
     (a, copies_a), (b, copies_b) = worker("a"), worker("b")
     assert copies_a.fleet is not None and copies_a.elsewhere is copies_a.fleet
-    copy = normalize(a, url="https://jateng.tribunnews.com/2020/05/04/judul", body=LONG,
-                     published_at="2020-05-04T09:00:00+07:00")
-    original = normalize(b, url="https://solo.tribunnews.com/2020/05/04/judul", body=LONG,
-                         published_at="2020-05-04T08:00:00+07:00")
-    later = normalize(a, url="https://jogja.tribunnews.com/2020/05/04/judul", body=LONG,
-                      published_at="2020-05-04T10:00:00+07:00")
+    copy, original, later = republications(a, b, a)
     assert copies_a.original_of(copy) is None  # nothing seen yet: an original so far
     assert copies_b.original_of(original) is None  # the earlier one: the original
     assert b.stats.get_value("newscrawl/near_duplicates/copies_of_earlier_runs") == {copy.url: original.url}

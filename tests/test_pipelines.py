@@ -241,15 +241,20 @@ def test_a_syndicated_copy_is_marked_with_the_first_seen_url(crawler):
     assert crawler.stats.get_value("newscrawl/near_duplicates") == 1
 
 
+def republications(*crawlers) -> tuple[Article, Article, Article]:
+    """One story met in this order: a 09:00 republication, the 08:00 original, a 10:00 one
+    (normalized by the given crawlers' pipelines, one crawler or one each)."""
+    found = []
+    for (host, hour), crawler in zip((("jateng", "09"), ("solo", "08"), ("jogja", "10")), crawlers * 3):
+        found.append(normalize(crawler, url=f"https://{host}.tribunnews.com/2020/05/04/judul", body=LONG,
+                               published_at=f"2020-05-04T{hour}:00:00+07:00"))
+    return tuple(found)
+
+
 def test_the_earliest_published_copy_is_the_original_whatever_the_crawl_met_first(tmp_path):
     crawler = project_crawler(tmp_path, NEWSCRAWL_NEAR_DUPLICATES="drop")
     pipeline = near(crawler)
-    jateng = normalize(crawler, url="https://jateng.tribunnews.com/2020/05/04/judul", body=LONG,
-                       published_at="2020-05-04T09:00:00+07:00")
-    solo = normalize(crawler, url="https://solo.tribunnews.com/2020/05/04/judul", body=LONG,
-                     published_at="2020-05-04T08:00:00+07:00")
-    later = normalize(crawler, url="https://jogja.tribunnews.com/2020/05/04/judul", body=LONG,
-                      published_at="2020-05-04T10:00:00+07:00")
+    jateng, solo, later = republications(crawler)
     assert pipeline.process_item(jateng).duplicate_of is None  # nothing else seen yet
     assert pipeline.process_item(solo).duplicate_of is None  # earlier: the original, kept
     with pytest.raises(DropItem, match="near duplicate of https://solo"):
