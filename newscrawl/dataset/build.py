@@ -176,14 +176,12 @@ def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_p
     def pieces():
         if old_file is not None and old_file.exists():
             for batch in pq.ParquetFile(old_file).iter_batches(batch_size=ROW_GROUP):
-                keys = _version_keys(batch)
-                batch = pa.Table.from_batches([batch]).filter(pc.is_in(keys, value_set=old_kept))
-                yield _marked(_numbered(batch, pc.index_in(_version_keys(batch), value_set=old_kept), old), copies)
+                yield _marked(_numbered(pa.Table.from_batches([batch]), pc.index_in(_version_keys(batch),
+                                                                                    value_set=old_kept), old), copies)
         month = partition_of(name)[1]
         new_seqs = new.column(SEQ).combine_chunks()
         for run in scanned.runs:
             if (table := read_part(run, name)) is not None:
-                table = table.filter(pc.is_in(table.column(SEQ), value_set=new_seqs))
                 table = _numbered(table, pc.index_in(table.column(SEQ), value_set=new_seqs), new).drop_columns([SEQ])
                 table = _marked(table, copies)
                 yield table.append_column("month", pa.array([month] * table.num_rows, pa.string()))
@@ -204,7 +202,10 @@ def _write_partition(name: str, dest: Path | None, building: Path, scanned, in_p
 
 
 def _numbered(rows: pa.Table, at: pa.Array, winners: pa.Table) -> pa.Table:
-    """``rows`` with the version and previous hash of their winner (``at``: its index)."""
+    """The rows that won (``at``: each row's index among ``winners``, null for a row that
+    lost), with the version and previous hash the build derived."""
+    won = pc.is_valid(at)
+    rows, at = rows.filter(won), at.filter(won)
     for column in ("version", "previous_hash"):
         rows = rows.set_column(rows.schema.get_field_index(column), column,
                                winners.column(column).take(at).cast(rows.schema.field(column).type))
