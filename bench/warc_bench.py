@@ -1,13 +1,14 @@
 """Replay speed on a Common Crawl-shaped archive (a benchmark, not a test).
 
-    .bench-venv/bin/python bench/warc_bench.py                 # ~1 GB, 40,000 records
-    .bench-venv/bin/python bench/warc_bench.py --records 4000  # a tenth, for a quick look
+    .venv/bin/python bench/warc_bench.py                 # ~1 GB, 40,000 records
+    .venv/bin/python bench/warc_bench.py --records 4000  # a tenth, for a quick look
 
 Writes one WARC shaped like a Common Crawl file: ``--records`` responses of other hosts
 (``--kb`` KB of HTML each, text that compresses about as real pages do) with realistic
 Tribun article pages (tests/sitegen.py, 1-4 pages each) spread among them. Then measures,
-each in its own process: the archive index alone (``ArchiveIndex.read``: records per
-second, peak RSS) and the whole replay (``scrapy crawl tribun -a archive=FILE``: articles
+each in its own process: FastWARC's bare iteration over the file (the floor), the archive
+index read by warcio alone and by the fast pass (FastWARC, warcio for damage: records per
+second, peak RSS), and the whole replay (``scrapy crawl tribun -a archive=FILE``: articles
 exported, records per second, peak RSS).
 """
 from __future__ import annotations
@@ -82,7 +83,7 @@ def write_archive(path: Path, records: int, kb: int, articles: int, seed: int = 
 def timed(command: list[str], cwd: Path) -> tuple[float, int, str]:
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = peak_rss(process)
+    peak = peak_rss(process, time.perf_counter() + 3600)
     stdout, stderr = process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed:\n{stderr[-3000:]}")
@@ -94,9 +95,24 @@ import json, sys, time
 from pathlib import Path
 from newscrawl.archive.index import ArchiveIndex
 started = time.perf_counter()
-index = ArchiveIndex.read([Path(sys.argv[1])])
+index = ArchiveIndex.of([Path(sys.argv[1])])
+index.scanner.fast = sys.argv[2] == "fast"
+for number in range(len(index.sources)):
+    index.scanner.scan(number)
+index.choose()
 print(json.dumps({"seconds": time.perf_counter() - started, "records": index.records,
                   "captures": len(index.captures), "other_hosts": index.counts.other_hosts}))
+"""
+
+# FastWARC's own iteration, nothing else: the floor for reading the file.
+BARE_FASTWARC = """
+import json, sys, time
+from fastwarc.warc import ArchiveIterator
+started, records = time.perf_counter(), 0
+with open(sys.argv[1], "rb") as stream:
+    for record in ArchiveIterator(stream, parse_http=False):
+        records += 1
+print(json.dumps({"seconds": time.perf_counter() - started, "records": records}))
 """
 
 
@@ -105,16 +121,29 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=40_000)
     parser.add_argument("--kb", type=int, default=60, help="KB of HTML per other-host record")
     parser.add_argument("--articles", type=int, default=200, help="Tribun articles among them")
+    parser.add_argument("--keep", help="write the archive here and keep it; measure it again if it exists")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="newscrawl-warc-bench-"))
-    archive = work / "CC-MAIN-bench.warc.gz"
+    archive = Path(args.keep) if args.keep else work / "CC-MAIN-bench.warc.gz"
     started = time.perf_counter()
-    shape = write_archive(archive, args.records, args.kb, args.articles)
+    if archive.exists():  # kept from an earlier run: the same file measured again
+        shape = {"records": args.records, "articles": args.articles, "bytes": archive.stat().st_size}
+    else:
+        shape = write_archive(archive, args.records, args.kb, args.articles)
     print("archive", json.dumps({**shape, "write_seconds": round(time.perf_counter() - started, 1)}), flush=True)
 
-    seconds, peak, stdout = timed([sys.executable, "-c", INDEX_ONLY, str(archive)], work)
+    seconds, peak, stdout = timed([sys.executable, "-c", BARE_FASTWARC, str(archive)], work)
+    bare = json.loads(stdout.strip().splitlines()[-1])
+    print("bare FastWARC", json.dumps({"seconds": round(bare["seconds"], 2),
+                                       "mb_per_s": round(shape["bytes"] / bare["seconds"] / 1e6, 1)}), flush=True)
+    seconds, peak, stdout = timed([sys.executable, "-c", INDEX_ONLY, str(archive), "warcio"], work)
+    slow = json.loads(stdout.strip().splitlines()[-1])
+    print("index, warcio alone", json.dumps({"seconds": round(slow["seconds"], 2),
+                                             "mb_per_s": round(shape["bytes"] / slow["seconds"] / 1e6, 1)}), flush=True)
+    seconds, peak, stdout = timed([sys.executable, "-c", INDEX_ONLY, str(archive), "fast"], work)
     index = json.loads(stdout.strip().splitlines()[-1])
-    result = {"index_seconds": round(index["seconds"], 2), "index_records_per_s": round(shape["records"] / index["seconds"]),
+    result = {"bare_fastwarc_seconds": round(bare["seconds"], 2), "warcio_index_seconds": round(slow["seconds"], 2),
+              "index_seconds": round(index["seconds"], 2), "index_records_per_s": round(shape["records"] / index["seconds"]),
               "index_mb_per_s": round(shape["bytes"] / index["seconds"] / 1e6, 1),
               "index_peak_rss_mb": round(peak / 1e6, 1), "tribun_captures": index["captures"]}
     print("index", json.dumps(result), flush=True)
@@ -127,6 +156,14 @@ def main() -> None:
     replay = {"replay_seconds": round(seconds, 2), "exported": stats.get("item_scraped_count", 0),
               "records_per_s": round(shape["records"] / seconds), "replay_peak_rss_mb": round(peak / 1e6, 1)}
     print("replay", json.dumps(replay), flush=True)
+    seconds, peak, _ = timed([sys.executable, "-m", "scrapy", "crawl", "tribun", "-a", f"archive={archive}",
+                              "-a", "workers=2", "-s", "LOG_LEVEL=WARNING", "-s", f"NEWSCRAWL_STATS_FILE={stats_file}",
+                              "-O", str(work / "replayed-2.jsonl")], work)
+    replay["workers_2_seconds"] = round(seconds, 2)
+    replay["workers_2_exported"] = json.loads(stats_file.read_text()).get("item_scraped_count", 0)
+    print("replay, -a workers=2", json.dumps({"seconds": replay["workers_2_seconds"],
+                                              "of_one_process": round(seconds / replay["replay_seconds"], 2)}),
+          flush=True)
     print(json.dumps({**shape, **result, **replay}))
     shutil.rmtree(work, ignore_errors=True)
 

@@ -105,6 +105,8 @@ def build(folder: Path) -> Path:
     whole = warc.bytes()
     path = folder / "CC-MAIN-20160205-00001.warc.gz"
     path.write_bytes(whole[:len(data) + (len(whole) - len(data)) // 2])
+    (folder / "intact" / path.name).parent.mkdir()
+    (folder / "intact" / path.name).write_bytes(data)  # the same without the record cut short
     return path
 
 
@@ -167,3 +169,24 @@ def test_a_capture_that_cannot_be_read_back_fails_its_page_only(common_crawl, tm
         archived_response(index, Request(f"https://{KPK}"))
     with pytest.raises(NotInArchive):
         archived_response(index, Request("https://www.tribunnews.com/nasional/2015/06/19/tidak-pernah"))
+
+
+def test_fastwarc_finds_what_warcio_finds_and_leaves_damage_to_warcio(common_crawl, tmp_path):
+    """The fast pass (FastWARC, newscrawl/archive/fastscan.py) reads an intact archive to the
+    same captures, offsets, revisits and counts as warcio alone; a damaged one (this common
+    crawl file is cut short) it leaves to warcio, which names the damage."""
+    from newscrawl.archive.index import ArchiveIndex
+
+    whole = common_crawl.parent / "intact" / common_crawl.name
+    sample = Path(__file__).resolve().parent.parent / "samples" / "tribun-genuine-pages.warc.gz"
+    for files, slow in (([whole, sample], 0), ([common_crawl], 1), ([as_wacz(whole)], 0)):
+        fast, reference = ArchiveIndex.of(files), ArchiveIndex.of(files)
+        reference.scanner.fast = False
+        for index in (fast, reference):
+            for number in range(len(index.sources)):
+                index.scanner.scan(number)
+            index.choose()
+        assert fast.captures and fast.captures == reference.captures and fast.history == reference.history
+        assert {k: v for k, v in vars(fast.counts).items() if k != "slow_reads"} == \
+            {k: v for k, v in vars(reference.counts).items() if k != "slow_reads"}
+        assert fast.counts.slow_reads == slow and reference.counts.slow_reads == len(files)

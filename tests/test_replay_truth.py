@@ -357,8 +357,8 @@ def test_a_signal_while_the_archives_are_read_stops_the_replay_at_once(tmp_path,
     slow = tmp_path / "slow"
     slow.mkdir()
     (slow / "sitecustomize.py").write_text(
-        "import time\nimport newscrawl.archive.scanner as w\nchecked = w.Scanner._check_stop\n"
-        "w.Scanner._check_stop = lambda self: (time.sleep(0.005), checked(self))\n")
+        "import time\nimport newscrawl.archive.scanner as w\nchecked = w.Scanner.check_stop\n"
+        "w.Scanner.check_stop = lambda self: (time.sleep(0.005), checked(self))\n")
     env = crawl_env()
     env["PYTHONPATH"] = f"{slow}:{env['PYTHONPATH']}"
     log = tmp_path / "stderr.log"

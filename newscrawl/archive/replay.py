@@ -170,7 +170,8 @@ def count_index(stats: Any, index: ArchiveIndex) -> None:
     counts = index.counts
     for name, value in (("unreadable_files", len(counts.unreadable)), ("other_hosts", counts.other_hosts),
                         ("truncated", counts.truncated), ("unresolved_revisits", counts.unresolved_revisits),
-                        ("too_large", counts.too_large), ("skipped", len(counts.skipped))):
+                        ("too_large", counts.too_large), ("skipped", len(counts.skipped)),
+                        ("slow_reads", counts.slow_reads)):
         if value:
             stats.set_value(f"newscrawl/replay/{name}", value)
     if counts.skipped or counts.unreadable:  # named in the report, not only counted

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable
 from urllib.parse import urlsplit
 
+from newscrawl.archive.fastscan import fast_scan
 from newscrawl.archive.records import (
     HeaderGuard,
     Source,
@@ -26,7 +27,7 @@ from newscrawl.archive.records import (
     record_errors,
     url_key,
 )
-from newscrawl.network.sites import is_network_host
+from newscrawl.network.sites import NETWORK_DOMAINS, is_network_host
 
 logger = logging.getLogger(__name__)
 CHUNK = 1 << 16
@@ -62,6 +63,7 @@ class Counts:
     unreadable: list[str] = field(default_factory=list)  # files that broke off
     too_large: int = 0  # payloads over DOWNLOAD_MAXSIZE, refused
     skipped: list[str] = field(default_factory=list)  # byte ranges that could not be read
+    slow_reads: int = 0  # sources (or shares) FastWARC left to warcio: damage, or no FastWARC
 
 
 class Scanner:
@@ -69,11 +71,13 @@ class Scanner:
     digest and by URL and date (for revisits), and the counts of what was skipped."""
 
     def __init__(self, sources: list[Source], hosts: frozenset[str] = frozenset(), max_size: int = 0,
-                 stop: Callable[[], bool] | None = None) -> None:
+                 stop: Callable[[], bool] | None = None, fast: bool = True) -> None:
         self.sources = sources
+        self.fast = fast  # FastWARC first (newscrawl/archive/fastscan.py); warcio alone if False
         self.stop = stop  # asked between records (and chunks): True ends the reading
         self.hosts = hosts  # host:port of -a urls, allowed besides the network
         self.max_size = max_size  # payloads larger than this are refused (0: no limit)
+        self._names = (*NETWORK_DOMAINS, *hosts)  # one is in every URL in scope
         self.counts = Counts()
         self.all: dict[str, list[Capture]] = {}
         self.by_digest: dict[str, Capture] = {}
@@ -99,7 +103,7 @@ class Scanner:
             self.by_digest.setdefault(digest, capture)
         self.by_time.update(partial["by_time"])
         counts: Counts = partial["counts"]
-        for name in ("records", "other_hosts", "truncated", "too_large"):
+        for name in ("records", "other_hosts", "truncated", "too_large", "slow_reads"):
             setattr(self.counts, name, getattr(self.counts, name) + getattr(counts, name))
         self.counts.unreadable.extend(counts.unreadable)
         self.counts.skipped.extend(counts.skipped)
@@ -113,6 +117,8 @@ class Scanner:
         try:
             with source.open() as stream:
                 position = start if start == 0 else next_record_start(stream, start)
+                if position is not None and self._fast(number, source, stream, position, end):
+                    return
                 while position is not None and (end is None or position < end):
                     stream.seek(position)
                     try:
@@ -132,6 +138,22 @@ class Scanner:
                          source, self.counts.records, printable(str(error)))
             self.counts.unreadable.append(str(source))
 
+    def _fast(self, number: int, source: Source, stream: BinaryIO, start: int, end: int | None) -> bool:
+        """The source (or share) read by FastWARC, when it is intact; False to read it with
+        warcio, which names any damage (nothing was counted then)."""
+        found = fast_scan(self, number, stream, start, end) if self.fast else None
+        if found is None or not ((end is not None and end < source.size()) or ends_whole(stream, found["last_start"])):
+            self.counts.slow_reads += 1
+            return False
+        for key, captures in found["all"].items():
+            self.all.setdefault(key, []).extend(captures)
+        for digest, capture in found["by_digest"].items():
+            self.by_digest.setdefault(digest, capture)
+        self.by_time.update(found["by_time"])
+        for name in ("records", "other_hosts"):
+            setattr(self.counts, name, getattr(self.counts, name) + found[name])
+        return True
+
     def _records(self, number: int, stream: BinaryIO, end: int | None = None) -> None:
         """Index the records from the stream's position on (those starting before ``end``).
         Records after a newscrawl warcinfo were scoped by that crawl (a local mirror's host
@@ -146,13 +168,13 @@ class Scanner:
             self._last_start = self._bad_offset
             if end is not None and self._bad_offset >= end:  # where this record starts
                 return  # the next share's
-            self._check_stop()
+            self.check_stop()
             self.counts.records += 1
             if record.rec_type == "warcinfo":
                 self._ours = is_newscrawl_warcinfo(record.content_stream().read(4096))
             elif record.rec_type in ("response", "revisit") and record.http_headers is not None:
                 url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                if self._ours or self._in_scope(url):
+                if self._ours or self.in_scope(url):
                     self._add(record, url, number, records)
                 else:
                     self.counts.other_hosts += 1
@@ -173,7 +195,7 @@ class Scanner:
                      "interrupted download? What it held before that record was replayed", source,
                      self._last_start, size)
 
-    def _check_stop(self) -> None:
+    def check_stop(self) -> None:
         if self.stop is not None and self.stop():
             raise IndexingStopped()
 
@@ -190,7 +212,7 @@ class Scanner:
         while chunk := record.raw_stream.read(CHUNK):
             size += len(chunk)
             if size % (CHUNK << 8) == 0:  # every 16 MB of one record
-                self._check_stop()
+                self.check_stop()
         if record.length is None or size != record.length - record.http_headers.total_len:
             self.counts.truncated += 1
             logger.error("%s: the capture of %s (its record starts at byte %d) is cut short (%d of %s payload "
@@ -222,9 +244,12 @@ class Scanner:
                 self.by_digest.setdefault(capture.digest, capture)
             self.by_time[f"{key} {date}"] = capture
 
-    def _in_scope(self, url: str) -> bool:
+    def in_scope(self, url: str) -> bool:
         """Whether a captured URL is on the Tribun network (http or https, any port) or on
         a host given with ``-a urls``."""
+        lowered = url.lower()
+        if not any(name in lowered for name in self._names):
+            return False  # most records of a Common Crawl file: no URL parse needed
         try:
             parts = urlsplit(url)
             return is_network_host(parts.hostname or "") or parts.netloc.lower() in self.hosts
