@@ -54,7 +54,7 @@ def test_the_readme_is_a_page_a_newcomer_reads():
     assert len(readme.splitlines()) <= 400
     first_screen = "\n".join(readme.splitlines()[:30])
     assert "pip install -r requirements.txt && scrapy crawl tribun" in first_screen
-    test = "pip install -r requirements-dev.txt && python -m pytest -n 4"
+    test = "pip install -r requirements-dev.txt && python -m pytest -n 6"
     assert test in first_screen
     assert test in (REPO / ".ci" / "run").read_text()  # CI runs the README's command, word for word
 
