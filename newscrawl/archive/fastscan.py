@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from newscrawl.archive.records import HEADER_LIMIT, is_newscrawl_warcinfo, url_key
+from newscrawl.archive.records import HEADER_LIMIT, is_newscrawl_warcinfo
 
 CHUNK = 1 << 16
 
@@ -22,16 +22,15 @@ class Doubt(Exception):
     """Something the fast pass does not judge: warcio reads the source again."""
 
 
-def fast_scan(scanner: Any, number: int, stream: BinaryIO, start: int, end: int | None) -> dict[str, Any] | None:
-    """What the records starting in ``[start, end)`` of source ``number`` hold, as
-    ``Scanner.partial`` gives it, plus ``last_start`` (where the last record starts); None
-    when FastWARC is missing or in doubt (nothing is counted then). ``start`` is a record's."""
+def fast_scan(part: Any, number: int, stream: BinaryIO, start: int, end: int | None) -> int | None:
+    """Index the records starting in ``[start, end)`` of source ``number`` into ``part`` (a
+    Scanner of its own, absorbed when this succeeds); returns where the last record starts,
+    or None when FastWARC is missing or in doubt. ``start`` is a record's."""
     try:
         from fastwarc.warc import ArchiveIterator, WarcRecordType
     except ImportError:
         return None
-    found: dict[str, Any] = {"all": {}, "by_digest": {}, "by_time": {}, "records": 0, "other_hosts": 0,
-                             "last_start": start}
+    last_start = start
     stream.seek(start)
     ours = False
     try:
@@ -39,25 +38,24 @@ def fast_scan(scanner: Any, number: int, stream: BinaryIO, start: int, end: int 
             offset = record.stream_pos
             if end is not None and offset >= end:
                 break
-            scanner.check_stop()
-            found["records"] += 1
-            found["last_start"] = offset
+            part.check_stop()
+            part.counts.records += 1
+            last_start = offset
             kind = record.record_type
             if kind == WarcRecordType.warcinfo:
                 ours = is_newscrawl_warcinfo(record.reader.read(4096))
             elif kind in (WarcRecordType.response, WarcRecordType.revisit):
                 url = record.headers.get("WARC-Target-URI") or ""
-                if ours or scanner.in_scope(url):
-                    _add(scanner, found, record, url, number, offset, kind == WarcRecordType.revisit)
+                if ours or part.in_scope(url):
+                    _add(part, record, url, number, offset, kind == WarcRecordType.revisit)
                 else:
-                    found["other_hosts"] += 1
+                    part.counts.other_hosts += 1
     except (OSError, ValueError, UnicodeError, Doubt):
         return None
-    return found
+    return last_start
 
 
-def _add(scanner: Any, found: dict[str, Any], record: Any, url: str, number: int, offset: int,
-         revisit: bool) -> None:
+def _add(part: Any, record: Any, url: str, number: int, offset: int, revisit: bool) -> None:
     """One response or revisit record, read through to know it is whole (as the warcio pass
     does: a payload cut short, or anything unusual, is a Doubt)."""
     head = record.reader.read(CHUNK)
@@ -68,29 +66,15 @@ def _add(scanner: Any, found: dict[str, Any], record: Any, url: str, number: int
     while chunk := record.reader.read(CHUNK):
         size += len(chunk)
         if size % (CHUNK << 8) == 0:
-            scanner.check_stop()
+            part.check_stop()
     if size != record.content_length:
         raise Doubt(url)  # cut short: warcio's pass names it
-    payload = size - end_of_headers - 4
-    if scanner.max_size and payload > scanner.max_size:
+    if part.max_size and size - end_of_headers - 4 > part.max_size:
         raise Doubt(url)  # refused and logged by warcio's pass, as ever
     try:
         status = int(head.split(b"\r\n", 1)[0].split()[1])
     except (IndexError, ValueError):
         raise Doubt(url) from None
-    from newscrawl.archive.scanner import Capture
+    from newscrawl.archive.scanner import capture_of
 
-    headers = record.headers
-    date = headers.get("WARC-Date") or ""
-    digest = headers.get("WARC-Payload-Digest")
-    revisit_of = None
-    if revisit:
-        revisit_of = digest or (f"{url_key(headers.get('WARC-Refers-To-Target-URI') or url)} "
-                                f"{headers.get('WARC-Refers-To-Date') or ''}")
-    capture = Capture(url, date, status, number, offset, digest, revisit_of)
-    key = url_key(url)
-    found["all"].setdefault(key, []).append(capture)
-    if revisit_of is None:
-        if digest:
-            found["by_digest"].setdefault(digest, capture)
-        found["by_time"][f"{key} {date}"] = capture
+    part.remember(capture_of(record.headers.get, url, status, number, offset, revisit))

@@ -141,17 +141,12 @@ class Scanner:
     def _fast(self, number: int, source: Source, stream: BinaryIO, start: int, end: int | None) -> bool:
         """The source (or share) read by FastWARC, when it is intact; False to read it with
         warcio, which names any damage (nothing was counted then)."""
-        found = fast_scan(self, number, stream, start, end) if self.fast else None
-        if found is None or not ((end is not None and end < source.size()) or ends_whole(stream, found["last_start"])):
+        part = Scanner(self.sources, self.hosts, self.max_size, self.stop)  # kept only if all goes well
+        last_start = fast_scan(part, number, stream, start, end) if self.fast else None
+        if last_start is None or not ((end is not None and end < source.size()) or ends_whole(stream, last_start)):
             self.counts.slow_reads += 1
             return False
-        for key, captures in found["all"].items():
-            self.all.setdefault(key, []).extend(captures)
-        for digest, capture in found["by_digest"].items():
-            self.by_digest.setdefault(digest, capture)
-        self.by_time.update(found["by_time"])
-        for name in ("records", "other_hosts"):
-            setattr(self.counts, name, getattr(self.counts, name) + found[name])
+        self.absorb(part.partial())
         return True
 
     def _records(self, number: int, stream: BinaryIO, end: int | None = None) -> None:
@@ -228,21 +223,18 @@ class Scanner:
             status = int(record.http_headers.get_statuscode())
         except (TypeError, ValueError):
             return
-        headers = record.rec_headers
-        date = headers.get_header("WARC-Date") or ""
-        revisit_of = None
-        if record.rec_type == "revisit":
-            revisit_of = headers.get_header("WARC-Payload-Digest") or (
-                f"{url_key(headers.get_header('WARC-Refers-To-Target-URI') or url)} "
-                f"{headers.get_header('WARC-Refers-To-Date') or ''}")
-        capture = Capture(url, date, status, number, records.get_record_offset(),
-                          headers.get_header("WARC-Payload-Digest"), revisit_of)
-        key = url_key(url)
+        self.remember(capture_of(record.rec_headers.get_header, url, status, number, records.get_record_offset(),
+                                 record.rec_type == "revisit"))
+
+    def remember(self, capture: Capture) -> None:
+        """Index one capture (a revisit by what it refers to; a response also by its payload
+        digest and by URL and date, for the revisits that refer to it)."""
+        key = url_key(capture.url)
         self.all.setdefault(key, []).append(capture)
-        if revisit_of is None:
+        if capture.revisit_of is None:
             if capture.digest:
                 self.by_digest.setdefault(capture.digest, capture)
-            self.by_time[f"{key} {date}"] = capture
+            self.by_time[f"{key} {capture.date}"] = capture
 
     def in_scope(self, url: str) -> bool:
         """Whether a captured URL is on the Tribun network (http or https, any port) or on
@@ -256,6 +248,19 @@ class Scanner:
         except ValueError:  # a capture's URL that does not parse is no article of ours
             return False
 
+
+
+def capture_of(header: Callable[[str], str | None], url: str, status: int, number: int, offset: int,
+               revisit: bool) -> Capture:
+    """A response or revisit record as a capture; ``header`` reads its WARC headers (warcio's
+    and FastWARC's alike). A revisit refers to its original by payload digest, else by URL
+    and date."""
+    digest = header("WARC-Payload-Digest")
+    revisit_of = None
+    if revisit:
+        revisit_of = digest or (f"{url_key(header('WARC-Refers-To-Target-URI') or url)} "
+                                f"{header('WARC-Refers-To-Date') or ''}")
+    return Capture(url, header("WARC-Date") or "", status, number, offset, digest, revisit_of)
 
 
 def ends_whole(stream: BinaryIO, start: int) -> bool:
