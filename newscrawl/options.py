@@ -132,6 +132,7 @@ OPTIONS = (
     Option("NEWSCRAWL_ARCHIVE_LISTINGS", False, _boolean, "archive index pages and sitemaps too"),
     Option("NEWSCRAWL_ARCHIVE_GZIP_LEVEL", 6, _whole(0, 9), "gzip level of each WARC record (1 fastest, 9 smallest)"),
     Option("NEWSCRAWL_ARCHIVE_FORMAT", "warc", _choice("warc", "wacz"), "`wacz`: the archive as a WACZ (CDXJ index, page list) instead of the bare WARC"),
+    Option("NEWSCRAWL_ARCHIVE_MAX_SIZE", 1_000_000_000, _whole(0), "bytes at which the web archive rolls over to a new file, the full one final at once (0: one file per run)"),
     Option("NEWSCRAWL_ARCHIVE_TIMEOUT", 60, _number(0.1), "seconds the archive writer process may take no page, or take to finish the file, before it is killed and the run fails"),
     Option("NEWSCRAWL_REPLAY_INCREMENTAL", False, _boolean, "a replay (`-a archive=`) skips and records articles as a crawl does"),
     Option("NEWSCRAWL_REPLAY_FEED", "output/%(name)s-replay/%(name)s-%(run)s.jsonl", _path("file"), "where a replay writes (unless `-o`/`-O` says otherwise)"),

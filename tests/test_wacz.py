@@ -206,37 +206,49 @@ def replaywebpage() -> Path:
     pytest.skip(f"ReplayWeb.page, Chromium or node is missing: {RWP_INSTALL}")
 
 
+def browse(wacz: Path, urls: list[str], www: Path) -> tuple[str, str, int]:
+    """The WACZ served from ``www`` on 127.0.0.1 with ReplayWeb.page's own files;
+    tests/replaywebpage/check.js opens each URL in it in headless Chromium: its output (a
+    JSON line per URL), log and status. Chromium (puppeteer starts it in a group of its
+    own) goes with node, whatever happens."""
+    from tests.static_server import StaticServer
+
+    rwp = replaywebpage()
+    www.mkdir(exist_ok=True)
+    for name in ("ui.js", "sw.js"):
+        shutil.copy(rwp / "replaywebpage" / name, www)
+    shutil.copy(Path(__file__).parent / "replaywebpage" / "embed.html", www)
+    if wacz != www / "crawl.wacz":
+        shutil.copy(wacz, www / "crawl.wacz")
+    with StaticServer(www) as server:
+        browser = subprocess.Popen(["node", str(Path(__file__).parent / "replaywebpage" / "check.js"), server.base,
+                                    *urls], env={**os.environ, "NODE_PATH": str(rwp / "node_modules")},
+                                   start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return _checked(browser)
+
+
+def _checked(browser: subprocess.Popen) -> tuple[str, str, int]:
+    try:
+        out, err = browser.communicate(timeout=400)
+    except subprocess.TimeoutExpired:
+        kill_tree(browser.pid)
+        out, err = browser.communicate()
+        pytest.fail(f"the browser check did not end in 400 s; it said:\n{err[-3000:]}")
+    finally:
+        kill_tree(browser.pid)
+        browser.wait()
+    return out, err, browser.returncode
+
+
 def test_replaywebpage_shows_every_article_of_the_package_in_a_browser(crawled, tmp_path):
     """The package served on 127.0.0.1 with ReplayWeb.page 2.5.3's own files, each exported
     article opened in headless Chromium: the replayed page carries the article's title and
     its first paragraph. (A WARC member written with zip64 sizes in its local header, as
     the package once was, shows "Archived Page Not Found" here while validators pass.)"""
-    from tests.static_server import StaticServer
-
     run, wacz = crawled
-    rwp = replaywebpage()
-    www = tmp_path / "www"
-    www.mkdir()
-    for name in ("ui.js", "sw.js"):
-        shutil.copy(rwp / "replaywebpage" / name, www)
-    shutil.copy(Path(__file__).parent / "replaywebpage" / "embed.html", www)
-    shutil.copy(wacz, www / "crawl.wacz")
     items = run.items()
-    with StaticServer(www) as server:
-        browser = subprocess.Popen(["node", str(Path(__file__).parent / "replaywebpage" / "check.js"), server.base,
-                                    *[item["url"] for item in items]],
-                                   env={**os.environ, "NODE_PATH": str(rwp / "node_modules")}, start_new_session=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            out, err = browser.communicate(timeout=400)
-        except subprocess.TimeoutExpired:
-            kill_tree(browser.pid)
-            out, err = browser.communicate()
-            pytest.fail(f"the browser check did not end in 400 s; it said:\n{err[-3000:]}")
-        finally:  # Chromium (puppeteer starts it in a group of its own) goes with node, whatever happened
-            kill_tree(browser.pid)
-            browser.wait()
-    assert browser.returncode == 0, err[-3000:]
+    out, err, code = browse(wacz, [item["url"] for item in items], tmp_path / "www")
+    assert code == 0, err[-3000:]
     shown = {line["url"]: line for line in map(json.loads, out.splitlines())}
     flat = lambda text: " ".join(text.split())  # noqa: E731
     for item in items:

@@ -9,6 +9,8 @@ multiprocessing resource tracker is left behind.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import os
@@ -33,6 +35,14 @@ class Exchange(NamedTuple):
     headers: list[tuple[str, str]]
     body: bytes
     request_headers: list[tuple[str, str]]
+    # The last full capture of this URL (url, payload digest, date) the crawl knows of: a
+    # payload with the same digest is written as a revisit record referring to it.
+    earlier: tuple[str, str, str] | None = None
+
+
+def payload_digest(body: bytes) -> str:
+    """WARC-Payload-Digest as warcio (and Heritrix, pywb) write it: ``sha1:<base32>``."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
 
 
 class WarcFile:
@@ -47,17 +57,28 @@ class WarcFile:
         self._file = open(path, "wb")
         self._write(self._warc.create_warcinfo_record(filename, info))
 
-    def write(self, exchange: Exchange) -> None:
-        """The response record, then its request record (``WARC-Concurrent-To`` it)."""
+    def write(self, exchange: Exchange) -> str | None:
+        """The response record, then its request record (``WARC-Concurrent-To`` it). A
+        payload the ``earlier`` capture holds already is a ``revisit`` record (WARC 1.1's
+        identical-payload-digest profile: the HTTP headers, no payload). Returns the payload
+        digest of a full response record, None for a revisit."""
         from warcio.statusandheaders import StatusAndHeaders
 
-        warc_headers = {"WARC-Date": exchange.date}
+        digest = payload_digest(exchange.body)
+        warc_headers = {"WARC-Date": exchange.date, "WARC-Payload-Digest": digest}
         if exchange.ip:
             warc_headers["WARC-IP-Address"] = exchange.ip
         status_line = f"{exchange.status} {_reason(exchange.status)}".strip()
-        response = self._warc.create_warc_record(
-            exchange.url, "response", payload=io.BytesIO(exchange.body), warc_headers_dict=warc_headers,
-            http_headers=StatusAndHeaders(status_line, exchange.headers, protocol=exchange.protocol))
+        http_headers = StatusAndHeaders(status_line, exchange.headers, protocol=exchange.protocol)
+        revisit = exchange.earlier is not None and exchange.earlier[1] == digest
+        if revisit:
+            earlier_url, _, earlier_date = exchange.earlier
+            response = self._warc.create_revisit_record(exchange.url, digest, earlier_url, earlier_date,
+                                                        http_headers=http_headers, warc_headers_dict=warc_headers)
+        else:
+            response = self._warc.create_warc_record(
+                exchange.url, "response", payload=io.BytesIO(exchange.body), warc_headers_dict=warc_headers,
+                http_headers=http_headers)
         parts = urlsplit(exchange.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request = self._warc.create_warc_record(
@@ -68,6 +89,7 @@ class WarcFile:
                                           is_http_request=True))
         self._write(response)
         self._write(request)
+        return None if revisit else digest
 
     def _write(self, record: Any) -> None:
         """One record, one gzip member (what WARC readers expect of a .warc.gz)."""
@@ -90,7 +112,8 @@ def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
     """The writer process: read the file's settings, then each exchange, from ``source``
     (the crawl's pipe); write them; report on ``result`` one JSON line per event: an error
     at once (``{"error": …}``), then ``{"done": true}`` once the file is complete and
-    synced. Signals are the crawl's business: a Ctrl-C or a SIGTERM to the process group
+    synced; for each exchange written, ``{"capture": [url, digest, date]}`` (a full record)
+    or ``{"revisit": 1}``. Signals are the crawl's business: a Ctrl-C or a SIGTERM to the process group
     must not cut the archive short; the crawl ends it. The end of ``source`` before the
     end frame (the crawl died, even half-way through a frame) leaves the file as it is
     (a ``.part``, settled by the next run) and ends this process."""
@@ -113,7 +136,10 @@ def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
             break
         if error is None:  # after an error, only drain: the crawl is told and stops
             try:
-                warc.write(Exchange(*pickle.loads(frame)))
+                exchange = Exchange(*pickle.loads(frame))
+                digest = warc.write(exchange)
+                # What the crawl learns: a full capture later ones may refer to, or a revisit.
+                _report(result, {"capture": [exchange.url, digest, exchange.date]} if digest else {"revisit": 1})
             except Exception as failure:
                 error = failure
                 _report(result, {"error": _describe(failure)})

@@ -11,12 +11,19 @@ and the same guarantees as the feeds: it is written as ``<name>.part`` and joins
 run's commit (newscrawl/output/ledger.py), so a ``kill -9`` never leaves a final archive cut
 short, and the next run settles a dead run's archive with its feed.
 
+A long run's archive rolls over at ``NEWSCRAWL_ARCHIVE_MAX_SIZE`` bytes, as Heritrix's and
+Browsertrix's do: the full file is completed, synced and given its final name at once
+(``tribun-<run>-00000.warc.gz``, then ``-00001``, ...; a run that never rolls keeps the plain
+name), and the next one is written. A kill then loses at most the current file, and every
+capture of an article the run's commit records is in a final file.
+
 Record building, hashing and compression run in a child process (newscrawl/archive/warcfile.py,
 driven through newscrawl/archive/writer_process.py): the crawl's thread only hands each response
 over, and never shares its GIL with them.
 """
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,10 +39,14 @@ from newscrawl.archive.warcfile import Exchange
 from newscrawl.archive.writer_process import WriterProcess
 from newscrawl.config import RUN_FEED
 from newscrawl.crawl.meta import CAPTURED, PAGE_KIND
+from newscrawl.dedup.state import ArticleState
+from newscrawl.dedup.store import Capture
 from newscrawl.network.urls import canonical_url
 from newscrawl.output.feeds import feed_path, run_id
-from newscrawl.output.journal import disk_note, part_of, stop_for_output_error
+from newscrawl.output.journal import disk_note, part_of, stop_for_output_error, sync_folder
 from newscrawl.output.ledger import RunLedger
+
+logger = logging.getLogger(__name__)
 
 ARCHIVE_SUFFIX = ".warc.gz"
 WACZ_SUFFIX = ".wacz"
@@ -62,7 +73,7 @@ class ArchiveWriter:
     """Downloader middleware: each archived response goes to the run's WARC file."""
 
     def __init__(self, crawler: Crawler, kinds: frozenset[str], level: int, timeout: float = 60,
-                 wacz: bool = False) -> None:
+                 wacz: bool = False, max_size: int = 0) -> None:
         self.crawler = crawler
         self.kinds = kinds
         self.level = level
@@ -71,8 +82,14 @@ class ArchiveWriter:
         # A WACZ's pages.jsonl: page-1 URL -> its first capture (url, ts), titled once exported.
         self.pages: dict[str, dict] = {}
         self.final: Path | None = None
+        self.max_size = max_size  # roll over to a new file beyond this many bytes (0: never)
+        self.serial = 0  # the current file's number among the run's files
+        self.finished: list[Path] = []  # files rolled over: final already
+        # url -> (url, payload digest, date): the full captures of the run's completed files.
+        self.captures: dict[str, tuple[str, str, str]] = {}
         self._writer: WriterProcess | None = None
         self._failed = False
+        self._roll_error: str | None = None  # a full file that could not be completed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArchiveWriter":
@@ -81,7 +98,8 @@ class ArchiveWriter:
             raise NotConfigured
         kinds = ARTICLE_KINDS | (LISTING_KINDS if settings.getbool("NEWSCRAWL_ARCHIVE_LISTINGS") else frozenset())
         writer = cls(crawler, kinds, settings.getint("NEWSCRAWL_ARCHIVE_GZIP_LEVEL"),
-                     settings.getfloat("NEWSCRAWL_ARCHIVE_TIMEOUT"), settings.get("NEWSCRAWL_ARCHIVE_FORMAT") == "wacz")
+                     settings.getfloat("NEWSCRAWL_ARCHIVE_TIMEOUT"), settings.get("NEWSCRAWL_ARCHIVE_FORMAT") == "wacz",
+                     settings.getint("NEWSCRAWL_ARCHIVE_MAX_SIZE"))
         crawler.signals.connect(writer.spider_closed, signal=signals.spider_closed)
         if writer.wacz:
             crawler.signals.connect(writer.item_scraped, signal=signals.item_scraped)
@@ -98,7 +116,7 @@ class ArchiveWriter:
         if self._writer.failed() is not None:
             self._write_failed(self._writer.error)
             return
-        exchange = _exchange(request, response)
+        exchange = _exchange(request, response)._replace(earlier=self._earlier(response.url))
         self._writer.put(exchange)
         # The record's WARC-Date is the page's capture time (captured_at): a replay of this
         # archive then says the same time as the crawl that wrote it.
@@ -106,7 +124,32 @@ class ArchiveWriter:
             request.meta[CAPTURED] = exchange.date
         self.crawler.stats.inc_value("newscrawl/archive/responses")
         if self.wacz and request.meta.get(PAGE_KIND) in ARTICLE_KINDS:
-            self.pages.setdefault(canonical_url(response.url), {"url": response.url, "ts": exchange.date})
+            self.pages.setdefault(canonical_url(response.url),
+                                  {"url": response.url, "ts": exchange.date, "file": self.serial})
+        if self.max_size and self._writer.written() >= self.max_size:
+            self._roll()
+
+    def _earlier(self, url: str) -> tuple[str, str, str] | None:
+        """The last full capture of ``url`` this run or a committed earlier run archived."""
+        found = self._writer.captures.get(url) or self.captures.get(url)
+        if found is None and self.store is not None:
+            try:
+                found = self.store.last_capture(url)
+            except Exception as error:  # Redis gone, a vanished store: a full record, said once
+                if not self.crawler.stats.get_value("newscrawl/archive/store_unreadable"):
+                    logger.warning("Cannot ask the state store for earlier captures (%s): unchanged pages "
+                                   "are archived whole", error)
+                self.crawler.stats.inc_value("newscrawl/archive/store_unreadable")
+        return tuple(found) if found else None
+
+    @property
+    def store(self) -> Any:
+        state = ArticleState.of(self.crawler)
+        return state.store if state is not None else None
+
+    def committed(self, store: Any) -> None:
+        """The run's files are final: later runs may refer to its full captures."""
+        store.record_captures(Capture(*capture) for capture in self.captures.values())
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         """An exported article: an entry of the WACZ's page list, with its title."""
@@ -115,11 +158,18 @@ class ArchiveWriter:
             page["title"] = getattr(item, "title", None) or page["url"]
 
     def _open(self) -> None:
-        self.final = archive_path(self.crawler, self.crawler.spider, WACZ_SUFFIX if self.wacz else ARCHIVE_SUFFIX)
+        self.final = archive_path(self.crawler, self.crawler.spider, self._suffix())
         self.final.parent.mkdir(parents=True, exist_ok=True)
         ledger = RunLedger.of(self.crawler)
         if ledger is not None:
-            ledger.file_opened(self.final, self.finish)
+            ledger.file_opened(self.final, self.finish, self.committed)
+        self._start()
+
+    def _suffix(self) -> str:
+        return WACZ_SUFFIX if self.wacz else ARCHIVE_SUFFIX
+
+    def _start(self) -> None:
+        """The writer process of the current file (``self.final``'s ``.part``)."""
         run = run_id(self.crawler)
         part = part_of(self.final, run)
         info = {"software": f"newscrawl ({self.crawler.settings.get('USER_AGENT')}); warcio",
@@ -136,6 +186,51 @@ class ArchiveWriter:
     def _warc_name(self) -> str:
         return self.final.name[: -len(WACZ_SUFFIX)] + ARCHIVE_SUFFIX if self.wacz else self.final.name
 
+    def _roll(self) -> None:
+        """The current file is full: complete it, give it its final name now, go on in the next.
+
+        The crawl's thread waits for the file to be completed (what is queued written, then
+        synced: about a second per gigabyte); a failure stops the crawl as a failed write does.
+        """
+        current, self.final = self.final, archive_path(self.crawler, self.crawler.spider,
+                                                       f"-{self.serial:05d}{self._suffix()}")
+        serial_name = self.final  # the name a WACZ's member takes after
+        try:
+            os.replace(self._close(), serial_name)
+            sync_folder(serial_name.parent)
+        except OSError as error:
+            self._roll_error = str(error)
+            self._write_failed(self._roll_error)
+            return
+        self.finished.append(serial_name)
+        self.crawler.stats.set_value("newscrawl/archive/rolled_over", [str(f) for f in self.finished])
+        logger.info("The web archive reached %d bytes: %s is complete, the run goes on in the next file",
+                    self.max_size, serial_name)
+        self.serial += 1
+        following = archive_path(self.crawler, self.crawler.spider, f"-{self.serial:05d}{self._suffix()}")
+        ledger = RunLedger.of(self.crawler)
+        if ledger is not None:
+            ledger.file_renamed(current, following)
+        self.final = following
+        self._start()
+
+    def _close(self) -> Path | None:
+        """Complete and sync the current file (packaged, for a WACZ); its ``.part``, or None
+        when none was begun. Raises OSError when the file could not be written completely."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return None
+        writer.close()
+        if writer.error is not None:
+            raise OSError(f"{writer.path} is incomplete: {writer.error}")
+        if self.wacz:
+            self._package(writer.path)
+        self.crawler.stats.inc_value("newscrawl/archive/bytes", writer.path.stat().st_size)
+        self.captures.update(writer.captures)
+        if writer.revisits:
+            self.crawler.stats.inc_value("newscrawl/archive/revisits", writer.revisits)
+        return writer.path
+
     def _write_failed(self, error: str) -> None:
         """Disk full or the like: stop the crawl as a failed feed would (nothing recorded)."""
         if self._failed:
@@ -150,24 +245,22 @@ class ArchiveWriter:
         with one, the commit renames it together with the feeds. Raises OSError when the
         archive could not be written completely.
         """
-        writer, self._writer = self._writer, None
-        if writer is None:
+        if self._roll_error is not None:
+            raise OSError(f"{self.final} is incomplete: {self._roll_error}")
+        part = self._close()
+        if part is None:
             return
-        writer.close()
-        if writer.error is not None:
-            raise OSError(f"{writer.path} is incomplete: {writer.error}")
-        if self.wacz:
-            self._package(writer.path)
-        self.crawler.stats.set_value("newscrawl/archive/bytes", writer.path.stat().st_size)
         ledger = RunLedger.of(self.crawler)
         if ledger is None or not ledger.commits_feeds:
-            os.replace(writer.path, self.final)
+            os.replace(part, self.final)
 
     def _package(self, part: Path) -> None:
         """The complete WARC in ``part`` becomes the WACZ that holds it, in the same place:
         built beside, then put in its place (OSError, as a failed WARC, when it cannot)."""
         building = part.with_name(part.name + ".wacz")  # a dead run's is cleared with its .part (journal.recover)
-        pages = [{"url": p["url"], "title": p["title"], "ts": p["ts"]} for p in self.pages.values() if "title" in p]
+        # The articles exported by now whose first page this file holds.
+        pages = [{"url": p["url"], "title": p["title"], "ts": p["ts"]} for p in self.pages.values()
+                 if "title" in p and p["file"] == self.serial]
         try:
             package(part, building, self._warc_name(), pages, run_id(self.crawler),
                     f"newscrawl ({self.crawler.settings.get('USER_AGENT')})")
@@ -176,7 +269,7 @@ class ArchiveWriter:
             building.unlink(missing_ok=True)
             raise OSError(f"Cannot package the web archive {self.final} (WACZ, in {building.name}): "
                           f"{error.strerror or error}{disk_note(building, error)}") from None
-        self.crawler.stats.set_value("newscrawl/archive/pages", len(pages))
+        self.crawler.stats.inc_value("newscrawl/archive/pages", len(pages))
 
     def spider_closed(self, spider: Any = None, reason: str | None = None) -> None:
         """Without the run's ledger (never in this project's settings) close the file anyway."""

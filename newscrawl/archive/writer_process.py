@@ -31,6 +31,8 @@ class WriterProcess:
         self.path = path
         self.timeout = timeout
         self.error: str | None = None
+        self.captures: dict[str, tuple[str, str, str]] = {}  # url -> its full capture in this file
+        self.revisits = 0  # exchanges written as revisit records
         self._done = False
         self._queue: queue.Queue = queue.Queue(QUEUE_SIZE)
         # The crawl's own import path, so that an installed egg (Scrapyd) runs the same code.
@@ -85,6 +87,10 @@ class WriterProcess:
                 continue
             if message.get("error"):
                 self._fail(str(message["error"]))
+            if "capture" in message:
+                url, digest, date = message["capture"]
+                self.captures[url] = (url, digest, date)
+            self.revisits += message.get("revisit", 0)
             if "done" in message:
                 self._done = bool(message["done"])
 
@@ -97,6 +103,13 @@ class WriterProcess:
     def _stuck(self) -> None:
         self._fail(f"the archive writer took nothing for {self.timeout:g} s (stopped? a hung disk?): killed")
         self._process.kill()
+
+    def written(self) -> int:
+        """Bytes of the file on disk so far (the pages still queued are not in it yet)."""
+        try:
+            return os.stat(self.path).st_size
+        except OSError:
+            return 0
 
     def failed(self) -> str | None:
         """The writer's error, if any (a cheap poll)."""

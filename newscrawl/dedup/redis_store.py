@@ -9,7 +9,7 @@ import json
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from newscrawl.dedup.store import ExportedArticle, Version
+from newscrawl.dedup.store import Capture, ExportedArticle, Version, capture_key
 from newscrawl.text.simhash import UNKNOWN, Copy, bands, earliest, hamming
 
 # A Redis that stopped answering must not hang a worker: every call gives up after this.
@@ -47,6 +47,7 @@ class RedisArticleStore:
         self.server = server
         self.exported = f"{prefix}:exported"
         self.versions = f"{prefix}:versions"
+        self.captures = f"{prefix}:captures"
         self.band = f"{prefix}:band:%d"
 
     def knows(self, keys: Iterable[int]) -> bool:
@@ -97,6 +98,16 @@ class RedisArticleStore:
         if version is not None:
             version.fetched, version.lastmod = fetched, version.lastmod if lastmod is None else lastmod
             self.server.hset(self.versions, key, json.dumps(vars(version)))
+
+    def last_capture(self, url: str) -> Capture | None:
+        """The last full capture of this URL that a committed run of any worker archived."""
+        stored = self.server.hget(self.captures, capture_key(url))
+        return Capture(*json.loads(stored)) if stored else None
+
+    def record_captures(self, captures: Iterable[Capture]) -> None:
+        mapping = {capture_key(c.url): json.dumps(list(c)) for c in captures}
+        if mapping:
+            self.server.hset(self.captures, mapping=mapping)
 
     def count(self) -> int:
         return self.server.scard(self.exported)

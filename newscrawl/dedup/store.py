@@ -13,7 +13,7 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from newscrawl.text.simhash import UNKNOWN, Copy, bands, earliest, hamming
 
@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, fingerprint INTEGER NOT
 CREATE TABLE IF NOT EXISTS versions (key INTEGER PRIMARY KEY, version INTEGER NOT NULL,
                                      content_hash TEXT, title TEXT, page_count INTEGER,
                                      updated_at TEXT, lastmod INTEGER, fetched INTEGER, published INTEGER);
+CREATE TABLE IF NOT EXISTS captures (key INTEGER PRIMARY KEY, digest TEXT NOT NULL, date TEXT NOT NULL,
+                                     url TEXT NOT NULL);
 """
 
 
@@ -54,6 +56,19 @@ def article_keys(url: str | None, site: str | None = None, article_id: str | Non
     if site and article_id:
         keys.append(key_of(f"id:{site}/{article_id}"))
     return keys
+
+
+class Capture(NamedTuple):
+    """A page's last archived payload in a committed run's archive (what a later capture of
+    the same payload refers to with a WARC ``revisit`` record, newscrawl/archive/writer.py)."""
+
+    url: str  # the URL as captured
+    digest: str  # WARC-Payload-Digest, ``sha1:<base32>``
+    date: str  # its WARC-Date
+
+
+def capture_key(url: str) -> int:
+    return key_of("capture:" + url)
 
 
 @dataclass
@@ -199,6 +214,17 @@ class SqliteArticleStore:
                     self.db.executemany("INSERT OR IGNORE INTO bands (band, fingerprint) VALUES (?, ?)",
                                         [(_signed(b), cursor.lastrowid) for b in bands(article.simhash)])
         return count
+
+    def last_capture(self, url: str) -> Capture | None:
+        """The last full capture of this URL that a committed run archived, or None."""
+        row = self.db.execute("SELECT url, digest, date FROM captures WHERE key = ?", (capture_key(url),)).fetchone()
+        return Capture(*row) if row else None
+
+    def record_captures(self, captures: Iterable[Capture]) -> None:
+        """A committed run's full captures (the later of two of one URL wins)."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO captures (key, digest, date, url) VALUES (?, ?, ?, ?)",
+                                [(capture_key(c.url), c.digest, c.date, c.url) for c in captures])
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM exported").fetchone()[0]

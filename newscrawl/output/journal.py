@@ -75,6 +75,15 @@ def folders_locked(finals: Iterable[Path]) -> Iterator[None]:
             os.close(handle)
 
 
+def sync_folder(folder: Path) -> None:
+    """Make the renames done in ``folder`` durable (a power cut keeps them)."""
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def stop_for_output_error(crawler: Any, path: Path, error: Any) -> None:
     """A run file (feed, web archive, journal) cannot be written: say so in one line and stop
     the crawl (``output_error``); the file stays unfinished and nothing of the run is recorded."""
@@ -122,6 +131,12 @@ class RunFiles:
         if append:
             self.appended.add(final_path)
         self.write({"feed": str(final_path.resolve())})
+
+    def renamed(self, final_path: Path, following: Path) -> None:
+        """A file of the run now goes on as ``following`` (the archive rolled over); the
+        journal keeps both (recovery discards whichever ``.part`` is left)."""
+        self.feeds[self.feeds.index(final_path)] = following
+        self.write({"feed": str(following.resolve())})
 
     def part(self, final_path: Path) -> Path:
         """Where this run writes ``final_path`` until its commit."""

@@ -43,6 +43,7 @@ class RunLedger(Findable):
         self._expects_feed = bool(crawler.settings.getdict("FEEDS"))
         self._formats: dict[Path, str] = {}  # each feed's format, for corrections
         self.locks = PartLocks()  # a run without a journal: its .part files, held while it lives
+        self._committed: list[Callable[[Any], None]] = []  # told the store after the commit
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RunLedger":
@@ -70,10 +71,20 @@ class RunLedger(Findable):
                                      [*(self.stats.get_value("newscrawl/output/dead_parts_removed") or []), *removed])
             self.locks.hold(self.files.part(final_path))
 
-    def file_opened(self, final_path: Path, finish: Callable[[], None]) -> None:
+    def file_opened(self, final_path: Path, finish: Callable[[], None],
+                    committed: Callable[[Any], None] | None = None) -> None:
         """Another file of the run (the web archive): renamed with the feeds, all or none;
-        ``finish`` completes and syncs its ``.part`` before the commit."""
+        ``finish`` completes and syncs its ``.part`` before the commit; ``committed`` is
+        given the store once the run's exports are recorded in it (in the same step: a
+        failure keeps the journal, as a failed record does)."""
         self.files.opened(final_path, finish)
+        if committed is not None:
+            self._committed.append(committed)
+
+    def file_renamed(self, final_path: Path, following: Path) -> None:
+        """That file rolled over (the archive's current file is final already): the run's
+        commit names ``following`` instead, and a dead run's discards its ``.part``."""
+        self.files.renamed(final_path, following)
 
     @property
     def commits_feeds(self) -> bool:
@@ -113,6 +124,8 @@ class RunLedger(Findable):
                 self.files.commit()
             try:
                 self.stats.set_value("newscrawl/state/recorded", state.record(exported))
+                for committed in self._committed:
+                    committed(state.store)
             except Exception as error:  # a full disk, a read-only or vanished store, Redis gone
                 logger.exception("Could not record %d exported articles in the state store: %s. The "
                                  "journal is kept: the next run records them.", len(exported), error)

@@ -207,6 +207,10 @@ def _judge_archives(stats: dict[str, Any], judgement: Judgement) -> None:
     lost = list(stats.get("newscrawl/replay/lost") or [])
     truncated = int(stats.get("newscrawl/replay/truncated", 0) or 0)
     unreadable = int(stats.get("newscrawl/replay/unreadable", 0) or 0)
+    if unresolved := int(stats.get("newscrawl/replay/unresolved_revisits", 0) or 0):  # not damage: a lacking input
+        judgement.warnings.append(f"{unresolved} revisit record(s) refer to captures the given archives lack (an "
+                                  "earlier run's or crawl's): the pages they stand for were not replayed; give "
+                                  "the earlier archives too")
     if not lost and not truncated and not unreadable:
         return
     parts = [f"{len(lost)} part(s) of the archives could not be read ({'; '.join(lost[:3])}"

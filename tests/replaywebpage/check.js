@@ -11,7 +11,7 @@ async function replayed(page, url, deadline) {
           const got = await Promise.race([
             frame.evaluate(() => ({title: document.title, text: document.body ? document.body.innerText : ''})),
             new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), 5000))]);
-          if (got.text) return got;
+          if (got.text) return {...got, frame: frame.url()};
         } catch (e) { /* the frame is still loading */ }
       }
     }
