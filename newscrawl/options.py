@@ -99,6 +99,7 @@ def _contact(value: str) -> str | None:
 OPTIONS = (
     # What a run reads and how far it goes.
     Option("NEWSCRAWL_MAX_PAGES", 50, _whole(1, 1000), "pages fetched per article at most (an article announcing more is capped and counted)"),
+    Option("NEWSCRAWL_PAGE_ALL", "auto", _choice("auto", "off", "on"), "multi-page articles from their one-page view (`?page=all`): `auto` once it matched the paged text of a site's first 3, `on` always (falling back to paging when it does not look whole), `off` never"),
     Option("NEWSCRAWL_MAX_INDEX_PAGES", 200, _whole(1), "index pages followed per site, section and date (a busy day on www has about 40)"),
     Option("NEWSCRAWL_MAX_SITEMAPS", 2000, _whole(1), "sitemaps read per run (indexes may chain to new URLs forever)"),
     Option("NEWSCRAWL_SEED_BACKLOG", 10_000, _whole(1), "seeds (`-a urls`, `-a urls_file`, index pages) waiting in the scheduler at most: a long list is read as the crawl takes it"),
@@ -133,6 +134,7 @@ OPTIONS = (
     Option("NEWSCRAWL_ARCHIVE_GZIP_LEVEL", 6, _whole(0, 9), "gzip level of each WARC record (1 fastest, 9 smallest)"),
     Option("NEWSCRAWL_ARCHIVE_FORMAT", "warc", _choice("warc", "wacz"), "`wacz`: the archive as a WACZ (CDXJ index, page list) instead of the bare WARC"),
     Option("NEWSCRAWL_ARCHIVE_MAX_SIZE", 1_000_000_000, _whole(0), "bytes at which the web archive rolls over to a new file, the full one final at once (0: one file per run)"),
+    Option("NEWSCRAWL_ARCHIVE_REVISITS", True, _boolean, "an unchanged page fetched again is a `revisit` record of its last full capture (0: every capture whole, each archive replayable alone)"),
     Option("NEWSCRAWL_ARCHIVE_TIMEOUT", 60, _number(0.1), "seconds the archive writer process may take no page, or take to finish the file, before it is killed and the run fails"),
     Option("NEWSCRAWL_REPLAY_INCREMENTAL", False, _boolean, "a replay (`-a archive=`) skips and records articles as a crawl does"),
     Option("NEWSCRAWL_REPLAY_FEED", "output/%(name)s-replay/%(name)s-%(run)s.jsonl", _path("file"), "where a replay writes (unless `-o`/`-O` says otherwise)"),

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 WORDS = ("pemerintah provinsi warga kota desa banjir harga pasar menteri presiden rapat "
          "pembangunan jalan sekolah rumah sakit polisi petani nelayan cuaca hujan listrik air "
@@ -57,24 +58,28 @@ def _chrome(base: str, index: int) -> tuple[str, str]:
 
 def _page_html(host: str, article: GeneratedArticle, index: int, number: int, padding: str,
                realistic: bool = False, title: str | None = None, published: str | None = None,
-               modified: str | None = None) -> str:
+               modified: str | None = None, view: str | None = None) -> str:
+    """Page ``number`` of the article; ``view``: its ``?page=all`` view instead (write_page_all)."""
     url = article.url
     links = "".join(f'<a rel="page-{n}" class="active">{n}</a>' if n == number else
                     f'<a href="{url}{"" if n == 1 else f"?page={n}"}" rel="page-{n}">{n}</a>'
                     for n in range(1, len(article.pages) + 1))
     paging = (f'<div class="paging"><div class="pagination-wrap"><span class="total-page">Halaman '
               f'{number}/{len(article.pages)}</span><div class="page-number">{links}</div></div></div>'
-              if len(article.pages) > 1 else "")
-    paragraphs = article.pages[number - 1]
+              if len(article.pages) > 1 and view in (None, "page1") else "")
+    # The view: every page's text in order, each with its quirks, no pager ("disagreeing":
+    # the last page's last paragraph lost; "page1": page 1 as it is, pager included).
+    shown = [article.pages[number - 1]] if view in (None, "page1") else \
+        [*article.pages[:-1], article.pages[-1][:-1]] if view == "disagreeing" else article.pages
     body = "\n".join(f"<p>{p}</p>" + _BODY_QUIRKS.get(i, "").format(host=host, index=index)
-                     for i, p in enumerate(paragraphs))
+                     for paragraphs in shown for i, p in enumerate(paragraphs))
     title = title or f"Artikel Nomor {index} tentang Pembangunan Daerah"
     published = published or f"2024-05-01T{index % 24:02d}:{index % 60:02d}:00+07:00"
     dates = f'"datePublished":"{published}"' + (f',"dateModified":"{modified}"' if modified else "")
     header, footer = _chrome(url.split("/nasional/")[0], index) if realistic else ("", "")
     photo = f"https://cdn2.tstatic.net/tribunnews/foto/bank/images/artikel-{index}-{900000000 + index}.jpg"
     return f"""<!DOCTYPE html>
-<html lang="id"><head><meta charset="utf-8"><title>{title} | Tribunnews.com</title>
+<html lang="id"><head><meta charset="utf-8"><title>{title}{" - Halaman all" if view else ""} | Tribunnews.com</title>
 <meta name="description" content="Ringkasan artikel nomor {index}.">
 <meta property="og:image" content="{photo}">
 <link rel="canonical" href="{url}">
@@ -142,11 +147,14 @@ def _index_html(origin: str, day: date, urls: list[str], number: int, last: int)
 def build_site(root: Path, articles: int, *, host: str = "www.tribunnews.com",
                pages_mix: tuple[int, ...] = (1, 1, 2, 4), per_index_page: int = 20,
                padding_kb: int = 0, day: date = date(2024, 5, 1), seed: int = 1,
-               base_url: str | None = None, realistic: bool = False) -> list[GeneratedArticle]:
+               base_url: str | None = None, realistic: bool = False,
+               page_all: str | None = None) -> list[GeneratedArticle]:
     """Write the site under ``root/host`` and return what each article should merge to.
 
     ``base_url`` bakes another origin into the links (a benchmark's static server);
-    ``realistic`` adds the menus, sidebars and scripts that make real pages ~120 KB.
+    ``realistic`` adds the menus, sidebars and scripts that make real pages ~120 KB;
+    ``page_all`` serves each multi-page article's ``?page=all`` view of that kind
+    (write_page_all).
     """
     origin = base_url or f"https://{host}"
     rng = random.Random(seed)
@@ -166,6 +174,8 @@ def build_site(root: Path, articles: int, *, host: str = "www.tribunnews.com",
         for number in range(1, len(pages) + 1):
             name = f"artikel-nomor-{index}" + ("" if number == 1 else f"__page={number}")
             (folder / f"{name}.html").write_text(_page_html(host, article, index, number, padding, realistic))
+        if page_all and count > 1:
+            write_page_all(root, article, index, page_all, host, padding=padding, realistic=realistic)
     last = max(1, -(-articles // per_index_page))
     for number in range(1, last + 1):
         urls = [a.url for a in generated[(number - 1) * per_index_page: number * per_index_page]]
@@ -189,6 +199,17 @@ def write_article(root: Path, index: int, pages: list[list[str]], *, title: str,
         (folder / f"{name}.html").write_text(_page_html(host, article, index, number, "", title=title,
                                                         published=published, modified=modified))
     return article
+
+
+def write_page_all(root: Path, article: GeneratedArticle, index: int, view: str = "whole",
+                   host: str = "www.tribunnews.com", **page: Any) -> None:
+    """The article's ``?page=all`` view, as docs/field-reference.md section 8 assumes it (its
+    markup was never saved): page 1's template, every page's text in order in the one body
+    container, no pager, " - Halaman all" after the title. ``view``: "whole" (that),
+    "disagreeing" (the last paragraph lost) or "page1" (the site ignores the parameter)."""
+    folder = root / host / "nasional" / str(8000000 + index)
+    (folder / f"artikel-nomor-{index}__page=all.html").write_text(
+        _page_html(host, article, index, 1, page.pop("padding", ""), view=view, **page))
 
 
 def write_news_sitemap(root: Path, entries: list[tuple[str, str]], host: str = "www.tribunnews.com") -> str:

@@ -61,7 +61,7 @@ class WarcFile:
         """The response record, then its request record (``WARC-Concurrent-To`` it). A
         payload the ``earlier`` capture holds already is a ``revisit`` record (WARC 1.1's
         identical-payload-digest profile: the HTTP headers, no payload). Returns the payload
-        digest of a full response record, None for a revisit."""
+        digest of a full record of a served (2xx) page, which later ones may refer to, else None."""
         from warcio.statusandheaders import StatusAndHeaders
 
         digest = payload_digest(exchange.body)
@@ -70,7 +70,8 @@ class WarcFile:
             warc_headers["WARC-IP-Address"] = exchange.ip
         status_line = f"{exchange.status} {_reason(exchange.status)}".strip()
         http_headers = StatusAndHeaders(status_line, exchange.headers, protocol=exchange.protocol)
-        revisit = exchange.earlier is not None and exchange.earlier[1] == digest
+        # Served pages only: an error answer repeated (a retry) is small and stays whole.
+        revisit = exchange.earlier is not None and exchange.earlier[1] == digest and 200 <= exchange.status < 300
         if revisit:
             earlier_url, _, earlier_date = exchange.earlier
             response = self._warc.create_revisit_record(exchange.url, digest, earlier_url, earlier_date,
@@ -89,7 +90,7 @@ class WarcFile:
                                           is_http_request=True))
         self._write(response)
         self._write(request)
-        return None if revisit else digest
+        return None if revisit or not 200 <= exchange.status < 300 else digest
 
     def _write(self, record: Any) -> None:
         """One record, one gzip member (what WARC readers expect of a .warc.gz)."""
@@ -139,7 +140,8 @@ def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
                 exchange = Exchange(*pickle.loads(frame))
                 digest = warc.write(exchange)
                 # What the crawl learns: a full capture later ones may refer to, or a revisit.
-                _report(result, {"capture": [exchange.url, digest, exchange.date]} if digest else {"revisit": 1})
+                _report(result, {"capture": [exchange.url, digest, exchange.date]} if digest else
+                        {"revisit": int(200 <= exchange.status < 300)})
             except Exception as failure:
                 error = failure
                 _report(result, {"error": _describe(failure)})

@@ -73,7 +73,7 @@ class ArchiveWriter:
     """Downloader middleware: each archived response goes to the run's WARC file."""
 
     def __init__(self, crawler: Crawler, kinds: frozenset[str], level: int, timeout: float = 60,
-                 wacz: bool = False, max_size: int = 0) -> None:
+                 wacz: bool = False, max_size: int = 0, revisits: bool = True) -> None:
         self.crawler = crawler
         self.kinds = kinds
         self.level = level
@@ -82,6 +82,7 @@ class ArchiveWriter:
         # A WACZ's pages.jsonl: page-1 URL -> its first capture (url, ts), titled once exported.
         self.pages: dict[str, dict] = {}
         self.final: Path | None = None
+        self.revisits = revisits  # unchanged pages as revisit records (NEWSCRAWL_ARCHIVE_REVISITS)
         self.max_size = max_size  # roll over to a new file beyond this many bytes (0: never)
         self.serial = 0  # the current file's number among the run's files
         self.finished: list[Path] = []  # files rolled over: final already
@@ -99,7 +100,7 @@ class ArchiveWriter:
         kinds = ARTICLE_KINDS | (LISTING_KINDS if settings.getbool("NEWSCRAWL_ARCHIVE_LISTINGS") else frozenset())
         writer = cls(crawler, kinds, settings.getint("NEWSCRAWL_ARCHIVE_GZIP_LEVEL"),
                      settings.getfloat("NEWSCRAWL_ARCHIVE_TIMEOUT"), settings.get("NEWSCRAWL_ARCHIVE_FORMAT") == "wacz",
-                     settings.getint("NEWSCRAWL_ARCHIVE_MAX_SIZE"))
+                     settings.getint("NEWSCRAWL_ARCHIVE_MAX_SIZE"), settings.getbool("NEWSCRAWL_ARCHIVE_REVISITS"))
         crawler.signals.connect(writer.spider_closed, signal=signals.spider_closed)
         if writer.wacz:
             crawler.signals.connect(writer.item_scraped, signal=signals.item_scraped)
@@ -116,7 +117,9 @@ class ArchiveWriter:
         if self._writer.failed() is not None:
             self._write_failed(self._writer.error)
             return
-        exchange = _exchange(request, response)._replace(earlier=self._earlier(response.url))
+        exchange = _exchange(request, response)
+        if self.revisits:
+            exchange = exchange._replace(earlier=self._earlier(response.url))
         self._writer.put(exchange)
         # The record's WARC-Date is the page's capture time (captured_at): a replay of this
         # archive then says the same time as the crawl that wrote it.

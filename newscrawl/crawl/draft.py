@@ -36,6 +36,13 @@ class ArticleDraft:
     # one after the other); moments as ArchiveIndex.capture_moments gives them.
     captured: str | None = None
     later: tuple[str, ...] = ()
+    # ?page=all (newscrawl/crawl/page_all.py): the view's text while this article proves it
+    # (None: not whole, or not read), why it was not whole, and whether the body came whole
+    # from it.
+    proving: bool = False
+    view_text: str | None = None
+    view_not_whole: str | None = None
+    whole: bool = False
 
     @classmethod
     def start(cls, first: ArticlePage, max_pages: int) -> "ArticleDraft":
@@ -86,13 +93,35 @@ class ArticleDraft:
     def fail(self, number: int) -> None:
         self.failed.add(number)
 
+    def not_whole(self, view: ArticlePage | None) -> str | None:
+        """Why a ``?page=all`` page does not hold the whole article, or None when it may."""
+        if view is None:
+            return "it could not be read"
+        if view.page_count > 1:
+            return f"its pager still announces {view.page_count} pages"
+        if len(join_paragraphs(view.paragraphs)) <= len(join_paragraphs(self.pages.get(1, []))):
+            return "its text is no longer than page 1's"
+        return None
+
+    def take_whole(self, view: ArticlePage) -> None:
+        """The article's text from its ``?page=all`` view (not_whole said it may): no page to fetch."""
+        self.pages = {1: list(view.paragraphs)}
+        self.whole = self.stopped = True
+        related = self.fields.setdefault("related_urls", [])
+        related[:] = dict.fromkeys([*related, *view.fields.get("related_urls", [])])
+
+    @property
+    def text(self) -> str:
+        """The body as merged so far."""
+        return join_paragraphs(p for n in sorted(self.pages) for p in self.pages[n])
+
     @property
     def complete(self) -> bool:
-        return all(n in self.pages for n in range(1, self.page_count + 1))
+        return self.whole or all(n in self.pages for n in range(1, self.page_count + 1))
 
     def to_item(self) -> Article:
         """The merged article: body of all collected pages in page order."""
-        body = join_paragraphs(p for n in sorted(self.pages) for p in self.pages[n])
+        body = self.text
         # A premium article's page shows a teaser: never the whole article.
         complete = self.complete and self.fields.get("free_access") is not False
         return Article(**self.fields, body=body or None, page_count=self.page_count, complete=complete)

@@ -48,6 +48,7 @@ class RedisArticleStore:
         self.exported = f"{prefix}:exported"
         self.versions = f"{prefix}:versions"
         self.captures = f"{prefix}:captures"
+        self.page_all = f"{prefix}:page_all"
         self.band = f"{prefix}:band:%d"
 
     def knows(self, keys: Iterable[int]) -> bool:
@@ -108,6 +109,14 @@ class RedisArticleStore:
         mapping = {capture_key(c.url): json.dumps(list(c)) for c in captures}
         if mapping:
             self.server.hset(self.captures, mapping=mapping)
+
+    def page_all_of(self, site: str) -> tuple[int, str | None] | None:
+        """What a site's ?page=all view proved, to any worker (newscrawl/crawl/page_all.py)."""
+        stored = self.server.hget(self.page_all, site)
+        return tuple(json.loads(stored)) if stored else None
+
+    def set_page_all(self, site: str, proofs: int, refused: str | None) -> None:
+        self.server.hset(self.page_all, site, json.dumps([proofs, refused]))
 
     def count(self) -> int:
         return self.server.scard(self.exported)

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, fingerprint INTEGER NOT
 CREATE TABLE IF NOT EXISTS versions (key INTEGER PRIMARY KEY, version INTEGER NOT NULL,
                                      content_hash TEXT, title TEXT, page_count INTEGER,
                                      updated_at TEXT, lastmod INTEGER, fetched INTEGER, published INTEGER);
+CREATE TABLE IF NOT EXISTS page_all (site TEXT PRIMARY KEY, proofs INTEGER NOT NULL, refused TEXT);
 CREATE TABLE IF NOT EXISTS captures (key INTEGER PRIMARY KEY, digest TEXT NOT NULL, date TEXT NOT NULL,
                                      url TEXT NOT NULL);
 """
@@ -225,6 +226,15 @@ class SqliteArticleStore:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO captures (key, digest, date, url) VALUES (?, ?, ?, ?)",
                                 [(capture_key(c.url), c.digest, c.date, c.url) for c in captures])
+
+    def page_all_of(self, site: str) -> tuple[int, str | None] | None:
+        """What a site's ?page=all view proved (newscrawl/crawl/page_all.py), or None."""
+        return self.db.execute("SELECT proofs, refused FROM page_all WHERE site = ?", (site,)).fetchone()
+
+    def set_page_all(self, site: str, proofs: int, refused: str | None) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO page_all (site, proofs, refused) VALUES (?, ?, ?)",
+                            (site, proofs, refused))
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM exported").fetchone()[0]

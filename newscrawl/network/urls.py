@@ -157,6 +157,17 @@ def page_url(first_page_url: str, number: int) -> str:
     return _numbered(canonical_url(first_page_url), number)
 
 
+def page_all_url(first_page_url: str) -> str:
+    """The article's one-page view (``?page=all``, seen on the live site in 2025-26:
+    docs/field-reference.md section 8).
+
+    >>> page_all_url("https://www.tribunnews.com/nasional/7845771/a?page=2&s=paging_new")
+    'https://www.tribunnews.com/nasional/7845771/a?page=all'
+    """
+    base = canonical_url(first_page_url)
+    return f"{base}{'&' if '?' in base else '?'}page=all"
+
+
 def page_urls(first_page_url: str, count: int) -> list[str]:
     """URLs of pages 1..count, page 1 canonicalized once.
 

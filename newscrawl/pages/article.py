@@ -22,7 +22,7 @@ from newscrawl.text.dates import WIB, ZONES, parse_date
 from newscrawl.text.normalize import clean_text, slug, unique
 
 _TITLE_SUFFIX = re.compile(
-    r"\s+[-|–]\s+(halaman\s+\d+|[^-|–]*(tribun|\.com|\.co\.id)[^-|–]*)$", re.I)
+    r"\s+[-|–]\s+(halaman\s+(\d+|all)|[^-|–]*(tribun|\.com|\.co\.id)[^-|–]*)$", re.I)
 _HOME = {"home", "beranda", "tribunnews.com", "index"}
 # Page URLs listed for an article at most: NEWSCRAWL_MAX_PAGES cannot exceed this either.
 LISTED_PAGES = 1000

@@ -94,6 +94,11 @@ def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
     _judge_transport(stats, counts, limits, judgement)
     _judge_extraction(counts, limits, judgement)
     _judge_errors(stats, judgement)
+    for refused in stats.get("newscrawl/page_all/refused") or ():  # the site keeps paging: said, not a fault
+        judgement.warnings.append(f"?page=all is not used on {refused}")
+    if failed := stats.get("newscrawl/page_all/store_failed"):
+        judgement.warnings.append(f"the state store could not keep what ?page=all proved ({failed} time(s)): "
+                                  "the next run proves it again")
     return judgement
 
 

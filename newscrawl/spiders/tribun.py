@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.archive.records import warc_iso
@@ -23,17 +24,19 @@ from newscrawl.crawl.arguments import CHECKED_ARGUMENTS, CrawlArguments, parse_a
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
+from newscrawl.crawl.page_all import ALL, BOTH, PAGES, PageAllViews
 from newscrawl.crawl.waits import Parked
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
 from newscrawl.internals import engine_of, engine_running
 from newscrawl.network.sites import may_request, sitemap_urls
 from newscrawl.options import DEFAULTS
-from newscrawl.network.urls import canonical_url, is_article_url, is_sitemap_url, listing_url
+from newscrawl.network.urls import canonical_url, is_article_url, is_sitemap_url, listing_url, page_all_url
 from newscrawl.pages import ArticlePage, extract_article
 from newscrawl.spiders.discovery import Discovery
 from newscrawl.spiders.replaying import Replaying
 from newscrawl.text.dates import WIB
+from newscrawl.text.normalize import join_paragraphs
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
@@ -161,6 +164,8 @@ class TribunSpider(Replaying, Discovery, scrapy.Spider):
             self._count("articles/known")
             return
         self._count("articles/revisited" if known == REVISIT else "articles/discovered")
+        if self.replay is not None and self.replay.find(url) is None and self.replay.find(page_all_url(url)):
+            url = page_all_url(url)  # another crawler kept only the article's one-page view
         yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
                              meta={PAGE_KIND: "article"})
 
@@ -203,6 +208,62 @@ class TribunSpider(Replaying, Discovery, scrapy.Spider):
             self.logger.info("%s announces %d pages; fetching the first %d",
                              draft.url, draft.page_count, self.max_pages)
             self._count("pages/capped")
+        yield from self._after_first(draft)
+
+    # ---- the pages after the first, or the article's one-page view ---------------
+
+    @cached_property
+    def page_all(self) -> PageAllViews:
+        """Which sites' ``?page=all`` views are proven (newscrawl/crawl/page_all.py)."""
+        store = self.article_state.store if self.article_state is not None else None
+        return PageAllViews(self.crawler.settings.get("NEWSCRAWL_PAGE_ALL"), store, self.crawler.stats)
+
+    def _after_first(self, draft: ArticleDraft) -> Iterator[Any]:
+        plan = self._view_plan(draft)
+        if plan == PAGES:
+            yield from self._next(draft)
+            return
+        draft.proving = plan == BOTH  # then the pages as well, and the two texts compared
+        yield self._page_request(draft, page_all_url(draft.url), self.parse_view, self.view_failed)
+
+    def _view_plan(self, draft: ArticleDraft) -> str:
+        """PAGES, BOTH or ALL for a multi-page article; a replay does what the archives allow:
+        the pages when they hold them, else a ``?page=all`` capture (ours or another crawler's)."""
+        if draft.page_count <= 1 or draft.capped:
+            return PAGES
+        if self.replay is not None:
+            at = draft.captured
+            in_archive = self.replay.find(draft.page_url(2), at) is None and \
+                self.replay.find(page_all_url(draft.url), at) is not None
+            return ALL if in_archive else PAGES
+        return self.page_all.plan(urlsplit(draft.url).netloc)
+
+    def parse_view(self, response: Response, draft: ArticleDraft) -> Iterator[Any]:
+        """The ``?page=all`` view: the whole article, if it looks whole; else the pages."""
+        html = self._html(response, "pages")
+        view = self._extract(html, response.url) if html is not None else None
+        not_whole = draft.not_whole(view)
+        if draft.proving:  # the pages follow; the two texts are compared when they are in
+            draft.view_text = join_paragraphs(view.paragraphs) if not_whole is None else None
+            draft.view_not_whole = not_whole
+        elif not_whole is None:
+            draft.take_whole(view)
+            self._count("page_all/used")
+            self._count("page_all/requests_saved", draft.page_count - 2)
+        else:
+            self.logger.info("%s: ?page=all %s; fetching its pages", draft.url, not_whole)
+            self._count("page_all/fallbacks")
+        yield from self._next(draft)
+
+    def view_failed(self, failure: Failure) -> Iterator[Any]:
+        """``?page=all`` failed: the pages, as before (an HTTP error also disproves the view)."""
+        if failure.check(Parked):
+            return
+        draft = failure.request.cb_kwargs["draft"]
+        if failure.check(HttpError):
+            draft.view_not_whole = f"it answered HTTP {failure.value.response.status}"
+        self.logger.info("%s: ?page=all failed (%s); fetching its pages", draft.url, failure.getErrorMessage())
+        self._count("page_all/fallbacks" if not draft.proving else "page_all/failed")
         yield from self._next(draft)
 
     def parse_page(self, response: Response, draft: ArticleDraft, number: int) -> Iterator[Any]:
@@ -253,15 +314,22 @@ class TribunSpider(Replaying, Discovery, scrapy.Spider):
         self._count(f"articles/failed/{failure.type.__name__}")
         self._entry_failed(failure)
 
+    def _page_request(self, draft: ArticleDraft, url: str, callback: Any, errback: Any,
+                      **kwargs: Any) -> scrapy.Request:
+        # The draft guarantees each page is asked once; a dupefilter drop would lose it.
+        meta = {PAGE_KIND: "page", **({CAPTURE_AT: draft.captured} if draft.captured else {})}
+        return scrapy.Request(url, callback=callback, errback=errback, dont_filter=True, priority=PAGE_PRIORITY,
+                              cb_kwargs={"draft": draft, **kwargs}, meta=meta)
+
     def _next(self, draft: ArticleDraft) -> Iterator[Any]:
         number = draft.next_number()
         if number is not None:
-            # The draft guarantees each page is asked once; a dupefilter drop would lose it.
-            meta = {PAGE_KIND: "page", **({CAPTURE_AT: draft.captured} if draft.captured else {})}
-            yield scrapy.Request(draft.page_url(number), callback=self.parse_page,
-                                 errback=self.page_failed, dont_filter=True, priority=PAGE_PRIORITY,
-                                 cb_kwargs={"draft": draft, "number": number}, meta=meta)
+            yield self._page_request(draft, draft.page_url(number), self.parse_page, self.page_failed, number=number)
             return
+        if draft.proving:  # every page is in: does ?page=all give the same text?
+            draft.proving = False
+            self.page_all.judge(urlsplit(draft.url).netloc, draft.url, draft.text if draft.complete else None,
+                                draft.view_text, draft.view_not_whole)
         item = draft.to_item()
         item.captured_at = draft.captured_at
         self._count("articles/scraped")
