@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from warcio.archiveiterator import ArchiveIterator
+from warcio.warcwriter import WARCWriter
+
 from tests.conftest import archived_urls, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
@@ -33,27 +36,37 @@ def crawl(workdir: Path, site: FixtureSite, *args: str, urls: list[str] | None =
     return run
 
 
+def asked(run, article) -> list[str]:
+    """The queries of the article's requests in this run (its archive's records)."""
+    archive = sorted((run.workdir / "output").rglob(f"*{run.stats['newscrawl/run']}*.warc.gz"))[0]
+    path = urlsplit(article.url).path
+    return sorted(urlsplit(u).query for u in archived_urls(archive) if urlsplit(u).path == path)
+
+
 def test_once_proven_a_multi_page_article_costs_two_requests_and_equals_the_paged_record(tmp_path):
-    """Run 1 proves the view on the site's first three multi-page articles (both fetched,
-    the texts equal); run 2 reads every other multi-page article from page 1 and ``?page=all``
-    only, and each record equals the one paging gives, field for field. The archive keeps
-    the views, and a replay of it gives the same records."""
-    articles = build_site(tmp_path / "site", 16, pages_mix=MIX, page_all="whole")
-    multi = [a for a in articles if len(a.pages) > 1]
+    """Run 1 proves the view on the site's first three multi-page articles (both fetched, the
+    texts equal), while the others wait, then reads those from page 1 and ``?page=all`` only;
+    run 2, on articles added since, starts from the proof the store kept. Each record equals
+    the one paging gives, field for field. The archive keeps the views, and a replay of it
+    gives the same records."""
+    build_site(tmp_path / "site", 16, pages_mix=MIX, page_all="whole")
     with FixtureSite(tmp_path / "site") as site:
-        paged = crawl(tmp_path / "paged", site, "-s", "NEWSCRAWL_PAGE_ALL=off")
-        first = crawl(tmp_path / "auto", site, urls=[a.url for a in multi[:3]])
+        first = crawl(tmp_path / "auto", site)
+        articles = build_site(tmp_path / "site", 20, pages_mix=MIX, page_all="whole")  # 4 more
         second = crawl(tmp_path / "auto", site)
-    assert first.stat("page_all/proofs") == 3 and not first.stat("page_all/used")
+        paged = crawl(tmp_path / "paged", site, "-s", "NEWSCRAWL_PAGE_ALL=off")
+    multi = [a for a in articles[:16] if len(a.pages) > 1]
+    assert first.stat("page_all/proofs") == 3 and first.stat("page_all/used") == len(multi) - 3
     assert "?page=all gave the paged text of 3 articles" in first.stderr
-    later = multi[3:]
-    assert second.stat("page_all/used") == len(later) and not second.stat("page_all/fallbacks")
+    proofs = [a for a in multi if len(asked(first, a)) > 2]
+    assert [asked(first, a) for a in proofs] == [["", *(f"page={n}" for n in range(2, len(a.pages) + 1)), "page=all"]
+                                               for a in proofs]
+    for article in (a for a in multi if a not in proofs):  # page 1 and the view, whatever the page count
+        assert asked(first, article) == ["", "page=all"], article.url
+    later = [a for a in articles[16:] if len(a.pages) > 1]
+    assert not second.stat("page_all/proofs") and second.stat("page_all/used") == len(later)
     assert second.stat("page_all/requests_saved") == sum(len(a.pages) - 2 for a in later)
-    run2_urls = archived_urls(sorted((tmp_path / "auto" / "output").rglob(f"*{second.stats['newscrawl/run']}*.warc.gz"))[0])
-    for article in later:  # page 1 and the view: two requests, whatever the page count
-        path = urlsplit(article.url).path
-        asked = sorted(urlsplit(u).query for u in run2_urls if urlsplit(u).path == path)
-        assert asked == ["", "page=all"], (article.url, asked)
+    assert all(asked(second, a) == ["", "page=all"] for a in later)
     by_url = {i["url"]: record(i) for i in paged.items()}
     items = [json.loads(line) for f in sorted((tmp_path / "auto" / "output").rglob("*.jsonl"))
              for line in f.read_text().splitlines()]
@@ -66,7 +79,22 @@ def test_once_proven_a_multi_page_article_costs_two_requests_and_equals_the_page
     replay = run_crawl(tmp_path / "replay", "-a", f"archive={tmp_path / 'auto' / 'output'}")
     assert replay.returncode == 0, replay.stderr[-2000:]
     assert sorted(map(record, replay.items()), key=lambda i: i["url"]) == sorted(by_url.values(), key=lambda i: i["url"])
-    assert replay.stat("page_all/used") == len(later)
+    assert replay.stat("page_all/used") == len(multi) - 3 + len(later)
+
+    # An archive holding only the one-page views (and the warcinfo that puts the test
+    # server's host in scope): each replays whole.
+    other = tmp_path / "other" / "views.warc.gz"
+    other.parent.mkdir()
+    with other.open("wb") as out, open(sorted((tmp_path / "auto" / "output").rglob("*.warc.gz"))[-1], "rb") as run2:
+        writer = WARCWriter(out, gzip=True)
+        for kept in ArchiveIterator(run2):
+            if kept.rec_type == "warcinfo" or (kept.rec_type == "response" and kept.rec_headers.get_header(
+                    "WARC-Target-URI").endswith("?page=all")):
+                writer.write_record(kept)
+    views = run_crawl(tmp_path / "views", "-a", f"archive={other.parent}")
+    assert views.returncode == 0, views.stderr[-2000:]
+    assert sorted((urlsplit(i["url"]).path, i["body"], i["complete"]) for i in views.items()) == sorted(
+        (urlsplit(a.url).path, a.body, True) for a in later)  # the second run's archive
 
 
 def test_a_disagreeing_view_is_never_used_and_the_run_says_so(tmp_path):
@@ -104,6 +132,6 @@ def test_a_view_that_repeats_page_1_falls_back_to_paging(tmp_path):
     assert on.stat("page_all/fallbacks") == len(multi) and not on.stat("page_all/used")
     expected = {urlsplit(a.url).path: a.body for a in articles}
     assert all(i["body"] == expected[urlsplit(i["url"]).path] and i["complete"] for i in on.items())
-    assert f"{urlsplit(multi[0].url).path}: ?page=all its pager still announces" in on.stderr
+    assert f"{urlsplit(multi[0].url).path}: ?page=all does not look whole (its pager still announces" in on.stderr
     [refused] = auto.stats["newscrawl/page_all/refused"]
     assert refused.endswith(f": its pager still announces {len(multi[0].pages)} pages")

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 AUTO, ON, OFF = "auto", "on", "off"
 PAGES, BOTH, ALL = "pages", "both", "all"  # what to fetch after page 1
+WAIT = "wait"  # nothing yet: the site's proof is under way (plan again once it is judged)
 PROOFS = 3  # a site's multi-page articles whose two texts must agree before ?page=all is used
 
 
@@ -45,7 +46,8 @@ class PageAllViews:
         self.sites: dict[str, SiteView] = {}
 
     def plan(self, site: str) -> str:
-        """After page 1 of a multi-page article: PAGES, BOTH (a proof) or ALL."""
+        """After page 1 of a multi-page article: PAGES, BOTH (a proof), ALL, or WAIT while
+        the proofs under way may still make it ALL."""
         if self.mode != AUTO:
             return ALL if self.mode == ON else PAGES
         view = self._view(site)
@@ -56,7 +58,7 @@ class PageAllViews:
         if view.proofs + view.proving < PROOFS:
             view.proving += 1
             return BOTH
-        return PAGES  # enough proofs under way: this one pages, as before
+        return WAIT
 
     def judge(self, site: str, url: str, paged: str | None, whole: str | None, why_not: str | None) -> None:
         """A proof's outcome: the pages' merged text and the view's (``whole``), or why the

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.archive.records import warc_iso
@@ -24,7 +23,6 @@ from newscrawl.crawl.arguments import CHECKED_ARGUMENTS, CrawlArguments, parse_a
 from newscrawl.crawl.budget import ListingBudget
 from newscrawl.crawl.draft import ADDED, REPEATED, WRONG_NUMBER, ArticleDraft
 from newscrawl.crawl.meta import CAPTURE_AT, CAPTURED, ENTRY, LATER_CAPTURES, PAGE_KIND
-from newscrawl.crawl.page_all import ALL, BOTH, PAGES, PageAllViews
 from newscrawl.crawl.waits import Parked
 from newscrawl.dedup.state import KNOWN, NEW, REVISIT, ArticleState, SharedStateUnavailable
 from newscrawl.distributed.frontier import SharedFrontier
@@ -34,15 +32,15 @@ from newscrawl.options import DEFAULTS
 from newscrawl.network.urls import canonical_url, is_article_url, is_sitemap_url, listing_url, page_all_url
 from newscrawl.pages import ArticlePage, extract_article
 from newscrawl.spiders.discovery import Discovery
+from newscrawl.spiders.one_page import OnePageViews
 from newscrawl.spiders.replaying import Replaying
 from newscrawl.text.dates import WIB
-from newscrawl.text.normalize import join_paragraphs
 
 # Pages of an article already started go before new articles: fewer drafts in memory.
 PAGE_PRIORITY = 10
 
 
-class TribunSpider(Replaying, Discovery, scrapy.Spider):
+class TribunSpider(OnePageViews, Replaying, Discovery, scrapy.Spider):
     name = "tribun"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -210,62 +208,6 @@ class TribunSpider(Replaying, Discovery, scrapy.Spider):
             self._count("pages/capped")
         yield from self._after_first(draft)
 
-    # ---- the pages after the first, or the article's one-page view ---------------
-
-    @cached_property
-    def page_all(self) -> PageAllViews:
-        """Which sites' ``?page=all`` views are proven (newscrawl/crawl/page_all.py)."""
-        store = self.article_state.store if self.article_state is not None else None
-        return PageAllViews(self.crawler.settings.get("NEWSCRAWL_PAGE_ALL"), store, self.crawler.stats)
-
-    def _after_first(self, draft: ArticleDraft) -> Iterator[Any]:
-        plan = self._view_plan(draft)
-        if plan == PAGES:
-            yield from self._next(draft)
-            return
-        draft.proving = plan == BOTH  # then the pages as well, and the two texts compared
-        yield self._page_request(draft, page_all_url(draft.url), self.parse_view, self.view_failed)
-
-    def _view_plan(self, draft: ArticleDraft) -> str:
-        """PAGES, BOTH or ALL for a multi-page article; a replay does what the archives allow:
-        the pages when they hold them, else a ``?page=all`` capture (ours or another crawler's)."""
-        if draft.page_count <= 1 or draft.capped:
-            return PAGES
-        if self.replay is not None:
-            at = draft.captured
-            in_archive = self.replay.find(draft.page_url(2), at) is None and \
-                self.replay.find(page_all_url(draft.url), at) is not None
-            return ALL if in_archive else PAGES
-        return self.page_all.plan(urlsplit(draft.url).netloc)
-
-    def parse_view(self, response: Response, draft: ArticleDraft) -> Iterator[Any]:
-        """The ``?page=all`` view: the whole article, if it looks whole; else the pages."""
-        html = self._html(response, "pages")
-        view = self._extract(html, response.url) if html is not None else None
-        not_whole = draft.not_whole(view)
-        if draft.proving:  # the pages follow; the two texts are compared when they are in
-            draft.view_text = join_paragraphs(view.paragraphs) if not_whole is None else None
-            draft.view_not_whole = not_whole
-        elif not_whole is None:
-            draft.take_whole(view)
-            self._count("page_all/used")
-            self._count("page_all/requests_saved", draft.page_count - 2)
-        else:
-            self.logger.info("%s: ?page=all %s; fetching its pages", draft.url, not_whole)
-            self._count("page_all/fallbacks")
-        yield from self._next(draft)
-
-    def view_failed(self, failure: Failure) -> Iterator[Any]:
-        """``?page=all`` failed: the pages, as before (an HTTP error also disproves the view)."""
-        if failure.check(Parked):
-            return
-        draft = failure.request.cb_kwargs["draft"]
-        if failure.check(HttpError):
-            draft.view_not_whole = f"it answered HTTP {failure.value.response.status}"
-        self.logger.info("%s: ?page=all failed (%s); fetching its pages", draft.url, failure.getErrorMessage())
-        self._count("page_all/fallbacks" if not draft.proving else "page_all/failed")
-        yield from self._next(draft)
-
     def parse_page(self, response: Response, draft: ArticleDraft, number: int) -> Iterator[Any]:
         """Page 2..N: add its text to the draft."""
         if (html := self._html(response, "pages")) is None:
@@ -326,10 +268,8 @@ class TribunSpider(Replaying, Discovery, scrapy.Spider):
         if number is not None:
             yield self._page_request(draft, draft.page_url(number), self.parse_page, self.page_failed, number=number)
             return
-        if draft.proving:  # every page is in: does ?page=all give the same text?
-            draft.proving = False
-            self.page_all.judge(urlsplit(draft.url).netloc, draft.url, draft.text if draft.complete else None,
-                                draft.view_text, draft.view_not_whole)
+        if draft.proving:
+            yield from self._judge_view(draft)
         item = draft.to_item()
         item.captured_at = draft.captured_at
         self._count("articles/scraped")
