@@ -45,6 +45,14 @@ def fixture_file(root: Path, host: str, path: str, query: str) -> Path:
     return candidate if candidate.suffix in _TYPES else candidate.with_name(candidate.name + ".html")
 
 
+class Server(ThreadingHTTPServer):
+    """The standard library's server with a listen backlog a crawl cannot fill: with its
+    default of 5, connections the crawl opens in a burst were dropped and retried by the
+    kernel a second later (measured: gaps of 1 s, a 100-article crawl 2-3x slower)."""
+
+    request_queue_size = 128
+
+
 # What the edge answers a refused request with (an S3/CloudFront error page's shape).
 EDGE_REFUSAL = (b"<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</TITLE></HEAD><BODY>"
                 b"<H1>403 ERROR</H1><H2>The request could not be satisfied.</H2>Request blocked.</BODY></HTML>")
@@ -93,7 +101,7 @@ class FixtureSite:
 
     def __enter__(self) -> "FixtureSite":
         for host in self.hosts:
-            server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(host))
+            server = Server(("127.0.0.1", 0), self._handler(host))
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
             self._servers[host] = server
