@@ -138,8 +138,10 @@ def pytest_sessionfinish(session, exitstatus):
                                                f"(killed now):\n{lines}", red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 # Politeness off for local fixture servers: no AutoThrottle start delay, no waits.
+# NEWSCRAWL_PAGE_ALL=off: the fixture sites serve no ?page=all view (tests/sitegen.py writes
+# one when asked), and a crawl of them would try one per site; tests/test_page_all.py sets it.
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-s", "DOWNLOAD_TIMEOUT=10",
-        "-s", "RETRY_TIMES=1", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.05"]
+        "-s", "RETRY_TIMES=1", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.05", "-s", "NEWSCRAWL_PAGE_ALL=off"]
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from tests.conftest import archived_urls, finalized_items, run_crawl, start_craw
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url, write_article, write_news_sitemap
 from tests.test_replay_workers import essence
-from tests.test_wacz import browse, pywb
+from tests.test_wacz import browse, pywb, wayback
 
 ROLL = ("-s", "NEWSCRAWL_ARCHIVE_MAX_SIZE=20000")
 
@@ -194,28 +193,12 @@ def test_pywb_resolves_the_revisit_to_the_first_capture(two_runs, tmp_path):
     for command in (["init", "coll"], ["add", "coll", str(two_runs.old), str(two_runs.new)]):
         done = subprocess.run([tools / "wb-manager", *command], cwd=tmp_path, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([tools / "wayback", "-p", str(port), "-b", "127.0.0.1"], cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/coll/", timeout=5).read()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "pywb did not start"
-                time.sleep(0.1)
+    with wayback(tmp_path) as base:
         page2 = original[0].get_header("WARC-Target-URI")
-        served = urllib.request.urlopen(f"http://127.0.0.1:{port}/coll/{timestamp(revisit)}id_/{page2}", timeout=30)
+        served = urllib.request.urlopen(f"{base}/coll/{timestamp(revisit)}id_/{page2}", timeout=30)
         assert served.read() == original[1]
         assert served.headers["Memento-Datetime"] == datetime.fromisoformat(
             revisit.get_header("WARC-Date").replace("Z", "+00:00")).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
 
 
 def test_replaywebpage_shows_the_revisited_page(two_runs, tmp_path):

@@ -30,8 +30,10 @@ def report_of(run) -> dict:
 
 
 def crawl(workdir: Path, site: FixtureSite, *args: str, urls: list[str] | None = None):
+    """A crawl with the default ``NEWSCRAWL_PAGE_ALL=auto`` (the suite's crawls turn it off)
+    unless ``args`` say otherwise."""
     seeds = ",".join(site.url(u) for u in urls) if urls else site.url(index_url())
-    run = run_crawl(workdir, "-a", f"urls={seeds}", *args)
+    run = run_crawl(workdir, "-a", f"urls={seeds}", "-s", "NEWSCRAWL_PAGE_ALL=auto", *args)
     assert run.returncode == 0, run.stderr[-3000:]
     return run
 

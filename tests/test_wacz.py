@@ -5,6 +5,8 @@ cannot be written fails the run and leaves no file of it final.
 """
 from __future__ import annotations
 
+import contextlib
+
 import io
 import json
 import os
@@ -17,6 +19,7 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -120,23 +123,30 @@ def test_pywb_replays_every_article_from_the_packages_own_index(crawled, tmp_pat
     without_file = lambda lines: [(line.split(" ", 2)[:2], {k: v for k, v in json.loads(line.split(" ", 2)[2]).items()
                                                             if k != "filename"}) for line in lines]  # noqa: E731
     assert without_file(theirs) == without_file(ours)
+    with wayback(tmp_path) as base:
+        for item in run.items():  # id_: the page as archived, not rewritten for the browser
+            page = urllib.request.urlopen(f"{base}/coll/2026id_/{item['url']}", timeout=30).read()
+            assert page == archived[item["url"]] and item["title"].encode() in page
+
+
+@contextlib.contextmanager
+def wayback(folder: Path) -> Iterator[str]:
+    """pywb's Wayback server on the collections of ``folder``, on 127.0.0.1: its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([tools / "wayback", "-p", str(port), "-b", "127.0.0.1"], cwd=tmp_path,
+    server = subprocess.Popen([pywb() / "wayback", "-p", str(port), "-b", "127.0.0.1"], cwd=folder,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/coll/", timeout=5).read()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
                 break
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, "pywb did not start"
                 time.sleep(0.1)
-        for item in run.items():  # id_: the page as archived, not rewritten for the browser
-            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/coll/2026id_/{item['url']}", timeout=30).read()
-            assert page == archived[item["url"]] and item["title"].encode() in page
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.communicate(timeout=30)
