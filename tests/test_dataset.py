@@ -303,10 +303,10 @@ def test_an_empty_run_leaves_a_valid_empty_parquet_file(runs, tmp_path):
 
 
 def test_a_kill_during_a_build_leaves_the_old_dataset_intact(tmp_path):
-    """SIGKILL at several moments of a full rebuild (20,000 articles, about 2 s): each
+    """SIGKILL at several moments of a full rebuild (12,000 articles, about 1.5 s): each
     time the dataset is the old one, whole; then a build clears what the kills left."""
     output = tmp_path / "output"
-    write_runs(output, files=8, per_file=2500)
+    write_runs(output, files=8, per_file=1500)
     dataset = tmp_path / "dataset"
     assert build(output, dataset).returncode == 0
     before = read_back_counts(dataset)
