@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -193,8 +194,10 @@ class ArchiveWriter:
         """The current file is full: complete it, give it its final name now, go on in the next.
 
         The crawl's thread waits for the file to be completed (what is queued written, then
-        synced: about a second per gigabyte); a failure stops the crawl as a failed write does.
+        synced) and the next writer to start (the log says how long); a failure stops the
+        crawl as a failed write does.
         """
+        started = time.monotonic()
         current, self.final = self.final, archive_path(self.crawler, self.crawler.spider,
                                                        f"-{self.serial:05d}{self._suffix()}")
         serial_name = self.final  # the name a WACZ's member takes after
@@ -207,8 +210,6 @@ class ArchiveWriter:
             return
         self.finished.append(serial_name)
         self.crawler.stats.set_value("newscrawl/archive/rolled_over", [str(f) for f in self.finished])
-        logger.info("The web archive reached %d bytes: %s is complete, the run goes on in the next file",
-                    self.max_size, serial_name)
         self.serial += 1
         following = archive_path(self.crawler, self.crawler.spider, f"-{self.serial:05d}{self._suffix()}")
         ledger = RunLedger.of(self.crawler)
@@ -216,6 +217,8 @@ class ArchiveWriter:
             ledger.file_renamed(current, following)
         self.final = following
         self._start()
+        logger.info("The web archive reached %d bytes: %s is complete, the run goes on in the next file "
+                    "(the crawl waited %.2f s)", self.max_size, serial_name, time.monotonic() - started)
 
     def _close(self) -> Path | None:
         """Complete and sync the current file (packaged, for a WACZ); its ``.part``, or None
