@@ -97,15 +97,16 @@ def test_a_kill_loses_only_the_current_file_and_the_next_run_completes(slow_site
     crawl = start_crawl(tmp_path, slow_site, *ROLL)
     output = tmp_path / "output" / "tribun"
     deadline = time.monotonic() + 60
-    while not list(output.glob("*-00000.warc.gz")):
+    # After the first roll, once the next file is begun.
+    while not (list(output.glob("*-00000.warc.gz")) and list(output.glob("*-00001.warc.gz.part"))):
         assert crawl.poll() is None and time.monotonic() < deadline, "no file rolled over"
-        time.sleep(0.05)
+        time.sleep(0.02)
     crawl.send_signal(signal.SIGKILL)
     crawl.communicate(timeout=30)
     [first] = list(output.glob("*-00000.warc.gz"))
     killed_urls = archived_urls(first)
     assert killed_urls and warc_records(first)[0][0] == "warcinfo"
-    assert list(output.glob("*.part"))  # the current file, unfinished
+    assert list(output.glob("*-00001.warc.gz.part"))  # the current file, unfinished
     assert not list(output.glob("*.jsonl"))  # nothing of the killed run is final but that file
     rerun = run_crawl(tmp_path, "-a", f"urls={slow_site.url(index_url())}", *ROLL)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
