@@ -137,3 +137,17 @@ def test_a_view_that_repeats_page_1_falls_back_to_paging(tmp_path):
     assert f"{urlsplit(multi[0].url).path}: ?page=all does not look whole (its pager still announces" in on.stderr
     [refused] = auto.stats["newscrawl/page_all/refused"]
     assert refused.endswith(f": its pager still announces {len(multi[0].pages)} pages")
+
+
+def test_a_site_without_the_view_is_refused_once_and_paged(tmp_path):
+    """``?page=all`` answers 404 (a site that stopped serving it): the proof refuses the site
+    with the status, the run says so in its report and stays ok, the articles are paged."""
+    articles = build_site(tmp_path / "site", 4, pages_mix=MIX)
+    with FixtureSite(tmp_path / "site") as site:
+        run = crawl(tmp_path / "auto", site)
+    [refused] = run.stats["newscrawl/page_all/refused"]
+    assert refused.endswith(": it answered HTTP 404")
+    report = report_of(run)
+    assert report["verdict"] == "ok" and f"?page=all is not used on {refused}" in report["warnings"]
+    expected = {urlsplit(a.url).path: a.body for a in articles}
+    assert all(i["body"] == expected[urlsplit(i["url"]).path] and i["complete"] for i in run.items())
