@@ -57,11 +57,13 @@ class WarcFile:
         self._file = open(path, "wb")
         self._write(self._warc.create_warcinfo_record(filename, info))
 
-    def write(self, exchange: Exchange) -> str | None:
-        """The response record, then its request record (``WARC-Concurrent-To`` it). A
-        payload the ``earlier`` capture holds already is a ``revisit`` record (WARC 1.1's
-        identical-payload-digest profile: the HTTP headers, no payload). Returns the payload
-        digest of a full record of a served (2xx) page, which later ones may refer to, else None."""
+    def write(self, exchange: Exchange) -> tuple[str | None, bool]:
+        """The response record, then its request record (``WARC-Concurrent-To`` it). A served
+        (2xx) payload the ``earlier`` capture holds already is a ``revisit`` record (WARC 1.1's
+        identical-payload-digest profile: the HTTP headers, no payload); an error answer
+        repeated (a retry) is small and stays whole. Returns the payload digest of a full
+        record of a served page, which later ones may refer to (else None), and whether a
+        revisit record was written."""
         from warcio.statusandheaders import StatusAndHeaders
 
         digest = payload_digest(exchange.body)
@@ -70,8 +72,8 @@ class WarcFile:
             warc_headers["WARC-IP-Address"] = exchange.ip
         status_line = f"{exchange.status} {_reason(exchange.status)}".strip()
         http_headers = StatusAndHeaders(status_line, exchange.headers, protocol=exchange.protocol)
-        # Served pages only: an error answer repeated (a retry) is small and stays whole.
-        revisit = exchange.earlier is not None and exchange.earlier[1] == digest and 200 <= exchange.status < 300
+        served = 200 <= exchange.status < 300
+        revisit = served and exchange.earlier is not None and exchange.earlier[1] == digest
         if revisit:
             earlier_url, _, earlier_date = exchange.earlier
             response = self._warc.create_revisit_record(exchange.url, digest, earlier_url, earlier_date,
@@ -90,7 +92,7 @@ class WarcFile:
                                           is_http_request=True))
         self._write(response)
         self._write(request)
-        return None if revisit or not 200 <= exchange.status < 300 else digest
+        return (digest if served and not revisit else None), revisit
 
     def _write(self, record: Any) -> None:
         """One record, one gzip member (what WARC readers expect of a .warc.gz)."""
@@ -113,8 +115,8 @@ def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
     """The writer process: read the file's settings, then each exchange, from ``source``
     (the crawl's pipe); write them; report on ``result`` one JSON line per event: an error
     at once (``{"error": …}``), then ``{"done": true}`` once the file is complete and
-    synced; for each exchange written, ``{"capture": [url, digest, date]}`` (a full record)
-    or ``{"revisit": 1}``. Signals are the crawl's business: a Ctrl-C or a SIGTERM to the process group
+    synced; for each served page written, ``{"capture": [url, digest, date]}`` (a full
+    record) or ``{"revisit": 1}``. Signals are the crawl's business: a Ctrl-C or a SIGTERM to the process group
     must not cut the archive short; the crawl ends it. The end of ``source`` before the
     end frame (the crawl died, even half-way through a frame) leaves the file as it is
     (a ``.part``, settled by the next run) and ends this process."""
@@ -138,10 +140,10 @@ def write_archive(source: IO[bytes], result: IO[bytes]) -> int:
         if error is None:  # after an error, only drain: the crawl is told and stops
             try:
                 exchange = Exchange(*pickle.loads(frame))
-                digest = warc.write(exchange)
+                digest, revisit = warc.write(exchange)
                 # What the crawl learns: a full capture later ones may refer to, or a revisit.
-                _report(result, {"capture": [exchange.url, digest, exchange.date]} if digest else
-                        {"revisit": int(200 <= exchange.status < 300)})
+                if digest or revisit:
+                    _report(result, {"capture": [exchange.url, digest, exchange.date]} if digest else {"revisit": 1})
             except Exception as failure:
                 error = failure
                 _report(result, {"error": _describe(failure)})

@@ -172,6 +172,10 @@ class ArchiveWriter:
     def _suffix(self) -> str:
         return WACZ_SUFFIX if self.wacz else ARCHIVE_SUFFIX
 
+    def _numbered(self, serial: int) -> Path:
+        """The name of the run's file number ``serial`` once it rolls over."""
+        return archive_path(self.crawler, self.crawler.spider, f"-{serial:05d}{self._suffix()}")
+
     def _start(self) -> None:
         """The writer process of the current file (``self.final``'s ``.part``)."""
         run = run_id(self.crawler)
@@ -198,9 +202,8 @@ class ArchiveWriter:
         crawl as a failed write does.
         """
         started = time.monotonic()
-        current, self.final = self.final, archive_path(self.crawler, self.crawler.spider,
-                                                       f"-{self.serial:05d}{self._suffix()}")
-        serial_name = self.final  # the name a WACZ's member takes after
+        current, self.final = self.final, self._numbered(self.serial)  # a WACZ's member is named after it
+        serial_name = self.final
         try:
             os.replace(self._close(), serial_name)
             sync_folder(serial_name.parent)
@@ -211,7 +214,7 @@ class ArchiveWriter:
         self.finished.append(serial_name)
         self.crawler.stats.set_value("newscrawl/archive/rolled_over", [str(f) for f in self.finished])
         self.serial += 1
-        following = archive_path(self.crawler, self.crawler.spider, f"-{self.serial:05d}{self._suffix()}")
+        following = self._numbered(self.serial)
         ledger = RunLedger.of(self.crawler)
         if ledger is not None:
             ledger.file_renamed(current, following)

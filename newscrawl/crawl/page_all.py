@@ -60,15 +60,15 @@ class PageAllViews:
             return BOTH
         return WAIT
 
-    def judge(self, site: str, url: str, paged: str | None, whole: str | None, why_not: str | None) -> None:
-        """A proof's outcome: the pages' merged text and the view's (``whole``), or why the
+    def judge(self, site: str, url: str, paged: str | None, viewed: str | None, why_not: str | None) -> None:
+        """A proof's outcome: the pages' merged text and the view's (``viewed``), or why the
         view was not whole (``why_not``). No verdict when the pages were not all read
-        (``paged`` None) or the view could not be fetched (neither ``whole`` nor ``why_not``)."""
+        (``paged`` None) or the view could not be fetched (neither ``viewed`` nor ``why_not``)."""
         view = self._view(site)
         view.proving = max(0, view.proving - 1)
-        if paged is None or (whole is None and why_not is None) or view.refused is not None:
+        if paged is None or (viewed is None and why_not is None) or view.refused is not None:
             return
-        if why_not is None and whole == paged:
+        if why_not is None and viewed == paged:
             view.proofs += 1
             self._count("page_all/proofs")
             if view.proofs == PROOFS:

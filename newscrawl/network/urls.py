@@ -164,8 +164,7 @@ def page_all_url(first_page_url: str) -> str:
     >>> page_all_url("https://www.tribunnews.com/nasional/7845771/a?page=2&s=paging_new")
     'https://www.tribunnews.com/nasional/7845771/a?page=all'
     """
-    base = canonical_url(first_page_url)
-    return f"{base}{'&' if '?' in base else '?'}page=all"
+    return _with_page(canonical_url(first_page_url), "all")
 
 
 def page_urls(first_page_url: str, count: int) -> list[str]:
@@ -179,9 +178,11 @@ def page_urls(first_page_url: str, count: int) -> list[str]:
 
 
 def _numbered(base: str, number: int) -> str:
-    if number <= 1:
-        return base
-    return f"{base}{'&' if '?' in base else '?'}page={number}"
+    return base if number <= 1 else _with_page(base, str(number))
+
+
+def _with_page(base: str, page: str) -> str:
+    return f"{base}{'&' if '?' in base else '?'}page={page}"
 
 
 def listing_url(url: str) -> str:

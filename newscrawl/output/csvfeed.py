@@ -9,8 +9,6 @@ from scrapy.exporters import CsvItemExporter
 from newscrawl.items import ARTICLE_FIELDS
 from newscrawl.text.normalize import neutralise
 
-# Characters that make a spreadsheet treat a cell as a formula (CSV injection).
-
 
 class SafeCsvItemExporter(CsvItemExporter):
     """CSV for spreadsheets: a UTF-8 byte-order mark, every Article column in schema order
@@ -42,5 +40,3 @@ class SafeCsvItemExporter(CsvItemExporter):
 
     def serialize_field(self, field: Any, name: str, value: Any) -> Any:
         return neutralise(super().serialize_field(field, name, value))
-
-

@@ -94,12 +94,17 @@ def judge(stats: dict[str, Any], limits: Thresholds) -> Judgement:
     _judge_transport(stats, counts, limits, judgement)
     _judge_extraction(counts, limits, judgement)
     _judge_errors(stats, judgement)
-    for refused in stats.get("newscrawl/page_all/refused") or ():  # the site keeps paging: said, not a fault
+    _judge_page_all(stats, judgement)
+    return judgement
+
+
+def _judge_page_all(stats: dict[str, Any], judgement: Judgement) -> None:
+    """A site whose ``?page=all`` view is refused keeps paging: said, not a fault."""
+    for refused in stats.get("newscrawl/page_all/refused") or ():
         judgement.warnings.append(f"?page=all is not used on {refused}")
     if failed := stats.get("newscrawl/page_all/store_failed"):
         judgement.warnings.append(f"the state store could not keep what ?page=all proved ({failed} time(s)): "
                                   "the next run proves it again")
-    return judgement
 
 
 def _judge_errors(stats: dict[str, Any], judgement: Judgement) -> None:

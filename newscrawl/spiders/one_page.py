@@ -57,9 +57,9 @@ class OnePageViews:
             return PAGES
         if self.replay is not None:
             at = draft.captured
-            in_archive = self.replay.find(draft.page_url(2), at) is None and \
+            view_only = self.replay.find(draft.page_url(2), at) is None and \
                 self.replay.find(page_all_url(draft.url), at) is not None
-            return ALL if in_archive else PAGES
+            return ALL if view_only else PAGES
         return self.page_all.plan(urlsplit(draft.url).netloc)
 
     def parse_view(self, response: Response, draft: ArticleDraft) -> Iterator[Any]:
