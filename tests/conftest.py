@@ -265,6 +265,18 @@ def finalized_items(workdir: Path) -> list[dict]:
     return items
 
 
+def records(path: Path) -> list:
+    """Every record of a WARC file, read by warcio to its end (payloads read as they go)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    out = []
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            record.payload = record.content_stream().read()
+            out.append(record)
+    return out
+
+
 def archived_urls(archive: Path) -> list[str]:
     """The URL of every response in a WARC file, read to its end by warcio."""
     from warcio.archiveiterator import ArchiveIterator

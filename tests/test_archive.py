@@ -23,7 +23,7 @@ from warcio.warcwriter import WARCWriter
 from newscrawl.dedup.store import SqliteArticleStore
 from newscrawl.pages.record import page_record
 from tests.chaos import chaos_settings
-from tests.conftest import REPO, crawl_env, run_crawl
+from tests.conftest import REPO, crawl_env, records, run_crawl
 from tests.fixture_site import FixtureSite, fixture_file
 from tests.test_extraction import check_fixture
 
@@ -69,16 +69,6 @@ class Live:
 def live(tmp_path_factory):
     with FixtureSite() as site:
         yield Live(site, tmp_path_factory.mktemp("archive"))
-
-
-def records(path: Path) -> list:
-    """Every record of a WARC file, read by warcio (payloads read as they go)."""
-    out = []
-    with path.open("rb") as stream:
-        for record in ArchiveIterator(stream):
-            record.payload = record.content_stream().read()
-            out.append(record)
-    return out
 
 
 def items_by_url(files: list[Path]) -> dict[str, dict]:

@@ -18,19 +18,13 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import archived_urls, finalized_items, run_crawl, start_crawl
+from tests.conftest import archived_urls, finalized_items, records, run_crawl, start_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url, write_article, write_news_sitemap
 from tests.test_replay_workers import essence
 from tests.test_wacz import browse, pywb, wayback
 
 ROLL = ("-s", "NEWSCRAWL_ARCHIVE_MAX_SIZE=20000")
-
-
-def warc_records(path: Path) -> list:
-    """Every record of a WARC file, read to its end (warcio raises on a file cut short)."""
-    with path.open("rb") as stream:
-        return [(r.rec_type, r.rec_headers, r.content_stream().read()) for r in ArchiveIterator(stream)]
 
 
 def rolled(folder: Path) -> list[Path]:
@@ -52,9 +46,9 @@ def test_a_long_runs_archive_rolls_over_and_replays_whole(tmp_path):
     assert f"The web archive reached 20000 bytes: output/tribun/{files[0].name} is complete" in run.stderr
     urls = []
     for file in files:  # each file whole, opened by its own warcinfo record
-        records = warc_records(file)
-        assert records[0][0] == "warcinfo"
-        urls += [headers.get_header("WARC-Target-URI") for kind, headers, _ in records if kind == "response"]
+        found = records(file)
+        assert found[0].rec_type == "warcinfo"
+        urls += [r.rec_headers.get_header("WARC-Target-URI") for r in found if r.rec_type == "response"]
     assert len(urls) == len(set(urls)) == run.stat("archive/responses")
     assert run.stat("archive/bytes") == sum(f.stat().st_size for f in files)
     replay = run_crawl(tmp_path / "replay", "-a", f"archive={feed.parent}")
@@ -105,7 +99,7 @@ def test_a_kill_loses_only_the_current_file_and_the_next_run_completes(slow_site
     crawl.communicate(timeout=30)
     [first] = list(output.glob("*-00000.warc.gz"))
     killed_urls = archived_urls(first)
-    assert killed_urls and warc_records(first)[0][0] == "warcinfo"
+    assert killed_urls and records(first)[0].rec_type == "warcinfo"
     assert list(output.glob("*-00001.warc.gz.part"))  # the current file, unfinished
     assert not list(output.glob("*.jsonl"))  # nothing of the killed run is final but that file
     rerun = run_crawl(tmp_path, "-a", f"urls={slow_site.url(index_url())}", *ROLL)
@@ -156,9 +150,9 @@ def two_runs(tmp_path_factory) -> TwoRuns:
     assert second.returncode == 0, second.stderr[-2000:]
     assert second.stat("archive/revisits") == 1
     old, new = rolled(work / "output" / "tribun")
-    [original] = [(h, body) for kind, h, body in warc_records(old) if kind == "response"
-                  and h.get_header("WARC-Target-URI").endswith("?page=2")]
-    [revisit] = [h for kind, h, _ in warc_records(new) if kind == "revisit"]
+    [original] = [(r.rec_headers, r.payload) for r in records(old) if r.rec_type == "response"
+                  and r.rec_headers.get_header("WARC-Target-URI").endswith("?page=2")]
+    [revisit] = [r.rec_headers for r in records(new) if r.rec_type == "revisit"]
     return TwoRuns(old, new, original, revisit, finalized_items(work))
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import archived_urls, run_crawl
+from tests.conftest import archived_urls, finalized_items, run_crawl
 from tests.fixture_site import FixtureSite
 from tests.sitegen import build_site, index_url
 
@@ -23,6 +23,12 @@ RUN_FIELDS = ("crawled_at", "captured_at")  # the moment of each run
 
 def record(item: dict) -> dict:
     return {k: v for k, v in item.items() if k not in RUN_FIELDS}
+
+
+def whole(items: list[dict], articles: list) -> bool:
+    """Every record holds the whole text a reader sees across its article's pages, complete."""
+    expected = {urlsplit(a.url).path: a.body for a in articles}
+    return all(i["body"] == expected[urlsplit(i["url"]).path] and i["complete"] for i in items)
 
 
 def report_of(run) -> dict:
@@ -70,13 +76,11 @@ def test_once_proven_a_multi_page_article_costs_two_requests_and_equals_the_page
     assert second.stat("page_all/requests_saved") == sum(len(a.pages) - 2 for a in later)
     assert all(asked(second, a) == ["", "page=all"] for a in later)
     by_url = {i["url"]: record(i) for i in paged.items()}
-    items = [json.loads(line) for f in sorted((tmp_path / "auto" / "output").rglob("*.jsonl"))
-             for line in f.read_text().splitlines()]
+    items = finalized_items(tmp_path / "auto")
     assert len(items) == len(articles)
     for item in items:
         assert record(item) == by_url[item["url"]], item["url"]
-    expected = {urlsplit(a.url).path: a.body for a in articles}
-    assert all(i["body"] == expected[urlsplit(i["url"]).path] and i["complete"] for i in items)
+    assert whole(items, articles)
 
     replay = run_crawl(tmp_path / "replay", "-a", f"archive={tmp_path / 'auto' / 'output'}")
     assert replay.returncode == 0, replay.stderr[-2000:]
@@ -115,11 +119,9 @@ def test_a_disagreeing_view_is_never_used_and_the_run_says_so(tmp_path):
     run2 = archived_urls(sorted((tmp_path / "auto" / "output").rglob(f"*{second.stats['newscrawl/run']}*.warc.gz"))[0])
     assert run2 and not [u for u in run2 if "page=all" in u]
     assert not second.stats.get("newscrawl/page_all/refused")  # said in the run that found it
-    expected = {urlsplit(a.url).path: a.body for a in articles}
-    items = [json.loads(line) for f in sorted((tmp_path / "auto" / "output").rglob("*.jsonl"))
-             for line in f.read_text().splitlines()]
+    items = finalized_items(tmp_path / "auto")
     assert len(items) == len(articles)
-    assert all(i["body"] == expected[urlsplit(i["url"]).path] and i["complete"] for i in items)
+    assert whole(items, articles)
 
 
 def test_a_view_that_repeats_page_1_falls_back_to_paging(tmp_path):
@@ -132,8 +134,7 @@ def test_a_view_that_repeats_page_1_falls_back_to_paging(tmp_path):
         on = crawl(tmp_path / "on", site, "-s", "NEWSCRAWL_PAGE_ALL=on")
         auto = crawl(tmp_path / "auto", site, urls=[multi[0].url])
     assert on.stat("page_all/fallbacks") == len(multi) and not on.stat("page_all/used")
-    expected = {urlsplit(a.url).path: a.body for a in articles}
-    assert all(i["body"] == expected[urlsplit(i["url"]).path] and i["complete"] for i in on.items())
+    assert whole(on.items(), articles)
     assert f"{urlsplit(multi[0].url).path}: ?page=all does not look whole (its pager still announces" in on.stderr
     [refused] = auto.stats["newscrawl/page_all/refused"]
     assert refused.endswith(f": its pager still announces {len(multi[0].pages)} pages")
@@ -149,5 +150,4 @@ def test_a_site_without_the_view_is_refused_once_and_paged(tmp_path):
     assert refused.endswith(": it answered HTTP 404")
     report = report_of(run)
     assert report["verdict"] == "ok" and f"?page=all is not used on {refused}" in report["warnings"]
-    expected = {urlsplit(a.url).path: a.body for a in articles}
-    assert all(i["body"] == expected[urlsplit(i["url"]).path] and i["complete"] for i in run.items())
+    assert whole(run.items(), articles)
